@@ -1,0 +1,59 @@
+// The inventory model every other part reads. Readers (Ansible YAML and INI) produce it;
+// nothing downstream knows which format it came from.
+
+export type VarValue = string | number | boolean | null | VarValue[] | { [k: string]: VarValue };
+export type Vars = Record<string, VarValue>;
+
+/** How to reach a host, resolved from ansible_* vars and ~/.ssh/config. */
+export interface Connection {
+  /** `ssh` (default) or `local` (ansible_connection=local). */
+  type: 'ssh' | 'local';
+  /** ansible_host, else ssh_config HostName, else the inventory name. */
+  address: string;
+  port: number;
+  user?: string | undefined;
+  privateKeyFile?: string | undefined;
+  /** Jump hosts, outermost first ("user@host:port" or inventory host names). */
+  proxyJump?: string[] | undefined;
+  /** Extra known_hosts file (remedy_known_hosts var). */
+  knownHostsFile?: string | undefined;
+}
+
+export type BecomeMethod = 'sudo' | 'runuser' | 'none';
+
+export interface BecomeSettings {
+  /** ansible_become: become for every step, not only steps that ask. */
+  always: boolean;
+  method: BecomeMethod;
+  /** Default user when a step says `become: true` (ansible_become_user, default root). */
+  user: string;
+  /** ansible_become_password; secret. */
+  password?: string | undefined;
+}
+
+export interface Host {
+  name: string;
+  /** Every group the host belongs to, directly or through parents, plus `all`; sorted. */
+  groups: string[];
+  /** Merged vars with Ansible precedence: all < parent group < child group < host. */
+  vars: Vars;
+  connection: Connection;
+  become: BecomeSettings;
+}
+
+export interface Group {
+  name: string;
+  /** Direct children group names. */
+  children: string[];
+  /** Hosts listed directly in the group. */
+  hosts: string[];
+  vars: Vars;
+}
+
+export interface Inventory {
+  /** The file it was read from (for messages). */
+  source: string;
+  /** Hosts in inventory order (the order patterns return them in). */
+  hosts: Map<string, Host>;
+  groups: Map<string, Group>;
+}

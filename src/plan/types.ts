@@ -1,0 +1,103 @@
+// The plan: runbook × inventory × params, expanded by a pure function (src/plan/planner.ts).
+// `remedy plan` renders it; `remedy run`/`guide` hand it to the executor, which applies it.
+// The JSON contract (src/plan/json.ts) is a projection of this model; keep its names stable.
+import type { CaptureSpec, Check, StepKind } from '../runbook/schema.js';
+
+export type OnFailurePolicy = { action: 'abort' } | { action: 'continue' } | { action: 'goto'; step: string };
+
+/** One host's view of a step at plan time. */
+export interface PlannedCommand {
+  host: string;
+  /**
+   * The exact string sent to the host's shell (templated, quoted, wrapped for become), with
+   * secrets redacted. Values only known at run time (facts, cause) appear as ⟨facts.name⟩.
+   */
+  command: string;
+}
+
+/** Everything needed to (re-)render a step for one host at run time. */
+export interface StepTemplates {
+  /** Shell command template (`run`, `wait.run`). */
+  run?: string | undefined;
+  verify?: Check | undefined;
+  wait?: Check | undefined;
+  properties?: {
+    file: string;
+    set: Record<string, string>;
+    unset: string[];
+    backup: boolean;
+    owner?: string | undefined;
+    mode?: string | undefined;
+  } | undefined;
+  fetch?: { src: string; dest?: string | undefined; optional: boolean } | undefined;
+  pauseMs?: number | undefined;
+  pauseMessage?: string | undefined;
+  outcome?: { status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string } | undefined;
+  decide?: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | undefined;
+}
+
+export interface PlanStep {
+  /** Qualified id: `restart` or, inside an include, `restart_mps.restart`. Unique in the plan. */
+  id: string;
+  name: string;
+  kind: Exclude<StepKind, 'include'>;
+  mutates: boolean;
+  /** Combined CEL condition (include's `when` && step's `when`), or null. */
+  when: string | null;
+  /** The condition in words, for people. */
+  whenText: string | null;
+  confirm: string | null;
+  /** The host pattern as written, after templating; null for steps that run on the controller. */
+  hostPattern: string | null;
+  /** Hosts the pattern selects (after --limit), in inventory order; before `when`. */
+  hosts: string[];
+  /** Rolling batches when `serial` is set, else null (all hosts at once, bounded by --forks). */
+  batches: string[][] | null;
+  commands: PlannedCommand[];
+  /** Per-host diff of a properties edit, when it can be known (plan --probe), else the intended edit. */
+  diff: string | null;
+  timeoutMs: number | null;
+  retries: number;
+  delayMs: number;
+  repeat: { count: number; intervalMs: number } | null;
+  maxUnavailable: number | null;
+  maxFailPercentage: number | null;
+  onFailure: OnFailurePolicy;
+  /** User to become, or null. The method comes from each host's inventory. */
+  become: string | null;
+  capture: Record<string, CaptureSpec>;
+  /** Steps run when this (mutating) step or its verification fails, in order. */
+  rollback: PlanStep[];
+  /** Include chain from the root runbook, e.g. ['restart_mps'] for restart_mps.restart. */
+  includePath: string[];
+  /** The runbook file the step was written in, and its position there. */
+  source: { file: string; line: number; col: number };
+  /**
+   * Template scope of the step's runbook level: params and vars after include params. Holds real
+   * values, secrets included: in memory only, never serialized (the JSON projection omits it).
+   */
+  scope: { params: Record<string, unknown>; vars: Record<string, unknown> };
+  templates: StepTemplates;
+  /** True when a command or condition depends on facts or the cause (rendered at run time). */
+  dynamic: boolean;
+}
+
+export interface Plan {
+  runbook: string;
+  /** The root runbook file. */
+  file: string;
+  summary: string;
+  planHash: string;
+  /** Resolved params, secrets redacted. */
+  params: Record<string, unknown>;
+  /** Names of params that are secret. */
+  secretParams: string[];
+  /** Every host any step targets, in inventory order. */
+  hosts: string[];
+  steps: PlanStep[];
+  /** Causes a decide step can conclude (for graphs and guided overrides). */
+  causes: string[];
+  warnings: string[];
+  /** Secret values to redact from every output (params marked secret, become passwords). */
+  secrets: string[];
+}

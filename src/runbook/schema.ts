@@ -1,0 +1,288 @@
+// The runbook language, declared once. TypeScript types and schema/runbook.schema.json are both
+// derived from these zod schemas, so the editor, the validator and the code cannot drift apart.
+import { z } from 'zod';
+
+/** `500ms`, `30s`, `5m`, `1h`, or combinations such as `1m30s`. */
+export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
+export const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 5m or 1h')
+  .meta({ description: 'A duration: 500ms, 30s, 5m, 1h, 1m30s.' });
+
+export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]*$/;
+export const StepId = z
+  .string()
+  .regex(STEP_ID_PATTERN, 'step ids are lower_snake_case: a letter, then letters, digits or _')
+  .meta({ description: 'Unique id of the step (lower_snake_case). Facts and goto refer to it.' });
+
+export const FACT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+/** A CEL expression (https://github.com/google/cel-spec), evaluated in a sandbox. */
+export const Expression = z.string().min(1).meta({
+  description:
+    'A CEL expression. Per host it sees `facts`, `host`, `vars`, `params`, `cause`; fleet-wide it uses hosts("pattern").all(h, ...), .exists(...), .filter(...).size().',
+});
+
+/** An Ansible-style host pattern: `message_processors`, `dc_1:&routers`, `all:!mp-3`, `~mp-[12]`. */
+export const HostPattern = z.string().min(1).meta({
+  description: 'Ansible host pattern over inventory groups and hosts, e.g. message_processors, dc_1:&routers, all:!mp-3.',
+});
+
+export const ParamType = ['string', 'integer', 'boolean', 'duration', 'enum'] as const;
+
+export const Param = z
+  .strictObject({
+    type: z.enum(ParamType).default('string'),
+    description: z.string().optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    required: z.boolean().optional().meta({ description: 'Fail when no value is given and there is no default.' }),
+    values: z.array(z.string()).min(1).optional().meta({ description: 'Allowed values (type enum).' }),
+    pattern: z.string().optional().meta({ description: 'Regular expression a string value must match in full.' }),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    secret: z.boolean().optional().meta({ description: 'Redacted in console, journal, plan and reports.' }),
+  })
+  .meta({ description: 'A typed input, overridable with -e key=value.' });
+
+/** What a capture reads and how it turns it into a fact. */
+export const CaptureSpec = z.union([
+  z.enum(['stdout', 'stderr', 'exit_code']),
+  z.strictObject({
+    from: z.enum(['stdout', 'stderr', 'exit_code']).default('stdout'),
+    regex: z.string().optional().meta({ description: 'First match; the fact is group `group` (default 1, or 0 without groups).' }),
+    group: z.union([z.number().int().min(0), z.string()]).optional(),
+    all: z.boolean().optional().meta({ description: 'With regex: a list of every match.' }),
+    json: z.boolean().optional().meta({ description: 'Parse the text as JSON.' }),
+    as: z.enum(['string', 'integer', 'number', 'boolean', 'lines']).optional(),
+    default: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+  }),
+]);
+
+export const OnFailure = z.union([
+  z.enum(['abort', 'continue']),
+  z.strictObject({ goto: StepId }),
+]);
+
+export const Repeat = z.strictObject({
+  count: z.number().int().min(1),
+  interval: Duration.optional(),
+});
+
+/** `serial: 1`, `serial: "25%"`; for rolling batches. */
+export const Serial = z.union([z.number().int().min(1), z.string().regex(/^\d{1,3}%$/)]);
+
+/** A check re-run until it passes: the body of `wait:` and of `verify:`. */
+export const Check = z.strictObject({
+  run: z.string().min(1).meta({ description: 'Shell command; templated, values quoted.' }),
+  until: Expression.optional().meta({
+    description: 'CEL over `result` (exit_code, stdout, stderr) and the host context; default: result.exit_code == 0.',
+  }),
+  retries: z.number().int().min(0).optional(),
+  delay: Duration.optional(),
+  timeout: Duration.optional().meta({ description: 'Overall deadline for all attempts.' }),
+  become: z.union([z.boolean(), z.string()]).optional(),
+});
+
+const common = {
+  id: StepId,
+  name: z.string().min(1).meta({ description: 'One line an operator reads at 3 a.m.' }),
+  description: z.string().optional(),
+  hosts: HostPattern.optional(),
+  when: Expression.optional(),
+  timeout: Duration.optional(),
+  retries: z.number().int().min(0).optional(),
+  delay: Duration.optional().meta({ description: 'Pause between retries.' }),
+  repeat: Repeat.optional(),
+  serial: Serial.optional(),
+  max_unavailable: Serial.optional(),
+  max_fail_percentage: z.number().min(0).max(100).optional(),
+  on_failure: OnFailure.optional(),
+  confirm: z.string().optional(),
+  become: z.union([z.boolean(), z.string()]).optional().meta({
+    description: 'true: the inventory become_user; a string: run as that user. The method comes from the inventory.',
+  }),
+  capture: z.record(z.string().regex(FACT_NAME_PATTERN), CaptureSpec).optional(),
+  tags: z.array(z.string()).optional(),
+};
+
+// Steps that can carry rollback steps reference the step union lazily.
+export type StepInput = z.input<typeof Step>;
+
+export const RunStep = z
+  .strictObject({
+    ...common,
+    run: z.string().min(1).meta({ description: 'Shell command; every {{ value }} is POSIX single-quoted unless piped to raw.' }),
+    mutates: z.boolean().optional().meta({ description: 'Declare that this command changes the host.' }),
+    verify: Check.optional(),
+    get rollback() {
+      return z.array(Step).optional();
+    },
+  })
+  .meta({ title: 'run', description: 'Run a shell command on every targeted host.' });
+
+export const PropertiesStep = z
+  .strictObject({
+    ...common,
+    properties: z.strictObject({
+      file: z.string().min(1),
+      set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      unset: z.array(z.string()).optional(),
+      backup: z.boolean().default(true),
+      owner: z.string().optional().meta({ description: 'user[:group] to own the edited file.' }),
+      mode: z.string().regex(/^0?[0-7]{3}$/).optional(),
+    }),
+    verify: Check.optional(),
+    get rollback() {
+      return z.array(Step).optional();
+    },
+  })
+  .meta({ title: 'properties', description: 'Set or unset keys in a Java .properties file, keeping comments and order, with a backup.' });
+
+export const FetchStep = z
+  .strictObject({
+    ...common,
+    fetch: z.strictObject({
+      src: z.string().min(1),
+      dest: z.string().optional().meta({ description: 'Name under artifacts/<host>/ (default: the file name).' }),
+      optional: z.boolean().optional().meta({ description: 'A missing file is not a failure.' }),
+    }),
+  })
+  .meta({ title: 'fetch', description: 'Copy a remote file into the run directory (read-only).' });
+
+export const WaitStep = z
+  .strictObject({ ...common, wait: Check })
+  .meta({ title: 'wait', description: 'Re-run a check until it passes (read-only).' });
+
+export const PauseStep = z
+  .strictObject({
+    ...common,
+    pause: z.union([Duration, z.strictObject({ duration: Duration, message: z.string().optional() })]),
+  })
+  .meta({ title: 'pause', description: 'Sleep for a while (read-only).' });
+
+export const IncludeStep = z
+  .strictObject({
+    ...common,
+    include: z.strictObject({
+      runbook: z.string().min(1).meta({ description: 'A runbook name or a path relative to this file.' }),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    }),
+  })
+  .meta({ title: 'include', description: 'Run another runbook inline, with params.' });
+
+export const OutcomeStatus = ['resolved', 'escalate', 'nothing-to-do'] as const;
+export const OutcomeStep = z
+  .strictObject({
+    ...common,
+    outcome: z.strictObject({
+      status: z.enum(OutcomeStatus),
+      message: z.string().min(1),
+    }),
+  })
+  .meta({ title: 'outcome', description: 'End the run with an outcome and a message.' });
+
+export const DecideStep = z
+  .strictObject({
+    ...common,
+    decide: z.strictObject({
+      causes: z
+        .array(
+          z.strictObject({
+            cause: z.string().regex(/^[a-z][a-z0-9-]*$/),
+            when: Expression.meta({ description: 'Fleet-level CEL; the first true cause wins.' }),
+            summary: z.string().optional(),
+          }),
+        )
+        .min(1),
+      default: z.string().regex(/^[a-z][a-z0-9-]*$/).default('none'),
+    }),
+  })
+  .meta({ title: 'decide', description: 'Name the diagnosed cause from ordered conditions; later steps branch on `cause`.' });
+
+export const STEP_KINDS = ['run', 'properties', 'fetch', 'wait', 'pause', 'include', 'outcome', 'decide'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export const STEP_SCHEMAS = {
+  run: RunStep,
+  properties: PropertiesStep,
+  fetch: FetchStep,
+  wait: WaitStep,
+  pause: PauseStep,
+  include: IncludeStep,
+  outcome: OutcomeStep,
+  decide: DecideStep,
+} as const;
+
+export const Step: z.ZodType<Step> = z.union([
+  RunStep,
+  PropertiesStep,
+  FetchStep,
+  WaitStep,
+  PauseStep,
+  IncludeStep,
+  OutcomeStep,
+  DecideStep,
+]) as unknown as z.ZodType<Step>;
+
+export const Runbook = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'runbook names are kebab-case'),
+    summary: z.string().min(1),
+    description: z.string().optional(),
+    params: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), Param).optional(),
+    vars: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    steps: z.array(Step).min(1),
+  })
+  .meta({ title: 'remedy runbook', description: 'A remedy runbook: diagnose, decide, fix, verify.' });
+
+type Common = {
+  id: string;
+  name: string;
+  description?: string | undefined;
+  hosts?: string | undefined;
+  when?: string | undefined;
+  timeout?: string | undefined;
+  retries?: number | undefined;
+  delay?: string | undefined;
+  repeat?: z.output<typeof Repeat> | undefined;
+  serial?: number | string | undefined;
+  max_unavailable?: number | string | undefined;
+  max_fail_percentage?: number | undefined;
+  on_failure?: z.output<typeof OnFailure> | undefined;
+  confirm?: string | undefined;
+  become?: boolean | string | undefined;
+  capture?: Record<string, z.output<typeof CaptureSpec>> | undefined;
+  tags?: string[] | undefined;
+};
+export type Check = z.output<typeof Check>;
+export type RunStep = Common & { run: string; mutates?: boolean | undefined; verify?: Check | undefined; rollback?: Step[] | undefined };
+export type PropertiesStep = Common & {
+  properties: { file: string; set?: Record<string, string | number | boolean> | undefined; unset?: string[] | undefined; backup: boolean; owner?: string | undefined; mode?: string | undefined };
+  verify?: Check | undefined;
+  rollback?: Step[] | undefined;
+};
+export type FetchStep = Common & { fetch: { src: string; dest?: string | undefined; optional?: boolean | undefined } };
+export type WaitStep = Common & { wait: Check };
+export type PauseStep = Common & { pause: string | { duration: string; message?: string | undefined } };
+export type IncludeStep = Common & { include: { runbook: string; params?: Record<string, string | number | boolean> | undefined } };
+export type OutcomeStep = Common & { outcome: { status: (typeof OutcomeStatus)[number]; message: string } };
+export type DecideStep = Common & {
+  decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string };
+};
+export type Step = RunStep | PropertiesStep | FetchStep | WaitStep | PauseStep | IncludeStep | OutcomeStep | DecideStep;
+export type Param = z.output<typeof Param>;
+export type CaptureSpec = z.output<typeof CaptureSpec>;
+export type Runbook = z.output<typeof Runbook>;
+
+/** The kind of a step is the one action key it carries. */
+export function stepKind(step: Step): StepKind {
+  for (const kind of STEP_KINDS) if (kind in step) return kind;
+  throw new Error(`step ${(step as Common).id} has no action key`);
+}
+
+/** Read-only or mutating: derived from the kind, declared for shell steps, inherited for includes. */
+export function stepMutates(step: Step): boolean {
+  if ('run' in step) return step.mutates === true;
+  if ('properties' in step) return true;
+  return false;
+}

@@ -1,0 +1,47 @@
+// Transport: the small interface the executor runs commands through. ssh2 and local (zx)
+// implement it; become wrapping and quoting happen before a command reaches it.
+
+export interface ExecOptions {
+  /** Kill the remote process group after this long; the result says timedOut. */
+  timeoutMs?: number | undefined;
+  /** Written to the command's stdin, then stdin is closed (sudo -S passwords travel here). */
+  stdin?: string | Buffer | undefined;
+  /** Live output, for the console and the full output files. */
+  onStdout?: ((chunk: Buffer) => void) | undefined;
+  onStderr?: ((chunk: Buffer) => void) | undefined;
+  /** Aborting kills the remote process group like a timeout does. */
+  signal?: AbortSignal | undefined;
+  /** Keep at most this many bytes of each stream in the result (default 1 MiB); the rest only streams. */
+  maxBufferBytes?: number | undefined;
+}
+
+export interface ExecResult {
+  /** null when the process died of a signal or the server sent no exit status. */
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** True when stdout/stderr were cut to maxBufferBytes. */
+  truncated: boolean;
+  durationMs: number;
+}
+
+export interface FetchResult {
+  bytes: number;
+  sha256: string;
+}
+
+export interface Transport {
+  readonly host: string;
+  /** Opens the connection (lazily called by exec/fetch too). Throws UnreachableError. */
+  connect(): Promise<void>;
+  /** Runs a command through the remote user's shell. Never throws for non-zero exit. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Streams a remote file to a local path with constant memory and verifies it.
+   * `readAs`: a user whose rights are needed to read it (streams `cat` through become).
+   */
+  fetch(remotePath: string, localPath: string, options?: { readAs?: string | undefined; becomeWrap?: ((cmd: string) => string) | undefined; signal?: AbortSignal | undefined }): Promise<FetchResult>;
+  close(): Promise<void>;
+}
