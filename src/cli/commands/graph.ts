@@ -1,0 +1,16 @@
+// Placeholder until the graph command lands; replaced by its owner.
+import type { Command } from 'commander';
+import { RemedyError } from '../../errors.js';
+import { action } from '../exit.js';
+
+export function register(program: Command): void {
+  program
+    .command('graph')
+    .description('(not yet available)')
+    .allowUnknownOption()
+    .action(
+      action(async () => {
+        throw new RemedyError('remedy graph is not available yet');
+      }),
+    );
+}

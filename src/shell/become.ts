@@ -1,0 +1,34 @@
+// Privilege escalation as a pure rewrite of the command line, so the plan shows exactly what
+// the host will receive. Passwords never go on the command line: sudo -S reads them from stdin.
+import type { BecomeMethod } from '../inventory/types.js';
+import { shellJoin } from './quote.js';
+
+/** sudo writes this prompt to stderr before reading the password; the transport strips it. */
+export const SUDO_PROMPT_MARKER = '[remedy-sudo-password]';
+
+export interface BecomeRequest {
+  method: BecomeMethod;
+  user: string;
+  /** When set, sudo reads it from stdin (-S) instead of failing fast (-n). */
+  password?: string | undefined;
+}
+
+export interface WrappedCommand {
+  command: string;
+  /** Bytes to write to stdin before anything else (the sudo password line). */
+  stdinPrefix?: string | undefined;
+}
+
+export function wrapBecome(command: string, become: BecomeRequest | null): WrappedCommand {
+  if (!become || become.method === 'none') return { command };
+  if (become.method === 'runuser') {
+    return { command: shellJoin(['runuser', '-u', become.user, '--', 'sh', '-c', command]) };
+  }
+  if (become.password !== undefined) {
+    return {
+      command: shellJoin(['sudo', '-S', '-p', SUDO_PROMPT_MARKER, '-H', '-u', become.user, '--', 'sh', '-c', command]),
+      stdinPrefix: `${become.password}\n`,
+    };
+  }
+  return { command: shellJoin(['sudo', '-n', '-H', '-u', become.user, '--', 'sh', '-c', command]) };
+}
