@@ -1,0 +1,96 @@
+// The executor's event stream. The journal, the listr2 view, plain lines and --output jsonl are
+// all sinks of it; none of them holds logic. Every event is JSON-serialisable and already redacted
+// when it reaches a sink.
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'timed-out' | 'unreachable' | 'skipped';
+export type RunMode = 'unattended' | 'guided' | 'probe';
+export type RunOutcome = 'resolved' | 'nothing-to-do' | 'escalated' | 'failed' | 'refused' | 'interrupted' | 'unreachable';
+export type ApprovalDecision = 'approved' | 'skipped' | 'refused' | 'aborted' | 'timed-out';
+export type ApprovalSource = 'flag' | 'operator' | 'policy' | 'resume';
+
+interface Base {
+  /** ISO-8601 UTC. */
+  time: string;
+  /** Monotonic sequence number within the run, from 1. */
+  seq: number;
+}
+
+export type RunEvent = Base &
+  (
+    | {
+        type: 'run-start';
+        runId: string;
+        runbook: string;
+        planHash: string;
+        mode: RunMode;
+        operator: string;
+        user: string;
+        controller: string;
+        params: Record<string, unknown>;
+        hosts: string[];
+        runDir: string;
+        resumedFrom?: string | undefined;
+      }
+    | { type: 'step-start'; step: string; name: string; kind: string; mutates: boolean; hosts: string[]; batch?: number | undefined; batches?: number | undefined }
+    | { type: 'step-skip'; step: string; reason: string }
+    | {
+        type: 'host-start';
+        step: string;
+        host: string;
+        attempt: number;
+        iteration?: number | undefined;
+        /** The command as sent, redacted. */
+        command?: string | undefined;
+      }
+    | { type: 'host-output'; step: string; host: string; stream: 'stdout' | 'stderr'; line: string }
+    | {
+        type: 'host-end';
+        step: string;
+        host: string;
+        status: HostStatus;
+        attempt: number;
+        iteration?: number | undefined;
+        exitCode: number | null;
+        signal: string | null;
+        durationMs: number;
+        facts?: Record<string, unknown> | undefined;
+        /** Paths relative to the run dir of full outputs and artifacts. */
+        outputs?: { stdout: string; stderr: string } | undefined;
+        artifacts?: { path: string; bytes: number; sha256: string }[] | undefined;
+        diff?: string | undefined;
+        error?: string | undefined;
+      }
+    | { type: 'step-end'; step: string; status: 'ok' | 'failed' | 'skipped' | 'partial'; durationMs: number; counts: Record<HostStatus, number> }
+    | {
+        type: 'decision';
+        step: string;
+        cause: string;
+        /** The condition that matched, and the facts it read, per host. */
+        evidence: { condition: string | null; facts: Record<string, Record<string, unknown>> };
+        candidates: string[];
+        override?: { from: string; operator: string } | undefined;
+      }
+    | {
+        type: 'approval';
+        step: string;
+        decision: ApprovalDecision;
+        source: ApprovalSource;
+        operator: string;
+        hosts: string[];
+        planHash: string;
+      }
+    | { type: 'rollback'; step: string; host: string; reason: string }
+    | { type: 'lock'; host: string; action: 'acquired' | 'released' | 'refused' | 'broken'; detail?: string | undefined }
+    | { type: 'outcome'; step: string; status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string }
+    | { type: 'warning'; message: string; step?: string | undefined; host?: string | undefined }
+    | { type: 'run-end'; outcome: RunOutcome; cause: string | null; exitCode: number; durationMs: number; message?: string | undefined }
+  );
+
+export type RunEventType = RunEvent['type'];
+
+/** Something that consumes events: the journal, a console view, a JSON-lines stream. */
+export interface EventSink {
+  write(event: RunEvent): void;
+  /** Flush and release; called once at the end of the run (also on interrupt). */
+  close(): Promise<void>;
+}
