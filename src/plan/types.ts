@@ -63,8 +63,12 @@ export interface PlanStep {
   maxUnavailable: number | null;
   maxFailPercentage: number | null;
   onFailure: OnFailurePolicy;
-  /** User to become, or null. The method comes from each host's inventory. */
-  become: string | null;
+  /**
+   * The step's `become`: a user name, true (the host's ansible_become_user), false (never), or null (not set:
+   * the host's ansible_become decides). Use becomeUser(step, host) from render-host.ts to resolve.
+   * The method (sudo, runuser, none) comes from each host's inventory.
+   */
+  become: string | boolean | null;
   capture: Record<string, CaptureSpec>;
   /** Steps run when this (mutating) step or its verification fails, in order. */
   rollback: PlanStep[];

@@ -1,0 +1,289 @@
+// The planner: runbook × inventory × params → Plan. Pure: it reads the loaded files it is given
+// and nothing else — no connection, no process on any host. Same inputs, byte-identical plan.
+import type { Host, Inventory } from '../inventory/types.js';
+import { limitHosts, selectHosts } from '../inventory/index.js';
+import { Redactor } from '../redact/redactor.js';
+import { durationMs, resolveParams, type LoadedRunbook } from '../runbook/index.js';
+import { stepKind, stepMutates, type Step } from '../runbook/schema.js';
+import { describeExpression } from '../template/expression.js';
+import { renderText } from '../template/index.js';
+import { describePropertiesEdit } from '../properties/edit.js';
+import { ValidationError } from '../errors.js';
+import { planHash } from './hash.js';
+import { renderHostCommand, renderHostText as renderHostTextAt } from './render-host.js';
+import type { OnFailurePolicy, Plan, PlanStep, PlannedCommand, StepTemplates } from './types.js';
+
+export interface PlanInput {
+  loaded: LoadedRunbook;
+  inventory: Inventory;
+  /** Raw `-e key=value` overrides. */
+  overrides?: Record<string, string>;
+  /** `--limit PATTERN`. */
+  limit?: string | undefined;
+}
+
+interface Level {
+  loaded: LoadedRunbook;
+  params: Record<string, unknown>;
+  prefix: string;
+  includePath: string[];
+  /** Condition inherited from the including step(s). */
+  when: string | null;
+  /** Host pattern inherited from the including step, for steps that name none. */
+  hosts: string | null;
+}
+
+export function planRunbook(input: PlanInput): Plan {
+  const { loaded, inventory } = input;
+  const params = resolveParams(loaded, input.overrides ?? {});
+  const secretParams = Object.entries(loaded.runbook.params ?? {})
+    .filter(([, p]) => p.secret === true)
+    .map(([name]) => name)
+    .sort();
+  const secrets = new Set<string>();
+  for (const name of secretParams) {
+    const v = params[name];
+    if (v !== undefined && v !== null && String(v) !== '') secrets.add(String(v));
+  }
+  for (const host of inventory.hosts.values()) if (host.become.password) secrets.add(host.become.password);
+  const redactor = new Redactor(secrets);
+  const allowed = input.limit ? new Set(limitHosts(inventory, [...inventory.hosts.keys()], input.limit)) : null;
+
+  const ctx: PlanContext = { inventory, allowed, redactor, causes: new Set(), warnings: [] };
+  const steps = expandLevel(ctx, { loaded, params, prefix: '', includePath: [], when: null, hosts: null });
+
+  const targeted = new Set(steps.flatMap((s) => [...s.hosts, ...s.rollback.flatMap((r) => r.hosts)]));
+  const hosts = [...inventory.hosts.keys()].filter((h) => targeted.has(h));
+  const redactedParams: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) redactedParams[k] = secretParams.includes(k) ? '********' : v;
+
+  const plan: Plan = {
+    runbook: loaded.runbook.name,
+    file: loaded.file,
+    summary: loaded.runbook.summary,
+    planHash: '',
+    params: redactedParams,
+    secretParams,
+    hosts,
+    steps,
+    causes: [...ctx.causes],
+    warnings: ctx.warnings,
+    secrets: [...secrets],
+  };
+  plan.planHash = planHash(plan);
+  return plan;
+}
+
+interface PlanContext {
+  inventory: Inventory;
+  allowed: Set<string> | null;
+  redactor: Redactor;
+  causes: Set<string>;
+  warnings: string[];
+}
+
+function expandLevel(ctx: PlanContext, level: Level): PlanStep[] {
+  const out: PlanStep[] = [];
+  level.loaded.runbook.steps.forEach((step, index) => {
+    out.push(...expandStep(ctx, level, step, ['steps', index]));
+  });
+  return out;
+}
+
+function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | number)[]): PlanStep[] {
+  const kind = stepKind(step);
+  const when = joinConditions(level.when, step.when ?? null);
+  const hostsPattern = step.hosts ?? level.hosts;
+  if (kind === 'include' && 'include' in step) {
+    const child = level.loaded.includes.get(step.id);
+    if (!child) throw new ValidationError([{ ...pos(level, path), message: `include ${step.include.runbook} was not loaded`, severity: 'error' }]);
+    const scope = { params: level.params, vars: level.loaded.runbook.vars ?? {} };
+    const overrides: Record<string, string> = {};
+    for (const [k, v] of Object.entries(step.include.params ?? {})) {
+      overrides[k] = typeof v === 'string' ? renderText(v, { ...scope.params, params: scope.params }) : String(v);
+    }
+    const params = resolveParams(child, overrides);
+    return expandLevel(ctx, {
+      loaded: child,
+      params,
+      prefix: `${level.prefix}${step.id}.`,
+      includePath: [...level.includePath, step.id],
+      when,
+      hosts: combinePatterns(step.hosts ?? null, level.hosts),
+    });
+  }
+  return [buildStep(ctx, level, step, kind as PlanStep['kind'], when, combinePatterns(step.hosts ?? null, level.hosts), path)];
+}
+
+function buildStep(
+  ctx: PlanContext,
+  level: Level,
+  step: Step,
+  kind: PlanStep['kind'],
+  when: string | null,
+  hostPattern: string | null,
+  path: (string | number)[],
+): PlanStep {
+  const scope = { params: level.params, vars: (level.loaded.runbook.vars ?? {}) as Record<string, unknown> };
+  const renderedPattern = hostPattern === null ? null : renderText(hostPattern, { ...scope.params, params: scope.params });
+  let hosts: string[] = [];
+  if (renderedPattern !== null) {
+    hosts = selectCombined(ctx.inventory, renderedPattern).filter((h) => ctx.allowed === null || ctx.allowed.has(h));
+    if (hosts.length === 0) ctx.warnings.push(`step ${level.prefix}${step.id}: pattern "${renderedPattern}" matches no host`);
+  }
+  const templates = stepTemplates(step);
+  if (templates.decide) {
+    for (const c of templates.decide.causes) ctx.causes.add(c.cause);
+    ctx.causes.add(templates.decide.default);
+  }
+  const planStep: PlanStep = {
+    id: `${level.prefix}${step.id}`,
+    name: step.name,
+    kind,
+    mutates: stepMutates(step),
+    when,
+    whenText: when === null ? null : describeExpression(when),
+    confirm: step.confirm ?? null,
+    hostPattern: renderedPattern,
+    hosts,
+    batches: step.serial === undefined ? null : batchHosts(hosts, step.serial),
+    commands: [],
+    diff: templates.properties ? describePropertiesEdit(templates.properties) : null,
+    timeoutMs: step.timeout ? durationMs(step.timeout) : null,
+    retries: step.retries ?? 0,
+    delayMs: step.delay ? durationMs(step.delay) : 0,
+    repeat: step.repeat ? { count: step.repeat.count, intervalMs: step.repeat.interval ? durationMs(step.repeat.interval) : 0 } : null,
+    maxUnavailable: step.max_unavailable === undefined ? null : countOf(step.max_unavailable, hosts.length),
+    maxFailPercentage: step.max_fail_percentage ?? null,
+    onFailure: onFailure(step),
+    become: step.become ?? null,
+    capture: step.capture ?? {},
+    rollback: [],
+    includePath: level.includePath,
+    source: { file: level.loaded.file, ...level.loaded.position(path) },
+    scope,
+    templates,
+    dynamic: false,
+  };
+  const rollback = 'rollback' in step ? (step.rollback ?? []) : [];
+  planStep.rollback = rollback.map((r, i) =>
+    buildStep(ctx, level, r, stepKind(r) as PlanStep['kind'], r.when ?? null, combinePatterns(r.hosts ?? null, renderedPattern), [...path, 'rollback', i]),
+  );
+  planStep.commands = plannedCommands(ctx, planStep);
+  planStep.dynamic = planStep.commands.some((c) => c.command.includes('⟨')) || /\b(facts|cause|hosts)\b/.test(when ?? '');
+  return planStep;
+}
+
+function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
+  const t = step.templates;
+  const template = t.run ?? t.wait?.run;
+  const out: PlannedCommand[] = [];
+  for (const name of step.hosts) {
+    const host = ctx.inventory.hosts.get(name) as Host;
+    let command: string;
+    if (template !== undefined) {
+      const become = t.wait?.become !== undefined ? (t.wait.become === true ? host.become.user : t.wait.become === false ? null : t.wait.become) : undefined;
+      command = renderHostCommand(null, step, host, template, null, become).command;
+    } else if (t.properties) {
+      const file = renderHostText(step, host, t.properties.file);
+      command = `edit ${file}: ${[...Object.entries(t.properties.set).map(([k, v]) => `set ${k}=${v}`), ...t.properties.unset.map((k) => `unset ${k}`)].join(', ')}${t.properties.backup ? ' (backup first)' : ''}`;
+    } else if (t.fetch) {
+      command = `fetch ${renderHostText(step, host, t.fetch.src)} → artifacts/${name}/`;
+    } else if (t.pauseMs !== undefined) {
+      command = `pause ${t.pauseMs} ms`;
+    } else {
+      continue;
+    }
+    out.push({ host: name, command: ctx.redactor.redact(command) });
+    if (t.verify) {
+      const verify = renderHostCommand(null, step, host, t.verify.run, null).command;
+      out.push({ host: name, command: ctx.redactor.redact(`verify: ${verify}`) });
+    }
+  }
+  return out;
+}
+
+function renderHostText(step: PlanStep, host: Host, template: string): string {
+  return renderHostTextAt(null, step, host, template, null);
+}
+
+function stepTemplates(step: Step): StepTemplates {
+  if ('run' in step) return { run: step.run, verify: step.verify };
+  if ('properties' in step) {
+    const p = step.properties;
+    return {
+      properties: {
+        file: p.file,
+        set: Object.fromEntries(Object.entries(p.set ?? {}).map(([k, v]) => [k, String(v)])),
+        unset: p.unset ?? [],
+        backup: p.backup,
+        owner: p.owner,
+        mode: p.mode,
+      },
+      verify: step.verify,
+    };
+  }
+  if ('fetch' in step) return { fetch: { src: step.fetch.src, dest: step.fetch.dest, optional: step.fetch.optional ?? false } };
+  if ('wait' in step) return { wait: step.wait };
+  if ('pause' in step) {
+    const p = step.pause;
+    return typeof p === 'string' ? { pauseMs: durationMs(p) } : { pauseMs: durationMs(p.duration), pauseMessage: p.message };
+  }
+  if ('outcome' in step) return { outcome: step.outcome };
+  if ('decide' in step) return { decide: step.decide };
+  return {};
+}
+
+function onFailure(step: Step): OnFailurePolicy {
+  const f = step.on_failure;
+  if (f === undefined || f === 'abort') return { action: 'abort' };
+  if (f === 'continue') return { action: 'continue' };
+  return { action: 'goto', step: f.goto };
+}
+
+/** Rolling batches: `serial: 2` → pairs; `serial: "25%"` → a quarter of the hosts (at least one) per batch. */
+export function batchHosts(hosts: string[], serial: number | string): string[][] {
+  if (hosts.length === 0) return [];
+  const size = Math.max(1, countOf(serial, hosts.length));
+  const batches: string[][] = [];
+  for (let i = 0; i < hosts.length; i += size) batches.push(hosts.slice(i, i + size));
+  return batches;
+}
+
+function countOf(value: number | string, total: number): number {
+  if (typeof value === 'number') return value;
+  const pct = Number(value.replace('%', ''));
+  return Math.max(1, Math.floor((total * pct) / 100));
+}
+
+function joinConditions(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return `(${a}) && (${b})`;
+}
+
+/**
+ * An include's hosts narrow the included steps: their own pattern within the include's. Written
+ * `own WITHIN inherited` and intersected as sets, because joining with `:&` would change what a
+ * union inside either pattern means (Ansible applies unions before intersections).
+ */
+const WITHIN = ' within ';
+function combinePatterns(own: string | null, inherited: string | null): string | null {
+  if (inherited === null) return own;
+  if (own === null) return inherited;
+  return `${own}${WITHIN}${inherited}`;
+}
+
+function selectCombined(inventory: Inventory, pattern: string): string[] {
+  const parts = pattern.split(WITHIN);
+  let hosts = selectHosts(inventory, parts[0] as string);
+  for (const part of parts.slice(1)) {
+    const within = new Set(selectHosts(inventory, part));
+    hosts = hosts.filter((h) => within.has(h));
+  }
+  return hosts;
+}
+
+function pos(level: Level, path: (string | number)[]): { file: string; line: number; col: number } {
+  return { file: level.loaded.file, ...level.loaded.position(path) };
+}

@@ -1,0 +1,40 @@
+// Rendering one step for one host: shared by the planner (facts deferred, secrets redacted) and
+// the executor (facts known, real secrets), so `plan` shows exactly what `run` sends.
+import type { Host } from '../inventory/types.js';
+import { wrapBecome, type WrappedCommand } from '../shell/become.js';
+import { renderCommand, renderText } from '../template/index.js';
+import { DEFERRED_ROOTS, stepScope, type HostRuntime } from './scope.js';
+import type { Plan, PlanStep } from './types.js';
+
+export type { HostRuntime } from './scope.js';
+export { hostScope } from './scope.js';
+
+/** The user a step runs as on a host, or null: the step's `become`, else the inventory's ansible_become. */
+export function becomeUser(step: PlanStep, host: Host): string | null {
+  if (step.become === true) return host.become.user;
+  if (step.become === false) return null;
+  if (typeof step.become === 'string') return step.become;
+  return host.become.always ? host.become.user : null;
+}
+
+/**
+ * Renders a command template of the step for a host, quoted, and wraps it for become.
+ * `runtime` null means plan time: facts and cause render as ⟨markers⟩.
+ */
+export function renderHostCommand(
+  _plan: Plan | null,
+  step: PlanStep,
+  host: Host,
+  template: string,
+  runtime: HostRuntime | null,
+  become: string | null = becomeUser(step, host),
+): WrappedCommand {
+  const scope = stepScope(step, host, runtime);
+  const command = renderCommand(template, scope, runtime ? undefined : { deferred: DEFERRED_ROOTS });
+  if (become === null) return { command };
+  return wrapBecome(command, { method: host.become.method, user: become, password: host.become.password });
+}
+
+export function renderHostText(_plan: Plan | null, step: PlanStep, host: Host | null, template: string, runtime: HostRuntime | null): string {
+  return renderText(template, stepScope(step, host, runtime), runtime ? undefined : { deferred: DEFERRED_ROOTS });
+}
