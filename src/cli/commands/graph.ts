@@ -1,16 +1,21 @@
-// Placeholder until the graph command lands; replaced by its owner.
+// remedy graph: the runbook's decision tree as a Mermaid flowchart.
 import type { Command } from 'commander';
-import { RemedyError } from '../../errors.js';
+import { renderPlanMermaid } from '../../plan/index.js';
 import { action } from '../exit.js';
+import { collect, planFromFiles } from '../load-inputs.js';
 
 export function register(program: Command): void {
   program
     .command('graph')
-    .description('(not yet available)')
-    .allowUnknownOption()
+    .description('Print the runbook\'s decision tree as a Mermaid flowchart (paste into a Markdown file or mermaid.live).')
+    .argument('<runbook>', 'runbook name or path')
+    .option('-i, --inventory <file>', 'inventory (default: inventory/example.yaml)', 'inventory/example.yaml')
+    .option('-e, --extra-var <key=value>', 'set a param (repeatable)', collect, [])
     .action(
-      action(async () => {
-        throw new RemedyError('remedy graph is not available yet');
+      action(async (runbook: string, opts: { inventory: string; extraVar: string[] }) => {
+        const { plan } = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar });
+        process.stdout.write(renderPlanMermaid(plan));
+        return 0;
       }),
     );
 }

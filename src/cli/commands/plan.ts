@@ -1,16 +1,56 @@
-// Placeholder until the plan command lands; replaced by its owner.
-import type { Command } from 'commander';
-import { RemedyError } from '../../errors.js';
+// remedy plan: what a runbook would do, exactly, with no side effects (or, with --probe, after
+// running only its read-only diagnosis for real).
+import { Command, Option } from 'commander';
+import { planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../plan/index.js';
 import { action } from '../exit.js';
+import { collect, planFromFiles } from '../load-inputs.js';
+import { formatDiagnostic } from '../../errors.js';
+import { runProbe } from './probe.js';
+
+export const PLAN_FORMATS = ['text', 'json', 'markdown', 'mermaid'] as const;
+type PlanFormat = (typeof PLAN_FORMATS)[number];
 
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('(not yet available)')
-    .allowUnknownOption()
+    .description('Show exactly which commands a runbook would run on which hosts, in which order, behind which conditions and approvals. Makes no connection unless --probe.')
+    .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
+    .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
+    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern')
+    .option('-e, --extra-var <key=value>', 'set a param (repeatable; @file.yaml for a map)', collect, [])
+    .addOption(new Option('-f, --format <format>', 'output format').choices(PLAN_FORMATS).default('text'))
+    .option('--probe', 'run the read-only steps for real over SSH, resolve decisions, and show the mutations that would follow')
+    .option('--known-hosts <file>', 'known_hosts file to verify host keys against (with --probe)')
+    .option('--accept-new-host-keys', 'record unknown host keys instead of refusing them (with --probe)')
+    .option('--run-dir <dir>', 'where the probe keeps its journal and outputs (with --probe)')
+    .option('--forks <n>', 'hosts contacted at once (with --probe)', (v) => Number.parseInt(v, 10), 50)
+    .addHelpText('after', '\nExamples:\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml --format markdown > change.md\n  remedy plan apigee-502-bad-gateway -i .remedy-lab/inventory.yaml --probe\n')
     .action(
-      action(async () => {
-        throw new RemedyError('remedy plan is not available yet');
+      action(async (runbook: string, opts: { inventory: string; limit?: string; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; runDir?: string; forks: number }) => {
+        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
+        for (const w of inputs.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+        if (opts.probe) return runProbe(inputs, opts);
+        process.stdout.write(formatPlan(inputs.plan, opts.format));
+        return 0;
       }),
     );
+}
+
+export function formatPlan(plan: Parameters<typeof renderPlanText>[0], format: PlanFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(planToJson(plan), null, 2)}\n`;
+    case 'markdown':
+      return renderPlanMarkdown(plan);
+    case 'mermaid':
+      return renderPlanMermaid(plan);
+    default:
+      return renderPlanText(plan, { color: useColor(process.stdout) });
+  }
+}
+
+export function useColor(stream: NodeJS.WriteStream): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
 }
