@@ -146,14 +146,14 @@ function buildStep(
     confirm: step.confirm ?? null,
     hostPattern: renderedPattern,
     hosts,
-    batches: step.serial === undefined ? null : batchHosts(hosts, step.serial),
+    batches: step.serial === undefined ? null : batchHosts(hosts, renderCount(step.serial, scope.params, planStepPos(level, path))),
     commands: [],
     diff: templates.properties ? describePropertiesEdit(templates.properties) : null,
     timeoutMs: step.timeout ? durationMs(step.timeout) : null,
     retries: step.retries ?? 0,
     delayMs: step.delay ? durationMs(step.delay) : 0,
     repeat: step.repeat ? { count: step.repeat.count, intervalMs: step.repeat.interval ? durationMs(step.repeat.interval) : 0 } : null,
-    maxUnavailable: step.max_unavailable === undefined ? null : countOf(step.max_unavailable, hosts.length),
+    maxUnavailable: step.max_unavailable === undefined ? null : countOf(renderCount(step.max_unavailable, scope.params, planStepPos(level, path)), hosts.length),
     maxFailPercentage: step.max_fail_percentage ?? null,
     onFailure: onFailure(step),
     become: step.become ?? null,
@@ -248,6 +248,19 @@ export function batchHosts(hosts: string[], serial: number | string): string[][]
   const batches: string[][] = [];
   for (let i = 0; i < hosts.length; i += size) batches.push(hosts.slice(i, i + size));
   return batches;
+}
+
+/** `serial`/`max_unavailable` may be templated over params; the result must be a count or a percentage. */
+function renderCount(value: number | string, params: Record<string, unknown>, at: { file: string; line: number; col: number }): number | string {
+  if (typeof value === 'number' || !value.includes('{{')) return value;
+  const text = renderText(value, { ...params, params }).trim();
+  if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
+  if (/^\d{1,3}%$/.test(text)) return text;
+  throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 or more) nor a percentage`, severity: 'error' }]);
+}
+
+function planStepPos(level: Level, path: (string | number)[]): { file: string; line: number; col: number } {
+  return pos(level, path);
 }
 
 function countOf(value: number | string, total: number): number {

@@ -68,8 +68,11 @@ export const Repeat = z.strictObject({
   interval: Duration.optional(),
 });
 
-/** `serial: 1`, `serial: "25%"`; for rolling batches. */
-export const Serial = z.union([z.number().int().min(1), z.string().regex(/^\d{1,3}%$/)]);
+/** `serial: 1`, `serial: "25%"`, or a template such as `"{{ restart_serial }}"`; for rolling batches. */
+export const Serial = z.union([
+  z.number().int().min(1),
+  z.string().regex(/^(\d{1,3}%|.*\{\{.*\}\}.*)$/, 'expected a count, a percentage such as "25%", or a {{ template }}'),
+]);
 
 /** A check re-run until it passes: the body of `wait:` and of `verify:`. */
 export const Check = z.strictObject({
