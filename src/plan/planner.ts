@@ -4,7 +4,7 @@ import type { Host, Inventory } from '../inventory/types.js';
 import { limitHosts, selectHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
 import { durationMs, resolveParams, type LoadedRunbook } from '../runbook/index.js';
-import { stepKind, stepMutates, type Step } from '../runbook/schema.js';
+import { DURATION_PATTERN, stepKind, stepMutates, type Check, type Step } from '../runbook/schema.js';
 import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 import { describePropertiesEdit } from '../properties/edit.js';
@@ -131,7 +131,9 @@ function buildStep(
     hosts = selectCombined(ctx.inventory, renderedPattern).filter((h) => ctx.allowed === null || ctx.allowed.has(h));
     if (hosts.length === 0) ctx.warnings.push(`step ${level.prefix}${step.id}: pattern "${renderedPattern}" matches no host`);
   }
-  const templates = stepTemplates(step);
+  const at = planStepPos(level, path);
+  const dur = (value: string): number => renderDuration(value, scope.params, at);
+  const templates = stepTemplates(step, dur);
   if (templates.decide) {
     for (const c of templates.decide.causes) ctx.causes.add(c.cause);
     ctx.causes.add(templates.decide.default);
@@ -149,10 +151,12 @@ function buildStep(
     batches: step.serial === undefined ? null : batchHosts(hosts, renderCount(step.serial, scope.params, planStepPos(level, path))),
     commands: [],
     diff: templates.properties ? describePropertiesEdit(templates.properties) : null,
-    timeoutMs: step.timeout ? durationMs(step.timeout) : null,
+    timeoutMs: step.timeout ? dur(step.timeout) : null,
     retries: step.retries ?? 0,
-    delayMs: step.delay ? durationMs(step.delay) : 0,
-    repeat: step.repeat ? { count: step.repeat.count, intervalMs: step.repeat.interval ? durationMs(step.repeat.interval) : 0 } : null,
+    delayMs: step.delay ? dur(step.delay) : 0,
+    repeat: step.repeat
+      ? { count: Number(renderCount(step.repeat.count, scope.params, at)), intervalMs: step.repeat.interval ? dur(step.repeat.interval) : 0 }
+      : null,
     maxUnavailable: step.max_unavailable === undefined ? null : countOf(renderCount(step.max_unavailable, scope.params, planStepPos(level, path)), hosts.length),
     maxFailPercentage: step.max_fail_percentage ?? null,
     onFailure: onFailure(step),
@@ -207,8 +211,13 @@ function renderHostText(step: PlanStep, host: Host, template: string): string {
   return renderHostTextAt(null, step, host, template, null);
 }
 
-function stepTemplates(step: Step): StepTemplates {
-  if ('run' in step) return { run: step.run, verify: step.verify };
+function stepTemplates(step: Step, durationMs: (value: string) => number): StepTemplates {
+  // Checks keep their shape, with templated durations resolved to plain ones (e.g. "2500ms").
+  const check = <C extends Check | undefined>(c: C): C =>
+    c === undefined
+      ? c
+      : ({ ...c, delay: c.delay === undefined ? undefined : `${durationMs(c.delay)}ms`, timeout: c.timeout === undefined ? undefined : `${durationMs(c.timeout)}ms` } as C);
+  if ('run' in step) return { run: step.run, verify: check(step.verify) };
   if ('properties' in step) {
     const p = step.properties;
     return {
@@ -220,11 +229,11 @@ function stepTemplates(step: Step): StepTemplates {
         owner: p.owner,
         mode: p.mode,
       },
-      verify: step.verify,
+      verify: check(step.verify),
     };
   }
   if ('fetch' in step) return { fetch: { src: step.fetch.src, dest: step.fetch.dest, optional: step.fetch.optional ?? false } };
-  if ('wait' in step) return { wait: step.wait };
+  if ('wait' in step) return { wait: check(step.wait) };
   if ('pause' in step) {
     const p = step.pause;
     return typeof p === 'string' ? { pauseMs: durationMs(p) } : { pauseMs: durationMs(p.duration), pauseMessage: p.message };
@@ -257,6 +266,15 @@ function renderCount(value: number | string, params: Record<string, unknown>, at
   if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
   if (/^\d{1,3}%$/.test(text)) return text;
   throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 or more) nor a percentage`, severity: 'error' }]);
+}
+
+/** Durations may be templated over params (`interval: "{{ dump_interval }}"`). */
+function renderDuration(value: string, params: Record<string, unknown>, at: { file: string; line: number; col: number }): number {
+  const text = value.includes('{{') ? renderText(value, { ...params, params }).trim() : value;
+  if (!DURATION_PATTERN.test(text)) {
+    throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is not a duration such as 30s`, severity: 'error' }]);
+  }
+  return durationMs(text);
 }
 
 function planStepPos(level: Level, path: (string | number)[]): { file: string; line: number; col: number } {

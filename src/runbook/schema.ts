@@ -4,10 +4,12 @@ import { z } from 'zod';
 
 /** `500ms`, `30s`, `5m`, `1h`, or combinations such as `1m30s`. */
 export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
+/** A value may instead be a template over params (`"{{ dump_interval }}"`), checked once rendered. */
+export const TEMPLATE_PATTERN = /\{\{.*\}\}/;
 export const Duration = z
   .string()
-  .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 5m or 1h')
-  .meta({ description: 'A duration: 500ms, 30s, 5m, 1h, 1m30s.' });
+  .refine((s) => DURATION_PATTERN.test(s) || TEMPLATE_PATTERN.test(s), 'expected a duration such as 500ms, 30s, 5m or 1h, or a {{ template }}')
+  .meta({ description: 'A duration: 500ms, 30s, 5m, 1h, 1m30s, or a {{ template }} over params that renders to one.' });
 
 export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]*$/;
 export const StepId = z
@@ -64,7 +66,7 @@ export const OnFailure = z.union([
 ]);
 
 export const Repeat = z.strictObject({
-  count: z.number().int().min(1),
+  count: z.union([z.number().int().min(1), z.string().regex(TEMPLATE_PATTERN, 'expected a count or a {{ template }}')]),
   interval: Duration.optional(),
 });
 
@@ -247,7 +249,7 @@ type Common = {
   timeout?: string | undefined;
   retries?: number | undefined;
   delay?: string | undefined;
-  repeat?: z.output<typeof Repeat> | undefined;
+  repeat?: { count: number | string; interval?: string | undefined } | undefined;
   serial?: number | string | undefined;
   max_unavailable?: number | string | undefined;
   max_fail_percentage?: number | undefined;
