@@ -13,7 +13,8 @@ export { hostScope } from './scope.js';
 export function becomeUser(step: PlanStep, host: Host): string | null {
   if (step.become === true) return host.become.user;
   if (step.become === false) return null;
-  if (typeof step.become === 'string') return step.become;
+  // `become: "{{ apigee_user }}"`: the service user differs per inventory, so it is a host var.
+  if (typeof step.become === 'string') return step.become.includes('{{') ? renderText(step.become, stepScope(step, host, null)).trim() : step.become;
   return host.become.always ? host.become.user : null;
 }
 
