@@ -31,7 +31,19 @@ export type RunEvent = Base &
         runDir: string;
         resumedFrom?: string | undefined;
       }
-    | { type: 'step-start'; step: string; name: string; kind: string; mutates: boolean; hosts: string[]; batch?: number | undefined; batches?: number | undefined }
+    | {
+        type: 'step-start';
+        step: string;
+        name: string;
+        kind: string;
+        mutates: boolean;
+        hosts: string[];
+        /** With `serial`, one step-start per rolling batch (1-based) and one step-end for the step. */
+        batch?: number | undefined;
+        batches?: number | undefined;
+        /** Set on rollback steps: the step whose failure they undo. */
+        rollbackOf?: string | undefined;
+      }
     | { type: 'step-skip'; step: string; reason: string }
     | {
         type: 'host-start';
@@ -41,8 +53,20 @@ export type RunEvent = Base &
         iteration?: number | undefined;
         /** The command as sent, redacted. */
         command?: string | undefined;
+        /** 'verify': the step's `verify:` check after a mutating step (absent: the step itself). */
+        phase?: 'verify' | undefined;
       }
-    | { type: 'host-output'; step: string; host: string; stream: 'stdout' | 'stderr'; line: string }
+    | {
+        /**
+         * One line of live output, for views. Throttled per command (the full output is in the
+         * files named by host-end `outputs`), so a journal may skip these.
+         */
+        type: 'host-output';
+        step: string;
+        host: string;
+        stream: 'stdout' | 'stderr';
+        line: string;
+      }
     | {
         type: 'host-end';
         step: string;
@@ -59,8 +83,25 @@ export type RunEvent = Base &
         artifacts?: { path: string; bytes: number; sha256: string }[] | undefined;
         diff?: string | undefined;
         error?: string | undefined;
+        phase?: 'verify' | undefined;
+        /** Why a host was skipped (`when` false, not approved, unreachable earlier, …). */
+        reason?: string | undefined;
+        /**
+         * True on the last host-end of this step for this host (after retries, repeats and
+         * verification): the host is done with the step. Resume treats a host whose last host-end
+         * is not final as started-but-unfinished.
+         */
+        final?: boolean | undefined;
       }
-    | { type: 'step-end'; step: string; status: 'ok' | 'failed' | 'skipped' | 'partial'; durationMs: number; counts: Record<HostStatus, number> }
+    | {
+        type: 'step-end';
+        step: string;
+        status: 'ok' | 'failed' | 'skipped' | 'partial';
+        durationMs: number;
+        counts: Record<HostStatus, number>;
+        /** The step the executor goes to next (a goto target, or the following step); null: the run ends. */
+        next?: string | null | undefined;
+      }
     | {
         type: 'decision';
         step: string;
@@ -78,15 +119,33 @@ export type RunEvent = Base &
         operator: string;
         hosts: string[];
         planHash: string;
+        /** 1-based rolling batch, when the step has `serial`. */
+        batch?: number | undefined;
+        /** What the step would do on those hosts (redacted): recorded with refusals too. */
+        commands?: { host: string; command: string }[] | undefined;
+        /** Properties diffs per host, computed from the real files (redacted). */
+        diffs?: Record<string, string> | undefined;
       }
     | { type: 'rollback'; step: string; host: string; reason: string }
     | { type: 'lock'; host: string; action: 'acquired' | 'released' | 'refused' | 'broken'; detail?: string | undefined }
     | { type: 'outcome'; step: string; status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string }
     | { type: 'warning'; message: string; step?: string | undefined; host?: string | undefined }
-    | { type: 'run-end'; outcome: RunOutcome; cause: string | null; exitCode: number; durationMs: number; message?: string | undefined }
+    | {
+        type: 'run-end';
+        outcome: RunOutcome;
+        cause: string | null;
+        exitCode: number;
+        durationMs: number;
+        message?: string | undefined;
+        /** Final status per targeted host, for result.json. */
+        hosts?: Record<string, FinalHostStatus> | undefined;
+      }
   );
 
 export type RunEventType = RunEvent['type'];
+
+/** A host's status in result.json. */
+export type FinalHostStatus = 'ok' | 'failed' | 'unreachable' | 'skipped';
 
 /** Something that consumes events: the journal, a console view, a JSON-lines stream. */
 export interface EventSink {
