@@ -170,8 +170,10 @@ function buildStep(
     dynamic: false,
   };
   const rollback = 'rollback' in step ? (step.rollback ?? []) : [];
+  // A rollback step names its own hosts (undoing an MP change may need the Routers too), or
+  // inherits the failed step's.
   planStep.rollback = rollback.map((r, i) =>
-    buildStep(ctx, level, r, stepKind(r) as PlanStep['kind'], r.when ?? null, combinePatterns(r.hosts ?? null, renderedPattern), [...path, 'rollback', i]),
+    buildStep(ctx, level, r, stepKind(r) as PlanStep['kind'], r.when ?? null, r.hosts ?? renderedPattern, [...path, 'rollback', i]),
   );
   planStep.commands = plannedCommands(ctx, planStep);
   planStep.dynamic = planStep.commands.some((c) => c.command.includes('⟨')) || /\b(facts|cause|hosts)\b/.test(when ?? '');
@@ -189,8 +191,11 @@ function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
       const become = t.wait?.become !== undefined ? (t.wait.become === true ? host.become.user : t.wait.become === false ? null : t.wait.become) : undefined;
       command = renderHostCommand(null, step, host, template, null, become).command;
     } else if (t.properties) {
-      const file = renderHostText(step, host, t.properties.file);
-      command = `edit ${file}: ${[...Object.entries(t.properties.set).map(([k, v]) => `set ${k}=${v}`), ...t.properties.unset.map((k) => `unset ${k}`)].join(', ')}${t.properties.backup ? ' (backup first)' : ''}`;
+      const p = t.properties;
+      const file = renderHostText(step, host, p.file);
+      const sets = Object.entries(p.set).map(([k, v]) => `set ${k}=${renderHostText(step, host, v)}`);
+      const owner = p.owner ? `, owner ${renderHostText(step, host, p.owner)}` : '';
+      command = `edit ${file}: ${[...sets, ...p.unset.map((k) => `unset ${k}`)].join(', ')}${owner}${p.backup ? ` (backup to ${file}.remedy-⟨run.id⟩.bak first)` : ''}`;
     } else if (t.fetch) {
       command = `fetch ${renderHostText(step, host, t.fetch.src)} → artifacts/${name}/`;
     } else if (t.pauseMs !== undefined) {

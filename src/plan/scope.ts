@@ -8,10 +8,12 @@ import type { Plan, PlanStep } from './types.js';
 export interface HostRuntime {
   facts: Record<string, unknown>;
   cause: string | null;
+  /** `{{ run.id }}`, `{{ run.dir }}`: e.g. to name backups a rollback restores. */
+  run?: { id: string; dir: string } | undefined;
 }
 
-/** Values only known at run time; at plan time they render as ⟨facts.x⟩ / ⟨cause⟩ markers. */
-export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause']);
+/** Values only known at run time; at plan time they render as ⟨facts.x⟩ / ⟨cause⟩ / ⟨run.id⟩ markers. */
+export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause', 'run']);
 
 type VarsCache = WeakMap<object, Map<string, Record<string, unknown>>>;
 const varsCache: VarsCache = new WeakMap();
@@ -55,6 +57,7 @@ export function stepScope(step: PlanStep, host: Host | null, runtime: HostRuntim
   if (runtime) {
     scope.facts = runtime.facts;
     scope.cause = runtime.cause ?? '';
+    scope.run = runtime.run ?? { id: '', dir: '' };
   }
   return scope;
 }
