@@ -1,0 +1,178 @@
+// Two LiquidJS engines, one for shell commands (every output quoted) and one for plain text, plus
+// a cache of parsed templates and a fast path for the common `{{ a.b }}` shape: the planner
+// renders every step for every host, and the fast path prints exactly what LiquidJS would.
+import { Liquid, LiquidError, type Template } from 'liquidjs';
+import { RemedyError, EXIT } from '../errors.js';
+import { durationMs, isDuration } from '../runbook/duration.js';
+import { DeferredValue, shellWords, valueText } from './values.js';
+
+/** A template that does not parse, or names a variable the scope lacks. */
+export class TemplateError extends RemedyError {
+  /** Offset into the template text, when known. */
+  offset?: number;
+  constructor(message: string, offset?: number) {
+    super(message, EXIT.usage);
+    if (offset !== undefined) this.offset = offset;
+  }
+}
+
+export type EngineKind = 'command' | 'text';
+
+function secondsFilter(value: unknown): unknown {
+  if (value instanceof DeferredValue) return value;
+  if (typeof value === 'number') return Math.floor(value);
+  const text = valueText(value);
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!isDuration(text)) throw new Error(`seconds: "${text}" is not a duration such as 30s, 5m, 1m30s`);
+  return Math.floor(durationMs(text) / 1000);
+}
+
+function createEngine(kind: EngineKind): Liquid {
+  const liquid = new Liquid({
+    strictVariables: true,
+    strictFilters: true,
+    // `{{ x | default: 'y' }}` must still work for a missing x under strictVariables.
+    lenientIf: true,
+    ownPropertyOnly: true,
+    outputEscape: kind === 'command' ? shellWords : valueText,
+    // No file system: runbook text must never read files on the controller.
+    templates: {},
+    // Bounds against runaway loops in a hostile template.
+    parseLimit: 1_000_000,
+    renderLimit: 2_000,
+    memoryLimit: 50_000_000,
+  });
+  for (const tag of ['include', 'render', 'layout', 'block']) delete (liquid.tags as Record<string, unknown>)[tag];
+  // `quote` is explicit quoting; marked raw so the output escape does not quote it twice.
+  liquid.registerFilter('quote', { raw: true, handler: (value: unknown) => shellWords(value) });
+  liquid.registerFilter('seconds', secondsFilter);
+  return liquid;
+}
+
+const engines: Record<EngineKind, Liquid> = { command: createEngine('command'), text: createEngine('text') };
+
+/** Reads of these names mean something special to LiquidJS (array size, first, last). */
+const LIQUID_SPECIAL_PROPS = new Set(['size', 'first', 'last']);
+
+/** `{{ root.a.b }}` with nothing else inside: rendered without LiquidJS. */
+interface FastOutput {
+  path: string[];
+  offset: number;
+}
+type Compiled =
+  | { kind: 'fast'; parts: (string | FastOutput)[]; fallback: () => Template[] }
+  | { kind: 'liquid'; templates: Template[] };
+
+const OUTPUT_OR_TAG = /\{\{|\{%/;
+const SIMPLE_OUTPUT = /\{\{ *([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*) *\}\}/g;
+
+function compileFast(text: string, parse: () => Template[]): Compiled | null {
+  const parts: (string | FastOutput)[] = [];
+  let last = 0;
+  for (const m of text.matchAll(SIMPLE_OUTPUT)) {
+    const path = (m[1] ?? '').split('.');
+    if (path.slice(1).some((p) => LIQUID_SPECIAL_PROPS.has(p))) return null;
+    const between = text.slice(last, m.index);
+    if (OUTPUT_OR_TAG.test(between) || between.includes('}}') || between.includes('%}')) return null;
+    if (between) parts.push(between);
+    parts.push({ path, offset: m.index + m[0].indexOf(m[1] ?? '') });
+    last = m.index + m[0].length;
+  }
+  const tail = text.slice(last);
+  if (OUTPUT_OR_TAG.test(tail) || tail.includes('}}') || tail.includes('%}')) return null;
+  if (tail) parts.push(tail);
+  let parsed: Template[] | undefined;
+  return { kind: 'fast', parts, fallback: () => (parsed ??= parse()) };
+}
+
+const caches: Record<EngineKind, Map<string, Compiled>> = { command: new Map(), text: new Map() };
+const CACHE_LIMIT = 20_000;
+
+export function toTemplateError(err: unknown): TemplateError {
+  if (err instanceof TemplateError) return err;
+  if (err instanceof LiquidError) {
+    const token = (err as LiquidError & { token?: { begin?: number } }).token;
+    const message = err.message.replace(/, line:\d+, col:\d+[\s\S]*$/, '').split('\n')[0] ?? err.message;
+    return new TemplateError(message, token?.begin);
+  }
+  return new TemplateError(err instanceof Error ? err.message : String(err));
+}
+
+/** Parses (or fetches from the cache) a template for one engine. Throws TemplateError. */
+export function compile(kind: EngineKind, text: string): Compiled {
+  const cache = caches[kind];
+  let compiled = cache.get(text);
+  if (compiled) return compiled;
+  const parse = (): Template[] => {
+    try {
+      return engines[kind].parse(text);
+    } catch (err) {
+      throw toTemplateError(err);
+    }
+  };
+  compiled = compileFast(text, parse) ?? { kind: 'liquid', templates: parse() };
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, compiled);
+  return compiled;
+}
+
+export function liquidFor(kind: EngineKind): Liquid {
+  return engines[kind];
+}
+
+const NEEDS_LIQUID = Symbol('needs-liquid');
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+function isPlainData(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Looks a path up the way LiquidJS does under strictVariables/ownPropertyOnly, or gives up. */
+function lookup(scope: Record<string, unknown>, out: FastOutput): unknown {
+  const [root, ...props] = out.path;
+  if (root === undefined || !hasOwn(scope, root) || scope[root] === undefined) {
+    throw new TemplateError(`undefined variable: ${root ?? ''}`, out.offset);
+  }
+  let cur: unknown = scope[root];
+  for (let i = 0; i < props.length; i++) {
+    const key = props[i] as string;
+    if (cur instanceof DeferredValue) return new DeferredValue(out.path.join('.'));
+    if (cur === null) return null;
+    if (!isPlainData(cur) || Array.isArray(cur)) return NEEDS_LIQUID;
+    const next = hasOwn(cur, key) ? cur[key] : undefined;
+    if (next === undefined) throw new TemplateError(`undefined variable: ${out.path.slice(0, i + 2).join('.')}`, out.offset);
+    if (typeof next === 'function') return NEEDS_LIQUID;
+    cur = next;
+  }
+  if (cur instanceof DeferredValue || cur === null || typeof cur !== 'object' || isPlainData(cur)) return cur;
+  return NEEDS_LIQUID;
+}
+
+/** Renders a compiled template. Throws TemplateError. */
+export function renderCompiled(kind: EngineKind, compiled: Compiled, scope: Record<string, unknown>): string {
+  if (compiled.kind === 'fast') {
+    const escape = kind === 'command' ? shellWords : valueText;
+    let out = '';
+    for (const part of compiled.parts) {
+      if (typeof part === 'string') {
+        out += part;
+        continue;
+      }
+      const value = lookup(scope, part);
+      if (value === NEEDS_LIQUID) return renderLiquid(kind, compiled.fallback(), scope);
+      out += escape(value);
+    }
+    return out;
+  }
+  return renderLiquid(kind, compiled.templates, scope);
+}
+
+function renderLiquid(kind: EngineKind, templates: Template[], scope: Record<string, unknown>): string {
+  try {
+    return engines[kind].renderSync(templates, scope) as string;
+  } catch (err) {
+    throw toTemplateError(err);
+  }
+}

@@ -1,0 +1,98 @@
+// The templating API the planner, the executor and the validator call. Commands are rendered
+// with every {{ value }} POSIX single-quoted; `| raw` is the one, visible, opt-out.
+import type { Variable } from 'liquidjs';
+import { compile, liquidFor, renderCompiled, toTemplateError } from './engine.js';
+import { withDeferred } from './values.js';
+
+export { TemplateError } from './engine.js';
+
+export interface RenderOptions {
+  /** Values not known until run time (facts, cause): when set, a reference to a variable whose
+   *  root is in this set renders as the marker ⟨path⟩ (e.g. ⟨facts.mp_pid⟩), quoted like any value. */
+  deferred?: ReadonlySet<string>;
+}
+
+/** Renders a command template. Every {{ value }} is POSIX single-quoted unless piped to `raw`.
+ *  A list renders as one quoted word per element. Unknown variables are a TemplateError. */
+export function renderCommand(template: string, scope: Record<string, unknown>, options?: RenderOptions): string {
+  return renderCompiled('command', compile('command', template), withDeferred(scope, options?.deferred));
+}
+
+/** Same, without quoting (messages, confirm text, file paths, vars values). */
+export function renderText(template: string, scope: Record<string, unknown>, options?: RenderOptions): string {
+  return renderCompiled('text', compile('text', template), withDeferred(scope, options?.deferred));
+}
+
+/** One variable reference in a template, with its position (offset into the template text). */
+export interface TemplateReference {
+  /** Dotted path of the leading name segments, e.g. `facts.mp_pid`; stops at a computed index. */
+  path: string;
+  segments: string[];
+  offset: number;
+}
+
+export interface TemplateAnalysis {
+  references: TemplateReference[];
+  /** Offsets of every `| raw` filter use. */
+  rawOffsets: number[];
+}
+
+const analysisCache = new Map<string, TemplateAnalysis>();
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  return starts;
+}
+
+/** Every variable a template expects from its scope, and every `raw`. Throws TemplateError on bad syntax. */
+export function analyzeTemplate(template: string): TemplateAnalysis {
+  const cached = analysisCache.get(template);
+  if (cached) return cached;
+  const liquid = liquidFor('text');
+  let globals: Record<string, Variable[]>;
+  try {
+    globals = liquid.analyzeSync(liquid.parse(template), { partials: false }).globals;
+  } catch (err) {
+    throw toTemplateError(err);
+  }
+  const starts = lineStarts(template);
+  const references: TemplateReference[] = [];
+  const seen = new Set<string>();
+  const add = (v: Variable): void => {
+    const segments: string[] = [];
+    for (const s of v.segments) {
+      if (typeof s === 'string') segments.push(s);
+      else if (typeof s === 'number') segments.push(String(s));
+      else {
+        add(s);
+        break;
+      }
+    }
+    const offset = (starts[v.location.row - 1] ?? 0) + v.location.col - 1;
+    const key = `${segments.join('.')}@${offset}`;
+    if (segments.length === 0 || seen.has(key)) return;
+    seen.add(key);
+    references.push({ path: segments.join('.'), segments, offset });
+  };
+  for (const vars of Object.values(globals)) for (const v of vars) add(v);
+  references.sort((a, b) => a.offset - b.offset);
+  const analysis: TemplateAnalysis = { references, rawOffsets: rawFilterOffsets(template) };
+  analysisCache.set(template, analysis);
+  return analysis;
+}
+
+/** Offsets of `| raw` inside outputs and tags (a filter, not the {% raw %} block tag). */
+function rawFilterOffsets(template: string): number[] {
+  const offsets: number[] = [];
+  for (const m of template.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
+    for (const r of m[0].matchAll(/\|\s*raw\b/g)) offsets.push(m.index + r.index);
+  }
+  return offsets;
+}
+
+/** Variable paths a template references, e.g. ['apigee_root', 'facts.mp_pid'], and whether `raw` is used. */
+export function templateReferences(template: string): { variables: string[]; usesRaw: boolean } {
+  const analysis = analyzeTemplate(template);
+  return { variables: [...new Set(analysis.references.map((r) => r.path))], usesRaw: analysis.rawOffsets.length > 0 };
+}
