@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadInventory } from '../../src/inventory/index.js';
+import { loadRunbook } from '../../src/runbook/index.js';
+import { planRunbook, planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../src/plan/index.js';
+
+const FIX = join(import.meta.dirname, '../fixtures/plan');
+
+function plan(overrides: Record<string, string> = {}, limit?: string) {
+  const { loaded } = loadRunbook(join(FIX, 'parent.yaml'));
+  const inventory = loadInventory(join(FIX, 'inventory.yaml'));
+  return planRunbook({ loaded, inventory, overrides, limit });
+}
+
+describe('planRunbook', () => {
+  it('expands steps, includes and hosts in order', () => {
+    const p = plan();
+    expect(p.steps.map((s) => s.id)).toEqual(['check', 'dumps', 'decide', 'fix.restart', 'done']);
+    expect(p.hosts).toEqual(['mp-1', 'mp-2', 'mp-3']);
+    const restart = p.steps[3]!;
+    // The include's hosts (dc_1) narrow the included step's own pattern (message_processors).
+    expect(restart.hosts).toEqual(['mp-1', 'mp-2']);
+    expect(restart.when).toBe('cause == "down"');
+    expect(restart.mutates).toBe(true);
+    expect(restart.batches).toEqual([['mp-1', 'mp-2']]);
+    expect(restart.includePath).toEqual(['fix']);
+  });
+
+  it('renders exact commands: vars, quoting, become and deferred facts', () => {
+    const p = plan();
+    const check = p.steps[0]!.commands.find((c) => c.host === 'mp-1')!.command;
+    expect(check).toBe(`curl -s http://127.0.0.1:8082/v1/servers/self/up -H "X-Token: ********" -d hello`);
+    const dumps = p.steps[1]!.commands[0]!.command;
+    expect(dumps).toBe(`sudo -n -H -u apigee -- sh -c 'jstack -l '\\''⟨facts.pid⟩'\\'''`);
+    expect(p.steps[1]!.repeat).toEqual({ count: 3, intervalMs: 2000 });
+    expect(p.steps[1]!.dynamic).toBe(true);
+    expect(p.steps[3]!.commands[0]!.command).toBe(`sudo -n -H -u root -- sh -c '/opt/apigee/apigee-service/bin/apigee-service edge-message-processor restart'`);
+  });
+
+  it('quotes a hostile param value in every command', () => {
+    const hostile = "x'; touch /tmp/pwned; '";
+    const p = plan({ message: hostile });
+    for (const c of p.steps[0]!.commands) expect(c.command).toContain(`-d 'x'\\''; touch /tmp/pwned; '\\'''`);
+  });
+
+  it('redacts secret params everywhere in the plan output', () => {
+    const p = plan();
+    expect(p.params.token).toBe('********');
+    const outputs = [JSON.stringify(planToJson(p)), renderPlanText(p, { color: false }), renderPlanMarkdown(p), renderPlanMermaid(p)];
+    for (const out of outputs) expect(out).not.toContain('s3cr3t-token');
+  });
+
+  it('is deterministic: same inputs, byte-identical plan and hash', () => {
+    const a = JSON.stringify(planToJson(plan()));
+    const b = JSON.stringify(planToJson(plan()));
+    expect(a).toBe(b);
+    expect(plan().planHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('changes the hash when a param or the limit changes', () => {
+    const base = plan().planHash;
+    expect(plan({ message: 'other' }).planHash).not.toBe(base);
+    expect(plan({}, 'mp-1').planHash).not.toBe(base);
+  });
+
+  it('applies --limit to every step', () => {
+    const p = plan({}, 'dc_2');
+    expect(p.hosts).toEqual(['mp-3']);
+    expect(p.steps[3]!.hosts).toEqual([]);
+  });
+
+  it('matches the JSON contract', () => {
+    const j = planToJson(plan()) as unknown as Record<string, unknown>;
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['runbook', 'planHash', 'params', 'hosts', 'steps']));
+    for (const s of j.steps as Record<string, unknown>[]) {
+      for (const key of ['id', 'name', 'kind', 'mutates', 'when', 'confirm', 'batches', 'commands']) expect(s).toHaveProperty(key);
+      expect(typeof s.mutates).toBe('boolean');
+    }
+  });
+
+  it('shows both branches of a decision in the mermaid graph', () => {
+    const m = renderPlanMermaid(plan());
+    expect(m).toMatch(/^flowchart TD/);
+    expect(m).toContain('-->|"down"|');
+    expect(m).toContain('class s3 mutating');
+  });
+});
