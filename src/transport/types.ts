@@ -1,5 +1,6 @@
 // Transport: the small interface the executor runs commands through. ssh2 and local (zx)
 // implement it; become wrapping and quoting happen before a command reaches it.
+import type { WrappedCommand } from '../shell/become.js';
 
 export interface ExecOptions {
   /** Kill the remote process group after this long; the result says timedOut. */
@@ -22,6 +23,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** True when options.signal aborted the command (its process group was killed, or it never started). */
+  aborted?: boolean | undefined;
   /** True when stdout/stderr were cut to maxBufferBytes. */
   truncated: boolean;
   durationMs: number;
@@ -30,6 +33,14 @@ export interface ExecResult {
 export interface FetchResult {
   bytes: number;
   sha256: string;
+}
+
+export interface FetchOptions {
+  /** A user whose rights are needed to read the file: streams `cat` through become as that user. */
+  readAs?: string | undefined;
+  /** Explicit become rewrite for the read (wins over readAs); may carry a sudo password for stdin. */
+  becomeWrap?: ((cmd: string) => string | WrappedCommand) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export interface Transport {
@@ -42,6 +53,6 @@ export interface Transport {
    * Streams a remote file to a local path with constant memory and verifies it.
    * `readAs`: a user whose rights are needed to read it (streams `cat` through become).
    */
-  fetch(remotePath: string, localPath: string, options?: { readAs?: string | undefined; becomeWrap?: ((cmd: string) => string) | undefined; signal?: AbortSignal | undefined }): Promise<FetchResult>;
+  fetch(remotePath: string, localPath: string, options?: FetchOptions): Promise<FetchResult>;
   close(): Promise<void>;
 }

@@ -1,0 +1,153 @@
+// One command on one ssh2 exec channel: output drained and bounded, exit status read on
+// `close`, and a timeout or abort that kills the remote process group through a second exec.
+import type { Client, ClientChannel } from 'ssh2';
+import { UnreachableError } from '../errors.js';
+import { SUDO_PROMPT_MARKER } from '../shell/become.js';
+import { MarkerStripper, OutputSink, PgidMarkerFilter } from './output.js';
+import { killProcessGroupCommand } from './process-group.js';
+import type { ExecOptions, ExecResult } from './types.js';
+
+/** A live connection and what is known about its end. */
+export interface SshConnection {
+  client: Client;
+  /** Set when the connection closed; channels closing afterwards were cut off, not finished. */
+  dead: boolean;
+  /** The last connection-level error (e.g. "Keepalive timeout"). */
+  reason: string;
+}
+
+export function openExecChannel(conn: SshConnection, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    try {
+      conn.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+    } catch (err) {
+      // ssh2 throws synchronously when the connection is no longer writable.
+      reject(err as Error);
+    }
+  });
+}
+
+export function normalizeSignal(sig: string | null | undefined): string | null {
+  if (!sig) return null;
+  return sig.startsWith('SIG') ? sig : `SIG${sig}`;
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * Runs a short control command (the group kill) on its own channel, outside the channel
+ * semaphore: the cap leaves sshd's last sessions free for exactly this. Bounded by `waitMs`.
+ */
+async function runControl(conn: SshConnection, command: string, waitMs: number): Promise<void> {
+  const done = openExecChannel(conn, command).then(
+    (ch) =>
+      new Promise<void>((resolve) => {
+        ch.resume();
+        ch.stderr.resume();
+        ch.once('close', () => resolve());
+        ch.end();
+      }),
+    () => undefined,
+  );
+  await Promise.race([done, delay(waitMs)]);
+}
+
+export interface ChannelRunContext {
+  host: string;
+  conn: SshConnection;
+  killGraceMs: number;
+  started: number;
+}
+
+/** Drives an opened channel (running a process-group-wrapped command) to its result. */
+export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options: ExecOptions): Promise<ExecResult> {
+  const { conn, host, killGraceMs, started } = ctx;
+  const limit = options.maxBufferBytes ?? 1024 * 1024;
+  let announcePgid: (pgid: number) => void = () => undefined;
+  const pgidKnown = new Promise<number>((r) => (announcePgid = r));
+  const stdout = new OutputSink(limit, options.onStdout);
+  const stderr = new OutputSink(limit, options.onStderr, [new PgidMarkerFilter((p) => announcePgid(p)), new MarkerStripper(SUDO_PROMPT_MARKER)]);
+
+  return new Promise<ExecResult>((resolve, reject) => {
+    let exitCode: number | null = null;
+    let exitSignal: string | null = null;
+    let timedOut = false;
+    let aborted = false;
+    let killing = false;
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      stdout.end();
+      stderr.end();
+      if (conn.dead && exitCode === null && exitSignal === null && !timedOut && !aborted) {
+        reject(new UnreachableError(host, `connection lost while a command was running${conn.reason ? ` (${conn.reason})` : ''}`));
+        return;
+      }
+      resolve({
+        exitCode,
+        signal: exitSignal,
+        stdout: stdout.buffer.toString(),
+        stderr: stderr.buffer.toString(),
+        timedOut,
+        aborted,
+        truncated: stdout.buffer.truncated || stderr.buffer.truncated,
+        durationMs: Math.round(performance.now() - started),
+      });
+    };
+
+    const closed = new Promise<void>((r) => ch.once('close', () => r()));
+    const closedWithin = (ms: number) => Promise.race([closed.then(() => true), delay(ms).then(() => false)]);
+
+    // TERM the group, KILL it after the grace period, and if the channel still does not close
+    // (connection frozen), give up on it locally so the caller is never stuck.
+    const kill = async () => {
+      if (killing) return;
+      killing = true;
+      const pgid = await Promise.race([pgidKnown, delay(killGraceMs).then(() => null)]);
+      if (pgid !== null && !conn.dead) {
+        await runControl(conn, killProcessGroupCommand(pgid, 'TERM'), killGraceMs);
+        if (await closedWithin(killGraceMs)) return;
+        await runControl(conn, killProcessGroupCommand(pgid, 'KILL'), killGraceMs);
+        if (await closedWithin(killGraceMs)) return;
+      }
+      try {
+        ch.close();
+      } catch {
+        // already closing
+      }
+      if (!(await closedWithin(killGraceMs))) finish();
+    };
+    const onAbort = () => {
+      aborted = true;
+      void kill();
+    };
+
+    ch.on('data', (d: Buffer) => stdout.write(d));
+    ch.stderr.on('data', (d: Buffer) => stderr.write(d));
+    ch.on('exit', (code: number | null | undefined, sig?: string) => {
+      if (typeof code === 'number') exitCode = code;
+      else exitSignal = normalizeSignal(sig);
+    });
+    ch.once('close', finish);
+    ch.on('error', () => undefined);
+
+    if (options.stdin !== undefined) ch.write(options.stdin);
+    ch.end();
+
+    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        void kill();
+      }, options.timeoutMs);
+    }
+    if (options.signal) {
+      if (options.signal.aborted) onAbort();
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}

@@ -1,0 +1,212 @@
+// Opening one authenticated, host-verified ssh2 connection to one endpoint, directly or through
+// a tunnel on an already open jump connection. Every failure becomes an UnreachableError that
+// says which host, which address, and why.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Client, utils, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+import { UnreachableError } from '../errors.js';
+import { describeVerdict, isAccepted, type HostKeyVerdict, type KnownHostsVerifier } from './known-hosts.js';
+import type { SshEndpoint } from './ssh-config.js';
+
+export interface SshConnectOptions {
+  /** The known_hosts verifier for an endpoint (its own file plus the global ones). */
+  verifierFor: (endpoint: SshEndpoint) => KnownHostsVerifier;
+  /** Passphrase for encrypted keys: a value (REMEDY_SSH_PASSPHRASE) or a prompt. */
+  passphrase?: string | ((keyFile: string) => Promise<string | undefined>) | undefined;
+  /** ssh-agent socket; default SSH_AUTH_SOCK; false disables the agent. */
+  agent?: string | false | undefined;
+  /** TCP connect + handshake + auth deadline (ssh2 readyTimeout). Default 20 s. */
+  connectTimeoutMs?: number | undefined;
+  /** Keepalive probe interval (default 15 s) and unanswered probes tolerated (default 3). */
+  keepaliveIntervalMs?: number | undefined;
+  keepaliveCountMax?: number | undefined;
+  /** Told about keys recorded under accept-new, for the console and the journal. */
+  onNotice?: ((message: string) => void) | undefined;
+}
+
+/** Host key algorithms ssh2 offers by default, strongest first. */
+const DEFAULT_HOST_KEY_ALGOS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const;
+type HostKeyAlgo = (typeof DEFAULT_HOST_KEY_ALGOS)[number];
+
+export function describeEndpoint(ep: SshEndpoint): string {
+  return `${ep.user}@${ep.address}:${ep.port}`;
+}
+
+/**
+ * Connects to `endpoint` (through `via`, a jump connection, when given). `reportAs` is the
+ * inventory host the error is about; `hop` names the jump host that failed, if it is one.
+ */
+export async function openSshClient(
+  endpoint: SshEndpoint,
+  options: SshConnectOptions,
+  reportAs: string,
+  via?: { client: Client; label: string } | undefined,
+  isJump = false,
+): Promise<Client> {
+  const where = `${isJump ? `jump host ${endpoint.label} ` : ''}${describeEndpoint(endpoint)}${via ? ` via ${via.label}` : ''}`;
+  const unreachable = (reason: string) => new UnreachableError(reportAs, `cannot connect to ${where}: ${reason}`);
+
+  const auth = await loadAuth(endpoint, options);
+  if (auth.methods.length === 0) {
+    throw unreachable(`no usable credentials (${auth.problems.join('; ') || 'no key file and no ssh-agent'})`);
+  }
+
+  let sock: ClientChannel | undefined;
+  if (via) {
+    sock = await new Promise<ClientChannel>((resolve, reject) => {
+      via.client.forwardOut('127.0.0.1', 0, endpoint.address, endpoint.port, (err, stream) => {
+        if (err) reject(unreachable(`the jump host could not open a tunnel (${err.message})`));
+        else resolve(stream);
+      });
+    });
+  }
+
+  const verifier = options.verifierFor(endpoint);
+  let verdict: HostKeyVerdict | undefined;
+  const known = verifier.knownKeyTypes(endpoint.address, endpoint.port);
+  const client = new Client();
+  const config: ConnectConfig = {
+    host: endpoint.address,
+    port: endpoint.port,
+    username: endpoint.user,
+    readyTimeout: options.connectTimeoutMs ?? 20_000,
+    keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+    keepaliveCountMax: options.keepaliveCountMax ?? 3,
+    authHandler: auth.methods,
+    // Raw key blob (no hostHash): compared byte for byte with the known_hosts entry.
+    hostVerifier: (key: Buffer) => {
+      verdict = verifier.verify(endpoint.address, endpoint.port, key);
+      return isAccepted(verdict);
+    },
+    ...(sock ? { sock } : {}),
+    // Ask first for the key types known_hosts has for this host, so a host with several keys
+    // presents one we can check instead of looking "changed".
+    ...(known.length ? { algorithms: { serverHostKey: preferAlgos(known) } } : {}),
+  };
+
+  return new Promise<Client>((resolve, reject) => {
+    let ready = false;
+    client.on('connect', () => {
+      // Nagle + delayed ACK costs ~40 ms per exec on a reused connection (perf-baselines.md).
+      client.setNoDelay(true);
+    });
+    client.once('ready', () => {
+      ready = true;
+      if (verdict?.status === 'accepted-new') options.onNotice?.(`${reportAs}: ${describeVerdict(verdict, verifier.files)}`);
+      resolve(client);
+    });
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (ready) return; // later errors are the transport's business (it listens too)
+      reject(unreachable(connectFailureReason(err, verdict, verifier.files, endpoint, auth.tried, auth.problems, config.readyTimeout ?? 0)));
+      client.end();
+    });
+    client.once('close', () => {
+      if (!ready) reject(unreachable('the connection closed during the handshake'));
+    });
+    try {
+      client.connect(config);
+    } catch (err) {
+      reject(unreachable((err as Error).message));
+    }
+  });
+}
+
+function connectFailureReason(
+  err: Error & { level?: string; code?: string },
+  verdict: HostKeyVerdict | undefined,
+  files: readonly string[],
+  ep: SshEndpoint,
+  tried: string[],
+  problems: string[],
+  readyTimeoutMs: number,
+): string {
+  if (verdict && !isAccepted(verdict)) return describeVerdict(verdict, files);
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is sshd running and listening on that port?)';
+    case 'ETIMEDOUT':
+      return 'TCP connect timed out';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to host (${err.code})`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve host name ${ep.address} (${err.code})`;
+    case 'ECONNRESET':
+      return 'connection reset by peer';
+  }
+  if (err.level === 'client-timeout') return `no SSH handshake within ${Math.round(readyTimeoutMs / 1000)} s (${err.message})`;
+  if (err.level === 'client-authentication') {
+    return `authentication failed for user ${ep.user} (tried ${tried.join(', ') || 'nothing'}${problems.length ? `; ${problems.join('; ')}` : ''})`;
+  }
+  return `${err.message}${err.code ? ` (${err.code})` : ''}`;
+}
+
+function preferAlgos(knownTypes: string[]): HostKeyAlgo[] {
+  const first: HostKeyAlgo[] = [];
+  for (const t of knownTypes) {
+    const algos: readonly string[] = t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t];
+    for (const a of algos) {
+      const known = DEFAULT_HOST_KEY_ALGOS.find((d) => d === a);
+      if (known && !first.includes(known)) first.push(known);
+    }
+  }
+  return [...first, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !first.includes(a))];
+}
+
+interface LoadedAuth {
+  methods: (PublicKeyAuthMethod | AgentAuthMethod)[];
+  tried: string[];
+  problems: string[];
+}
+
+/** Keys from the endpoint's identity files (or OpenSSH's defaults), then the agent. */
+async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<LoadedAuth> {
+  const methods: (PublicKeyAuthMethod | AgentAuthMethod)[] = [];
+  const tried: string[] = [];
+  const problems: string[] = [];
+  const explicit = ep.identityFiles.length > 0;
+  const files = explicit
+    ? ep.identityFiles
+    : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
+  for (const file of files) {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      problems.push(`cannot read key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      continue;
+    }
+    let passphrase: string | undefined;
+    let parsed = utils.parseKey(data);
+    if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
+      passphrase = typeof options.passphrase === 'function' ? await options.passphrase(file) : options.passphrase;
+      if (passphrase === undefined) {
+        problems.push(`key ${file} is encrypted and no passphrase was given (set REMEDY_SSH_PASSPHRASE)`);
+        continue;
+      }
+      parsed = utils.parseKey(data, passphrase);
+    }
+    if (parsed instanceof Error) {
+      problems.push(`cannot use key ${file}: ${parsed.message}`);
+      continue;
+    }
+    methods.push({ type: 'publickey' as const, username: ep.user, key: data, ...(passphrase !== undefined ? { passphrase } : {}) });
+    tried.push(`key ${file}`);
+  }
+  const agent = options.agent === false ? undefined : (options.agent ?? process.env.SSH_AUTH_SOCK);
+  if (agent) {
+    methods.push({ type: 'agent' as const, username: ep.user, agent });
+    tried.push('ssh-agent');
+  }
+  return { methods, tried, problems };
+}
