@@ -1,5 +1,6 @@
 // The inventory model every other part reads. Readers (Ansible YAML and INI) produce it;
 // nothing downstream knows which format it came from.
+import type { Diagnostic } from '../errors.js';
 
 export type VarValue = string | number | boolean | null | VarValue[] | { [k: string]: VarValue };
 export type Vars = Record<string, VarValue>;
@@ -17,6 +18,12 @@ export interface Connection {
   proxyJump?: string[] | undefined;
   /** Extra known_hosts file (remedy_known_hosts var). */
   knownHostsFile?: string | undefined;
+  /**
+   * Which settings the inventory set explicitly (ansible_host / ansible_port), as opposed to the
+   * defaults (inventory name, port 22). ssh_config may only fill in what the inventory left unset,
+   * as with Ansible over OpenSSH, so the transport needs to know the difference.
+   */
+  explicit?: { address: boolean; port: boolean } | undefined;
 }
 
 export type BecomeMethod = 'sudo' | 'runuser' | 'none';
@@ -56,4 +63,6 @@ export interface Inventory {
   /** Hosts in inventory order (the order patterns return them in). */
   hosts: Map<string, Host>;
   groups: Map<string, Group>;
+  /** Non-fatal findings (unknown YAML tags, group_vars files for no group, ignored ssh args). */
+  warnings?: Diagnostic[] | undefined;
 }

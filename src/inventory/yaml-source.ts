@@ -1,0 +1,132 @@
+// Reading YAML the way Ansible does (PyYAML, YAML 1.1: `yes` is true, `010` is 8), keeping every
+// node's position so each problem can be reported as file:line:col.
+import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument, visit } from 'yaml';
+import type { Document, Node, Pair, Scalar, ScalarTag, YAMLMap } from 'yaml';
+import type { Diagnostic, SourcePos } from '../errors.js';
+import type { VarValue } from './types.js';
+
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+/** Ansible's own tags: `!unsafe` marks a string not to template, `!vault` an encrypted one. */
+const ANSIBLE_TAGS: ScalarTag[] = [
+  { tag: '!unsafe', resolve: (s: string) => s },
+  { tag: '!vault', resolve: (s: string) => s },
+];
+
+/**
+ * Parses YAML 1.1 (as PyYAML does). Timestamps stay strings: a var holding `2024-01-01` is text to
+ * a runbook, not a Date. Returns the syntax errors as diagnostics instead of throwing.
+ */
+export function parseAnsibleYaml(src: string, file: string): { source: YamlSource; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(src, {
+    lineCounter,
+    version: '1.1',
+    prettyErrors: false,
+    customTags: (tags) => [...tags.filter((t) => !isTimestampTag(t)), ...ANSIBLE_TAGS],
+  });
+  const source: YamlSource = { file, doc, lineCounter };
+  const diagnostics: Diagnostic[] = [];
+  for (const e of doc.errors) diagnostics.push(diagnosticAt(source, e.pos[0], e.message.split('\n')[0] ?? e.message));
+  for (const w of doc.warnings) {
+    diagnostics.push({ ...diagnosticAt(source, w.pos[0], w.message.split('\n')[0] ?? w.message), severity: 'warning' });
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { source, diagnostics };
+  if (src.trimStart().startsWith('$ANSIBLE_VAULT;')) {
+    diagnostics.push(diagnosticAt(source, 0, 'the file is encrypted with ansible-vault, which remedy cannot read; decrypt it or pass secrets with -e'));
+  }
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.tag === '!vault') {
+        diagnostics.push(
+          diagnosticAt(source, node.range?.[0] ?? 0, 'ansible-vault values are not supported; pass the secret with -e or an environment variable'),
+        );
+      }
+    },
+  });
+  return { source, diagnostics };
+}
+
+function isTimestampTag(t: unknown): boolean {
+  if (typeof t === 'string') return t === 'timestamp';
+  return typeof t === 'object' && t !== null && String((t as { tag?: unknown }).tag).endsWith(':timestamp');
+}
+
+export function positionAt(source: YamlSource, offset: number): SourcePos {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { file: source.file, line, col };
+}
+
+export function diagnosticAt(source: YamlSource, offset: number, message: string): Diagnostic {
+  return { ...positionAt(source, offset), message, severity: 'error' };
+}
+
+/** Where a node starts (its first character), or the top of the file when it has no range. */
+export function nodePosition(source: YamlSource, node: unknown): SourcePos {
+  const offset = isNode(node) || isPair(node) ? startOffset(node) : 0;
+  return positionAt(source, offset);
+}
+
+function startOffset(node: Node | Pair): number {
+  if (isPair(node)) return isNode(node.key) ? startOffset(node.key) : isNode(node.value) ? startOffset(node.value) : 0;
+  return node.range?.[0] ?? 0;
+}
+
+/**
+ * The position of a path inside the document: the key itself when the path ends at a map entry
+ * (so "unknown key" and "wrong type" point at the name the user typed), else the nearest
+ * existing ancestor.
+ */
+export function pathPosition(source: YamlSource, path: readonly PropertyKey[]): SourcePos {
+  let node: unknown = source.doc.contents;
+  let best: unknown = node;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = findPair(node, segment);
+      if (!pair) break;
+      best = pair;
+      node = pair.value;
+    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+      const item: unknown = (node as { items: unknown[] }).items[Number(segment)];
+      if (item === undefined) break;
+      best = item;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return nodePosition(source, best);
+}
+
+export function findPair(map: YAMLMap, key: PropertyKey): Pair | undefined {
+  return map.items.find((p) => keyText(p.key) === String(key));
+}
+
+/** A map key as text (`10.0.0.5:` and `1:` are both names to Ansible). */
+export function keyText(key: unknown): string {
+  if (isScalar(key)) return String((key as Scalar).value);
+  return String(key);
+}
+
+/** The plain value of a node, aliases resolved; anything YAML can hold that JSON cannot becomes text. */
+export function nodeValue(source: YamlSource, node: unknown): VarValue {
+  const js: unknown = isNode(node) ? node.toJS(source.doc, { maxAliasCount: 100 }) : node;
+  return toVarValue(js);
+}
+
+function toVarValue(v: unknown): VarValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(toVarValue);
+  if (v instanceof Set) return [...v].map(toVarValue);
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), toVarValue(x)]));
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toVarValue(x)]));
+  return String(v);
+}

@@ -1,0 +1,145 @@
+// Reads Ansible YAML inventories unchanged: groups with `hosts`, `children` and `vars`, hosts with
+// or without vars, nested children, a host in several groups. Structure is checked with the zod
+// schema first, so every problem is reported at its file:line:col, all at once.
+import { isMap, isScalar } from 'yaml';
+import type { YAMLMap } from 'yaml';
+import type { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import type { Diagnostic } from '../errors.js';
+import { InventoryBuilder } from './builder.js';
+import type { RawInventory } from './builder.js';
+import { parseHostEntry } from './host-range.js';
+import { InventoryFile } from './schema.js';
+import { diagnosticAt, keyText, nodePosition, nodeValue, parseAnsibleYaml, pathPosition } from './yaml-source.js';
+import type { YamlSource } from './yaml-source.js';
+
+export function readYamlInventory(src: string, file: string): RawInventory {
+  const { source, diagnostics } = parseAnsibleYaml(src, file);
+  const fail = (more: Diagnostic[] = []): never => {
+    throw new ValidationError([...diagnostics, ...more]);
+  };
+  if (diagnostics.some((d) => d.severity === 'error')) fail();
+
+  const contents = source.doc.contents;
+  if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+    fail([diagnosticAt(source, 0, 'the inventory is empty; it needs at least `all:` with hosts')]);
+  }
+  if (!isMap(contents)) {
+    fail([diagnosticAt(source, contents?.range?.[0] ?? 0, 'an inventory is a mapping of group names (usually a single `all:`)')]);
+  }
+
+  const data: unknown = source.doc.toJS({ maxAliasCount: 100 });
+  const checked = InventoryFile.safeParse(data);
+  if (!checked.success) fail(checked.error.issues.map((issue) => issueDiagnostic(source, data, issue)));
+
+  const builder = new InventoryBuilder(file);
+  for (const pair of (contents as YAMLMap).items) {
+    readGroup(builder, source, keyText(pair.key), pair.value);
+  }
+  if (builder.failed) fail(builder.diagnostics);
+  const raw = builder.finish();
+  raw.warnings.unshift(...diagnostics.filter((d) => d.severity === 'warning'));
+  return raw;
+}
+
+function readGroup(b: InventoryBuilder, source: YamlSource, name: string, node: unknown): void {
+  b.addGroup(name);
+  if (!isMap(node)) return; // `group:` with nothing under it (the schema allowed only null here)
+  for (const section of node.items) {
+    const kind = keyText(section.key);
+    const body = section.value;
+    if (kind === 'vars' && isMap(body)) {
+      for (const v of body.items) b.setGroupVar(name, keyText(v.key), nodeValue(source, v.value), nodePosition(source, v.key));
+    } else if (kind === 'children') {
+      for (const [child, childNode, keyNode] of entries(body)) {
+        readGroup(b, source, child, childNode);
+        b.addChild(name, child, nodePosition(source, keyNode));
+      }
+    } else if (kind === 'hosts') {
+      for (const [entry, hostNode, keyNode] of entries(body)) readHosts(b, source, name, entry, hostNode, keyNode);
+    }
+  }
+}
+
+function readHosts(b: InventoryBuilder, source: YamlSource, group: string, entry: string, node: unknown, keyNode: unknown): void {
+  const at = nodePosition(source, keyNode);
+  const parsed = parseHostEntry(entry);
+  if (!parsed.ok) {
+    b.error(at, parsed.error);
+    return;
+  }
+  for (const host of parsed.names) {
+    b.addHost(group, host, parsed.port, at);
+    if (isMap(node)) {
+      for (const v of node.items) b.setHostVar(host, keyText(v.key), nodeValue(source, v.value), nodePosition(source, v.key));
+    }
+  }
+}
+
+/** `hosts:`/`children:` hold a mapping, or (as Ansible allows) one bare name. */
+function entries(body: unknown): [string, unknown, unknown][] {
+  if (isMap(body)) return body.items.map((p) => [keyText(p.key), p.value, p.key]);
+  if (isScalar(body) && typeof body.value === 'string' && body.value !== '') return [[body.value, null, body]];
+  return [];
+}
+
+// ---- zod issues → diagnostics -------------------------------------------------------------
+
+type Issue = z.core.$ZodIssue;
+
+function issueDiagnostic(source: YamlSource, data: unknown, issue: Issue): Diagnostic {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : p));
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const where = path.length ? `${path.join('.')}: ` : '';
+    const message =
+      path.length === 0
+        ? `'${key}' is not a group`
+        : `unknown key '${key}'${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(', ')})` : ''}; a group has only hosts, children and vars`;
+    return diagnostic(source, [...path, key], `${where}${message}`);
+  }
+  const value = valueAt(data, path);
+  return diagnostic(source, path, `${path.join('.') || '(top level)'}: ${explain(issue, value, path)}`);
+}
+
+function diagnostic(source: YamlSource, path: PropertyKey[], message: string): Diagnostic {
+  return { ...pathPosition(source, path), message, severity: 'error' };
+}
+
+function explain(issue: Issue, value: unknown, path: PropertyKey[]): string {
+  const last = path[path.length - 1];
+  if ((last === 'hosts' || last === 'children') && Array.isArray(value)) {
+    return last === 'hosts'
+      ? 'hosts is a mapping of host names, not a list: write `mp-1:` (with a colon) on its own line, vars indented under it'
+      : 'children is a mapping of group names, not a list: write `routers:` (with a colon) on its own line';
+  }
+  if (issue.code === 'invalid_union') {
+    // Report the branch that matched the value's type (e.g. a port out of range), if any.
+    const typed = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.code !== 'invalid_type'));
+    if (typed?.[0]) return typed[0].message;
+    return `expected ${unionExpectation(issue)}, got ${describe(value)}`;
+  }
+  return issue.message;
+}
+
+function unionExpectation(issue: z.core.$ZodIssueInvalidUnion): string {
+  const expected = new Set<string>();
+  for (const branch of issue.errors) for (const i of branch) if (i.code === 'invalid_type') expected.add(i.expected === 'record' ? 'mapping' : i.expected);
+  return [...expected].join(' or ') || 'a different value';
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(data: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = data;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
