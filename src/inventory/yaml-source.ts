@@ -1,7 +1,7 @@
 // Reading YAML the way Ansible does (PyYAML, YAML 1.1: `yes` is true, `010` is 8), keeping every
 // node's position so each problem can be reported as file:line:col.
-import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument, visit } from 'yaml';
-import type { Document, Node, Pair, Scalar, ScalarTag, YAMLMap } from 'yaml';
+import { LineCounter, Scalar, isMap, isNode, isPair, isScalar, parseDocument, visit } from 'yaml';
+import type { Document, Node, Pair, ScalarTag, YAMLMap } from 'yaml';
 import type { Diagnostic, SourcePos } from '../errors.js';
 import type { VarValue } from './types.js';
 
@@ -18,6 +18,43 @@ const ANSIBLE_TAGS: ScalarTag[] = [
 ];
 
 /**
+ * PyYAML's YAML 1.1 resolvers where the `yaml` package's differ: PyYAML does not take y/n for
+ * booleans (a host var `answer: n` stays a string) and wants a dot and a signed exponent in
+ * floats (`1e3` stays a string).
+ */
+const PYYAML_SCALARS: ScalarTag[] = [
+  {
+    identify: (v) => v === true,
+    default: true,
+    tag: 'tag:yaml.org,2002:bool',
+    test: /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/,
+    resolve: () => new Scalar(true),
+  },
+  {
+    identify: (v) => v === false,
+    default: true,
+    tag: 'tag:yaml.org,2002:bool',
+    test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/,
+    resolve: () => new Scalar(false),
+  },
+  {
+    identify: (v) => typeof v === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    format: 'EXP',
+    test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*[eE][-+][0-9]+$/,
+    resolve: (s: string) => Number.parseFloat(s.replace(/_/g, '')),
+  },
+];
+
+function replacedByPyYaml(t: unknown): boolean {
+  if (typeof t === 'string') return t === 'timestamp' || t === 'bool' || t === 'floatExp';
+  if (typeof t !== 'object' || t === null) return false;
+  const { tag, format } = t as { tag?: unknown; format?: unknown };
+  return String(tag).endsWith(':timestamp') || String(tag).endsWith(':bool') || (String(tag).endsWith(':float') && format === 'EXP');
+}
+
+/**
  * Parses YAML 1.1 (as PyYAML does). Timestamps stay strings: a var holding `2024-01-01` is text to
  * a runbook, not a Date. Returns the syntax errors as diagnostics instead of throwing.
  */
@@ -27,7 +64,7 @@ export function parseAnsibleYaml(src: string, file: string): { source: YamlSourc
     lineCounter,
     version: '1.1',
     prettyErrors: false,
-    customTags: (tags) => [...tags.filter((t) => !isTimestampTag(t)), ...ANSIBLE_TAGS],
+    customTags: (tags) => [...tags.filter((t) => !replacedByPyYaml(t)), ...PYYAML_SCALARS, ...ANSIBLE_TAGS],
   });
   const source: YamlSource = { file, doc, lineCounter };
   const diagnostics: Diagnostic[] = [];
@@ -49,11 +86,6 @@ export function parseAnsibleYaml(src: string, file: string): { source: YamlSourc
     },
   });
   return { source, diagnostics };
-}
-
-function isTimestampTag(t: unknown): boolean {
-  if (typeof t === 'string') return t === 'timestamp';
-  return typeof t === 'object' && t !== null && String((t as { tag?: unknown }).tag).endsWith(':timestamp');
 }
 
 export function positionAt(source: YamlSource, offset: number): SourcePos {
@@ -108,7 +140,7 @@ export function findPair(map: YAMLMap, key: PropertyKey): Pair | undefined {
 
 /** A map key as text (`10.0.0.5:` and `1:` are both names to Ansible). */
 export function keyText(key: unknown): string {
-  if (isScalar(key)) return String((key as Scalar).value);
+  if (isScalar(key)) return String(key.value);
   return String(key);
 }
 
