@@ -101,6 +101,10 @@ export type RunEvent = Base &
         counts: Record<HostStatus, number>;
         /** The step the executor goes to next (a goto target, or the following step); null: the run ends. */
         next?: string | null | undefined;
+        /** Hosts that leave the run at this step (not run by later steps), and why. */
+        left?: Record<string, 'failed' | 'unreachable'> | undefined;
+        /** Hosts whose failure at this step counts against the run's outcome. */
+        failedHosts?: string[] | undefined;
       }
     | {
         type: 'decision';

@@ -1,0 +1,58 @@
+// Conditions at run time: per-host `when`, fleet-level decisions and `until` checks, all through
+// the sandboxed CEL evaluator, over a live view of the fleet (every host's facts and status).
+import type { Host, Inventory } from '../inventory/types.js';
+import { selectHosts } from '../inventory/index.js';
+import { renderVars } from '../plan/scope.js';
+import type { PlanStep } from '../plan/types.js';
+import { evaluateCondition, type ExpressionContext, type HostView } from '../template/expression.js';
+import type { RunState } from './state.js';
+
+export interface CheckResult {
+  exit_code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class Conditions {
+  readonly #inventory: Inventory;
+  readonly #state: RunState;
+  readonly #patternCache = new Map<string, string[]>();
+
+  constructor(inventory: Inventory, state: RunState) {
+    this.#inventory = inventory;
+    this.#state = state;
+  }
+
+  hostView(host: Host): HostView {
+    return { name: host.name, groups: host.groups, vars: host.vars, facts: this.#state.factsOf(host.name), status: this.#state.statusOf(host.name) };
+  }
+
+  /** The hosts a fleet-level pattern names, with their current facts (inventory order). */
+  select(pattern: string): HostView[] {
+    let names = this.#patternCache.get(pattern);
+    if (!names) this.#patternCache.set(pattern, (names = selectHosts(this.#inventory, pattern)));
+    return names.map((n) => this.hostView(this.#inventory.hosts.get(n) as Host));
+  }
+
+  context(step: PlanStep, host: Host | null, result?: CheckResult): ExpressionContext {
+    const ctx: ExpressionContext = {
+      params: step.scope.params,
+      vars: renderVars(step.scope, host),
+      cause: this.#state.cause,
+      selectHosts: (pattern: string) => this.select(pattern),
+    };
+    if (host) ctx.host = this.hostView(host);
+    if (result) ctx.result = result;
+    return ctx;
+  }
+
+  /** Evaluates a condition; throws the evaluator's error (with the expression) when it cannot. */
+  evaluate(expression: string, step: PlanStep, host: Host | null, result?: CheckResult): boolean {
+    return evaluateCondition(expression, this.context(step, host, result));
+  }
+}
+
+/** Names of facts an expression mentions (`facts.x`, `h.facts.x`), to keep decision evidence short. */
+export function factsMentioned(expression: string): string[] {
+  return [...new Set([...expression.matchAll(/\bfacts\.([a-z][a-z0-9_]*)/g)].map((m) => m[1] as string))];
+}

@@ -1,0 +1,60 @@
+// The executor's shared context: everything a step needs to run on hosts, passed explicitly.
+import type { Host, Inventory } from '../inventory/types.js';
+import type { Plan, PlanStep } from '../plan/types.js';
+import type { Transport } from '../transport/types.js';
+import type { Conditions } from './conditions.js';
+import type { Emitter } from './emitter.js';
+import type { OutputStore } from './outputs.js';
+import type { RunState } from './state.js';
+import type { Strategy } from './strategy.js';
+import type { Clock } from './timing.js';
+
+/** Where transports come from: the ssh2/local pool, or a fake in tests. */
+export interface TransportSource {
+  get(host: Host): Transport;
+}
+
+export interface Engine {
+  plan: Plan;
+  inventory: Inventory;
+  transports: TransportSource;
+  strategy: Strategy;
+  emitter: Emitter;
+  state: RunState;
+  conditions: Conditions;
+  clock: Clock;
+  outputs: OutputStore;
+  runId: string;
+  /** Earlier run ids of this run (before resumes): their host locks are ours. */
+  previousRunIds: string[];
+  runDir: string | null;
+  forks: number;
+  /** First Ctrl-C: start nothing new. */
+  stop: AbortSignal;
+  /** Second Ctrl-C: kill what runs. */
+  kill: AbortSignal;
+  breakLock: boolean;
+  controller: string;
+  pid: number;
+  /** Hosts already approved per step (carried over by resume). */
+  approvedEarlier: Map<string, Set<string>>;
+}
+
+export function hostOf(e: Engine, name: string): Host {
+  const host = e.inventory.hosts.get(name);
+  if (!host) throw new Error(`host ${name} is in the plan but not in the inventory`);
+  return host;
+}
+
+/** The qualified id of a goto target: same include level as the step first, then as written. */
+export function resolveGoto(plan: Plan, from: PlanStep, target: string): number {
+  const dot = from.id.lastIndexOf('.');
+  const prefix = dot >= 0 ? from.id.slice(0, dot + 1) : '';
+  let index = plan.steps.findIndex((s) => s.id === `${prefix}${target}`);
+  if (index < 0) index = plan.steps.findIndex((s) => s.id === target);
+  return index;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,118 @@
+// Steps that run once, on the controller: decide (name the cause from the fleet's facts),
+// outcome (end the run), and pauses that name no hosts.
+import { renderHostText } from '../plan/render-host.js';
+import type { PlanStep } from '../plan/types.js';
+import { factsMentioned } from './conditions.js';
+import { errorMessage, type Engine } from './context.js';
+import type { RunOutcome } from './events.js';
+import type { StepFlow } from './flow.js';
+import { zeroCounts } from './host-step.js';
+
+/** A controller step's `when`; false (with a warning) when it cannot be evaluated. */
+function controllerCondition(e: Engine, step: PlanStep): boolean {
+  if (step.when === null) return true;
+  try {
+    return e.conditions.evaluate(step.when, step, null);
+  } catch (err) {
+    e.emitter.emit({ type: 'warning', step: step.id, message: `when: ${errorMessage(err)}; the step is skipped` });
+    return false;
+  }
+}
+
+function begin(e: Engine, step: PlanStep): number {
+  e.emitter.emit({ type: 'step-start', step: step.id, name: step.name, kind: step.kind, mutates: false, hosts: [] });
+  return e.clock.now();
+}
+
+function end(e: Engine, step: PlanStep, started: number, next: string | null | undefined): void {
+  e.emitter.emit({ type: 'step-end', step: step.id, status: 'ok', durationMs: Math.round(e.clock.now() - started), counts: zeroCounts(), next });
+}
+
+function text(e: Engine, step: PlanStep, template: string): string {
+  try {
+    return renderHostText(e.plan, step, null, template, { facts: {}, cause: e.state.cause });
+  } catch {
+    return template;
+  }
+}
+
+/** The facts a decision read, per host (only the facts its conditions mention, when they name any). */
+function evidenceFacts(e: Engine, conditions: string[]): Record<string, Record<string, unknown>> {
+  const names = new Set(conditions.flatMap(factsMentioned));
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const host of e.inventory.hosts.keys()) {
+    const facts = e.state.facts.get(host);
+    if (!facts || Object.keys(facts).length === 0) continue;
+    out[host] = names.size === 0 ? { ...facts } : Object.fromEntries(Object.entries(facts).filter(([k]) => names.has(k)));
+  }
+  return out;
+}
+
+export async function runDecide(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {
+  const spec = step.templates.decide;
+  if (!spec) throw new Error(`step ${step.id} has no decide`);
+  if (!controllerCondition(e, step)) {
+    e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
+    return { kind: 'next' };
+  }
+  const started = begin(e, step);
+  let cause = spec.default;
+  let condition: string | null = null;
+  for (const c of spec.causes) {
+    try {
+      if (e.conditions.evaluate(c.when, step, null)) {
+        cause = c.cause;
+        condition = c.when;
+        break;
+      }
+    } catch (err) {
+      e.emitter.emit({ type: 'warning', step: step.id, message: `cause ${c.cause}: ${errorMessage(err)}; taken as false` });
+    }
+  }
+  const evidence = { condition, facts: evidenceFacts(e, condition !== null ? [condition] : spec.causes.map((c) => c.when)) };
+  const candidates = [
+    ...spec.causes.map((c) => ({ cause: c.cause, summary: c.summary ?? null, condition: c.when })),
+    ...(spec.causes.some((c) => c.cause === spec.default) ? [] : [{ cause: spec.default, summary: null, condition: null }]),
+  ];
+  const redacted = e.emitter.redactor.redactValue(evidence);
+  const confirmed = await e.strategy.confirmCause({ step, cause, candidates, evidence: redacted });
+  e.state.cause = confirmed;
+  e.emitter.emit({
+    type: 'decision',
+    step: step.id,
+    cause: confirmed,
+    evidence,
+    candidates: candidates.map((c) => c.cause),
+    override: confirmed !== cause ? { from: cause, operator: e.strategy.operator } : undefined,
+  });
+  end(e, step, started, nextId);
+  return { kind: 'next' };
+}
+
+const OUTCOMES: Record<'resolved' | 'escalate' | 'nothing-to-do', RunOutcome> = { resolved: 'resolved', escalate: 'escalated', 'nothing-to-do': 'nothing-to-do' };
+
+export async function runOutcome(e: Engine, step: PlanStep): Promise<StepFlow> {
+  const spec = step.templates.outcome;
+  if (!spec) throw new Error(`step ${step.id} has no outcome`);
+  if (!controllerCondition(e, step)) {
+    e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
+    return { kind: 'next' };
+  }
+  const started = begin(e, step);
+  const message = text(e, step, spec.message);
+  e.emitter.emit({ type: 'outcome', step: step.id, status: spec.status, message });
+  end(e, step, started, null);
+  return { kind: 'end', ending: { outcome: OUTCOMES[spec.status], step: step.id, message } };
+}
+
+export async function runControllerPause(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {
+  if (!controllerCondition(e, step)) {
+    e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
+    return { kind: 'next' };
+  }
+  const started = begin(e, step);
+  await e.clock.sleep(step.templates.pauseMs ?? 0, e.stop);
+  if (e.stop.aborted) return { kind: 'end', ending: { outcome: 'interrupted' } };
+  end(e, step, started, nextId);
+  return { kind: 'next' };
+}

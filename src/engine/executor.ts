@@ -1,0 +1,248 @@
+// The executor: applies a Plan over transports, one step after the other, each step on its hosts
+// in parallel. Unattended, guided and probe runs are strategies over this one loop. Everything
+// it does leaves as events (journal, console, jsonl); it returns the run's outcome and exit code.
+import { hostname, userInfo } from 'node:os';
+import { EXIT, RefusedError, RemedyError, InterruptedError } from '../errors.js';
+import type { Inventory } from '../inventory/types.js';
+import type { Plan, PlanStep } from '../plan/types.js';
+import { Redactor } from '../redact/redactor.js';
+import { Conditions } from './conditions.js';
+import { errorMessage, resolveGoto, type Engine, type TransportSource } from './context.js';
+import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
+import { Emitter } from './emitter.js';
+import type { EventSink, FinalHostStatus, RunOutcome } from './events.js';
+import type { RunEnding, StepFlow } from './flow.js';
+import { runHostStep } from './host-step.js';
+import { releaseHeldLocks } from './lock.js';
+import { OutputStore } from './outputs.js';
+import { previewFrom, type ProbeStepPreview } from './preview.js';
+import { applyResumePoint, type ResumePoint } from './resume-point.js';
+import { RunState } from './state.js';
+import type { Strategy } from './strategy.js';
+import { systemClock, type Clock } from './timing.js';
+
+export const DEFAULT_FORKS = 50;
+/** A goto loop that visits one step this often is a runbook bug, not a remediation. */
+const MAX_VISITS = 100;
+
+export interface ExecuteOptions {
+  plan: Plan;
+  inventory: Inventory;
+  transports: TransportSource;
+  strategy: Strategy;
+  /** Where events go (journal, console, jsonl); the caller closes them. */
+  sinks: EventSink[];
+  runId: string;
+  /** outputs/ and artifacts/ go here; null keeps nothing on disk (probe without --run-dir). */
+  runDir: string | null;
+  /** The OS user (default: the current user). The operator's name comes from the strategy. */
+  user?: string | undefined;
+  controller?: string | undefined;
+  forks?: number | undefined;
+  /** --plan-hash: refuse before connecting when the plan differs from the approved one. */
+  expectedPlanHash?: string | undefined;
+  breakLock?: boolean | undefined;
+  /** Aborted on the first Ctrl-C: nothing new starts, running commands finish. */
+  signal?: AbortSignal | undefined;
+  /** Aborted on the second Ctrl-C: running commands are killed. */
+  killSignal?: AbortSignal | undefined;
+  clock?: Clock | undefined;
+  resume?: ResumePoint | undefined;
+}
+
+export interface RunResult {
+  runId: string;
+  runbook: string;
+  planHash: string;
+  outcome: RunOutcome;
+  exitCode: number;
+  cause: string | null;
+  message?: string | undefined;
+  hosts: Record<string, FinalHostStatus>;
+  /** Facts gathered, per host, redacted. */
+  facts: Record<string, Record<string, unknown>>;
+  /** Probe runs: the step the preview starts at (null: no mutation would run) and the previews. */
+  probe?: { stoppedAt: string | null; steps: ProbeStepPreview[] } | undefined;
+}
+
+export const OUTCOME_EXIT: Record<RunOutcome, number> = {
+  resolved: EXIT.ok,
+  'nothing-to-do': EXIT.ok,
+  escalated: EXIT.escalated,
+  failed: EXIT.failed,
+  refused: EXIT.refused,
+  interrupted: EXIT.interrupted,
+  unreachable: EXIT.unreachable,
+};
+
+export function checkPlanHash(plan: Plan, expected: string | undefined): void {
+  if (expected !== undefined && expected !== plan.planHash) {
+    throw new RefusedError(`the plan's hash is ${plan.planHash}, not the approved ${expected}: the runbook, inventory or params changed since the plan was approved`);
+  }
+}
+
+export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
+  const { plan } = options;
+  checkPlanHash(plan, options.expectedPlanHash);
+  const redactor = new Redactor(plan.secrets);
+  const state = new RunState();
+  const emitter = new Emitter(options.sinks, redactor, options.resume?.lastSeq ?? 0);
+  const never = new AbortController().signal;
+  const e: Engine = {
+    plan,
+    inventory: options.inventory,
+    transports: options.transports,
+    strategy: options.strategy,
+    emitter,
+    state,
+    conditions: new Conditions(options.inventory, state),
+    clock: options.clock ?? systemClock,
+    outputs: new OutputStore(options.runDir, redactor),
+    runId: options.runId,
+    previousRunIds: options.resume?.previousRunIds ?? [],
+    runDir: options.runDir,
+    forks: Math.max(1, options.forks ?? DEFAULT_FORKS),
+    stop: options.signal ?? never,
+    kill: options.killSignal ?? never,
+    breakLock: options.breakLock ?? false,
+    controller: options.controller ?? hostname(),
+    pid: process.pid,
+    approvedEarlier: new Map(),
+  };
+  let startIndex = 0;
+  if (options.resume) startIndex = applyResumePoint(e, options.resume);
+  // A second Ctrl-C kills running commands; the first one must at least stop scheduling.
+  if (options.killSignal && !options.signal) e.stop = options.killSignal;
+
+  const started = e.clock.now();
+  emitter.emit({
+    type: 'run-start',
+    runId: options.runId,
+    runbook: plan.runbook,
+    planHash: plan.planHash,
+    mode: options.strategy.mode,
+    operator: options.strategy.operator,
+    user: options.user ?? safeUser(),
+    controller: e.controller,
+    params: plan.params,
+    hosts: plan.hosts,
+    runDir: options.runDir ?? '',
+    resumedFrom: options.resume?.resumedFrom,
+  });
+  for (const w of options.resume?.warnings ?? []) emitter.emit({ type: 'warning', message: w });
+
+  let ending: RunEnding | null = null;
+  let probeStop: number | null = null;
+  let fatal: unknown = null;
+  try {
+    const visits = new Map<string, number>();
+    let index = startIndex;
+    while (index < plan.steps.length) {
+      if (e.stop.aborted) {
+        ending = { outcome: 'interrupted' };
+        break;
+      }
+      const step = plan.steps[index] as PlanStep;
+      const seen = (visits.get(step.id) ?? 0) + 1;
+      visits.set(step.id, seen);
+      if (seen > MAX_VISITS) {
+        ending = { outcome: 'failed', step: step.id, message: `step ${step.id} reached ${MAX_VISITS} times: a goto loop` };
+        break;
+      }
+      const nextId = plan.steps[index + 1]?.id ?? null;
+      const resumeHere = options.resume && index === startIndex ? options.resume.step : undefined;
+      const flow: StepFlow = await runStep(e, step, nextId, resumeHere);
+      if (flow.kind === 'end') {
+        ending = flow.ending;
+        break;
+      }
+      if (flow.kind === 'probe-stop') {
+        probeStop = index;
+        break;
+      }
+      if (flow.kind === 'goto') {
+        const target = resolveGoto(plan, step, flow.target);
+        if (target < 0) {
+          ending = { outcome: 'failed', step: step.id, message: `on_failure goto ${flow.target}: no such step` };
+          break;
+        }
+        index = target;
+        continue;
+      }
+      index++;
+    }
+  } catch (err) {
+    if (err instanceof InterruptedError) ending = { outcome: 'interrupted', message: err.message };
+    else {
+      fatal = err;
+      ending = { outcome: 'failed', message: err instanceof RemedyError ? err.message : `internal error: ${errorMessage(err)}` };
+    }
+  } finally {
+    await releaseHeldLocks(e);
+  }
+
+  let probe: RunResult['probe'];
+  if (options.strategy.mode === 'probe') {
+    probe = { stoppedAt: probeStop === null ? null : (plan.steps[probeStop] as PlanStep).id, steps: probeStop === null ? [] : await previewFrom(e, probeStop) };
+    if (probeStop !== null) ending = { outcome: 'refused', step: probe.stoppedAt ?? undefined, message: `probe: stopped before the first mutating step that would run (${probe.stoppedAt})` };
+  }
+  const { outcome, message } = finalOutcome(e, ending);
+  const exitCode = OUTCOME_EXIT[outcome];
+  const hosts = Object.fromEntries(plan.hosts.map((h) => [h, state.finalStatus(h)]));
+  emitter.emit({ type: 'run-end', outcome, cause: state.cause, exitCode, durationMs: Math.round(e.clock.now() - started), message, hosts });
+  if (fatal !== null && !(fatal instanceof RemedyError)) throw fatal;
+  return {
+    runId: options.runId,
+    runbook: plan.runbook,
+    planHash: plan.planHash,
+    outcome,
+    exitCode,
+    cause: state.cause,
+    message: message === undefined ? undefined : redactor.redact(message),
+    hosts,
+    facts: redactor.redactValue(Object.fromEntries(state.facts)),
+    probe,
+  };
+}
+
+async function runStep(e: Engine, step: PlanStep, nextId: string | null, resume: ResumePoint['step'] | undefined): Promise<StepFlow> {
+  switch (step.kind) {
+    case 'decide':
+      return runDecide(e, step, nextId);
+    case 'outcome':
+      return runOutcome(e, step);
+    case 'pause':
+      if (step.hostPattern === null) return runControllerPause(e, step, nextId);
+      return runHostStep(e, step, { nextId, resume });
+    default:
+      return runHostStep(e, step, { nextId, resume });
+  }
+}
+
+/**
+ * The run's outcome. Explicit endings win (interrupted, refused, a failure that aborted), except
+ * that a run which reached no host at all is `unreachable`, and a `resolved`/`nothing-to-do`
+ * outcome step cannot hide hosts that failed along the way.
+ */
+function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcome; message?: string | undefined } {
+  const { state } = e;
+  if (ending?.outcome === 'interrupted' || ending?.outcome === 'refused') return { outcome: ending.outcome, message: ending.message };
+  if (state.attempted.size > 0 && state.reached.size === 0) {
+    return { outcome: 'unreachable', message: `no host could be reached (${[...state.unreachable].join(', ')})${ending?.message ? `; ${ending.message}` : ''}` };
+  }
+  if (ending !== null && ending.outcome !== 'resolved' && ending.outcome !== 'nothing-to-do') return { outcome: ending.outcome, message: ending.message };
+  if (state.failed.size > 0) {
+    const failed = `failed on ${[...state.failed].join(', ')}`;
+    return { outcome: 'failed', message: ending?.message ? `${ending.message}; but the run ${failed}` : `the run ${failed}` };
+  }
+  if (ending !== null) return { outcome: ending.outcome, message: ending.message };
+  return { outcome: state.changed ? 'resolved' : 'nothing-to-do' };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

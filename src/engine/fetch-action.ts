@@ -1,0 +1,73 @@
+// Fetch: copy a remote file into artifacts/<host>/ in the run directory, streamed with constant
+// memory and verified by the transport; read as the become user when the step has one.
+import { basename, join, normalize } from 'node:path';
+import type { Host } from '../inventory/types.js';
+import { becomeUser, renderHostText } from '../plan/render-host.js';
+import type { PlanStep } from '../plan/types.js';
+import { UnreachableError } from '../errors.js';
+import { wrapBecome, type WrappedCommand } from '../shell/become.js';
+import { shellQuote } from '../shell/quote.js';
+import { errorMessage, type Engine } from './context.js';
+import { execAttempt } from './host-exec.js';
+import type { HostOutcome } from './host-actions.js';
+import { safeName } from './outputs.js';
+
+/** artifacts/<host>/<dest>: dest may name sub-directories, never leave the host's directory. */
+export function artifactPath(host: string, dest: string): string {
+  const parts = normalize(dest)
+    .split(/[\\/]+/)
+    .filter((p) => p !== '' && p !== '.' && p !== '..')
+    .map(safeName);
+  return ['artifacts', safeName(host), ...(parts.length > 0 ? parts : ['file'])].join('/');
+}
+
+export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
+  const spec = step.templates.fetch;
+  if (!spec) throw new Error(`step ${step.id} has no fetch`);
+  const runtime = { facts: e.state.factsOf(host.name), cause: e.state.cause };
+  const started = e.clock.now();
+  const end = (status: HostOutcome['status'], extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] }): HostOutcome => {
+    e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status, attempt: 1, exitCode: null, signal: null, durationMs: Math.round(e.clock.now() - started), final: true, ...extra });
+    return { host: host.name, status, exitCode: null, error: extra.error, verification: false };
+  };
+  let src: string;
+  let dest: string;
+  try {
+    src = renderHostText(e.plan, step, host, spec.src, runtime);
+    dest = spec.dest !== undefined ? renderHostText(e.plan, step, host, spec.dest, runtime) : basename(src);
+  } catch (err) {
+    e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `fetch ${spec.src}` });
+    return end('failed', { error: `cannot render the path: ${errorMessage(err)}` });
+  }
+  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `fetch ${src}` });
+  if (e.runDir === null) return end('skipped', { reason: 'no run directory to keep artifacts in' });
+
+  const user = becomeUser(step, host);
+  const become = user === null ? null : { method: host.become.method, user, password: host.become.password };
+  const wrap = (cmd: string): WrappedCommand => wrapBecome(cmd, become);
+  // Distinguish "missing" (optional fetches are not failures) from "unreadable" before streaming.
+  const probe = await execAttempt(e, {
+    step,
+    host,
+    command: wrap(`test -e ${shellQuote(src)}`),
+    attempt: 1,
+    timeoutMs: step.timeoutMs,
+    announce: false,
+  });
+  if (probe.status === 'unreachable') return end('unreachable', { error: probe.error ?? 'unreachable' });
+  if (probe.status !== 'ok') {
+    if (probe.result?.exitCode === 1 && spec.optional) return end('ok', { reason: `${src} does not exist (optional)` });
+    return end('failed', { error: probe.result?.exitCode === 1 ? `${src} does not exist` : `cannot check ${src}: ${probe.error ?? ''}` });
+  }
+  const rel = artifactPath(host.name, dest);
+  try {
+    const r = await e.transports.get(host).fetch(src, join(e.runDir, rel), { readAs: user ?? undefined, becomeWrap: user === null ? undefined : wrap, signal: e.kill });
+    return end('ok', { artifacts: [{ path: rel, bytes: r.bytes, sha256: r.sha256 }] });
+  } catch (err) {
+    if (err instanceof UnreachableError) {
+      e.state.drop(host.name, 'unreachable');
+      return end('unreachable', { error: err.message });
+    }
+    return end('failed', { error: `fetch ${src}: ${errorMessage(err)}` });
+  }
+}

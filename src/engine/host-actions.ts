@@ -1,0 +1,194 @@
+// What a step does on one host: shell commands with retries, repeats and timeouts; checks
+// (wait, verify) re-run until they pass; pauses. Properties edits and fetches have their own files.
+import type { Host } from '../inventory/types.js';
+import { becomeUser, renderHostCommand } from '../plan/render-host.js';
+import type { PlanStep } from '../plan/types.js';
+import type { Check } from '../runbook/schema.js';
+import { durationMs } from '../runbook/duration.js';
+import type { WrappedCommand } from '../shell/become.js';
+import { applyCaptures } from './capture.js';
+import { errorMessage, type Engine } from './context.js';
+import type { HostStatus } from './events.js';
+import { endAttempt, execAttempt, type Attempt } from './host-exec.js';
+
+/** How a step ended on one host. */
+export interface HostOutcome {
+  host: string;
+  status: HostStatus;
+  exitCode: number | null;
+  error?: string | undefined;
+  outputs?: { stdout: string; stderr: string } | undefined;
+  /** The step passed and its `verify:` did not. */
+  verification: boolean;
+  /** Stopped by an interruption before finishing. */
+  interrupted?: boolean | undefined;
+}
+
+export function outcomeOf(host: string, a: Attempt, status: HostStatus = a.status, verification = false): HostOutcome {
+  return { host, status, exitCode: a.result?.exitCode ?? null, error: a.error, outputs: a.outputs, verification };
+}
+
+/** Renders a template for a host at run time (real facts and secrets), wrapped for become. */
+export function renderForHost(e: Engine, step: PlanStep, host: Host, template: string, become?: string | null): WrappedCommand {
+  return renderHostCommand(e.plan, step, host, template, { facts: e.state.factsOf(host.name), cause: e.state.cause }, become);
+}
+
+/** The user a check runs as: its own `become`, else the step's. */
+export function checkBecome(step: PlanStep, host: Host, check: Check): string | null {
+  if (check.become === true) return host.become.user;
+  if (check.become === false) return null;
+  if (typeof check.become === 'string') return check.become;
+  return becomeUser(step, host);
+}
+
+function captureInto(e: Engine, step: PlanStep, host: Host, a: Attempt): Record<string, unknown> | undefined {
+  if (!a.result || Object.keys(step.capture).length === 0) return undefined;
+  const { facts, problems } = applyCaptures(step.capture, { exitCode: a.result.exitCode, stdout: a.result.stdout, stderr: a.result.stderr });
+  for (const message of problems) e.emitter.emit({ type: 'warning', step: step.id, host: host.name, message });
+  e.state.mergeFacts(host.name, facts);
+  return facts;
+}
+
+/** A render failure (e.g. a fact the template needs is missing) fails the host, with the reason. */
+function renderFailure(e: Engine, step: PlanStep, host: Host, err: unknown, meta: { attempt: number; iteration?: number | undefined; phase?: 'verify' | undefined }): HostOutcome {
+  const error = `cannot render the command: ${errorMessage(err)}`;
+  e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status: 'failed', ...meta, exitCode: null, signal: null, durationMs: 0, error, final: true });
+  return { host: host.name, status: 'failed', exitCode: null, error, verification: meta.phase === 'verify' };
+}
+
+/**
+ * A `run` step on one host: `repeat` iterations (interval between), each with `retries` (delay
+ * between), then the `verify:` check after a mutating command. Facts are captured from every
+ * iteration's last attempt, the last iteration winning.
+ */
+export async function runShellOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
+  const template = step.templates.run as string;
+  const count = step.repeat?.count ?? 1;
+  const verify = step.mutates ? step.templates.verify : undefined;
+  let last: Attempt | null = null;
+  for (let it = 1; it <= count; it++) {
+    const iteration = step.repeat ? it : undefined;
+    let command: WrappedCommand;
+    try {
+      command = renderForHost(e, step, host, template);
+    } catch (err) {
+      return renderFailure(e, step, host, err, { attempt: 1, iteration });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const a = await execAttempt(e, { step, host, command, attempt, iteration, timeoutMs: step.timeoutMs });
+      last = a;
+      const passed = a.status === 'ok';
+      // An attempt an interruption keeps from being retried is not final: resume picks it up.
+      const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= step.retries;
+      const facts = wouldRetry ? undefined : captureInto(e, step, host, a);
+      const final = !wouldRetry && (!passed || (it === count && !verify));
+      endAttempt(e, step, host.name, a, { status: passed && step.mutates ? 'changed' : a.status, final, facts });
+      if (passed && step.mutates) e.state.changed = true;
+      if (wouldRetry) {
+        if (e.stop.aborted) return { ...outcomeOf(host.name, a), interrupted: true };
+        await e.clock.sleep(step.delayMs, e.stop);
+        if (e.stop.aborted) return { ...outcomeOf(host.name, a), interrupted: true };
+        continue;
+      }
+      if (!passed) return outcomeOf(host.name, a);
+      break;
+    }
+    if (it < count) {
+      if (e.stop.aborted) return { ...outcomeOf(host.name, last), interrupted: true };
+      await e.clock.sleep(step.repeat?.intervalMs ?? 0, e.stop);
+      if (e.stop.aborted) return { ...outcomeOf(host.name, last), interrupted: true };
+    }
+  }
+  const done = last as Attempt;
+  if (!verify) return outcomeOf(host.name, done, step.mutates ? 'changed' : 'ok');
+  const check = await runCheckOnHost(e, step, host, verify, 'verify');
+  if (check.status === 'ok') return outcomeOf(host.name, done, 'changed');
+  return { ...check, verification: true, error: `verification failed: ${check.error ?? 'check did not pass'}` };
+}
+
+/**
+ * A check re-run until `until` holds (default: exit code 0): `retries` more attempts, `delay`
+ * apart, all within `timeout` when set. Without `retries`, a check with a `timeout` keeps trying
+ * until the deadline; one with neither runs once (the step's `retries` apply to wait steps).
+ */
+export async function runCheckOnHost(
+  e: Engine,
+  step: PlanStep,
+  host: Host,
+  check: Check,
+  phase?: 'verify',
+  /** 'always': the check's last attempt ends the step on the host; 'pass': only a pass does (resume's re-check). */
+  finalWhen: 'always' | 'pass' = 'always',
+): Promise<HostOutcome> {
+  const deadlineMs = check.timeout !== undefined ? durationMs(check.timeout) : null;
+  const retries = check.retries ?? (deadlineMs !== null ? Number.POSITIVE_INFINITY : phase ? 0 : step.retries);
+  const delay = check.delay !== undefined ? durationMs(check.delay) : phase ? 1000 : step.delayMs || 1000;
+  const started = e.clock.now();
+  const become = checkBecome(step, host, check);
+  let command: WrappedCommand;
+  try {
+    command = renderForHost(e, step, host, check.run, become);
+  } catch (err) {
+    return renderFailure(e, step, host, err, { attempt: 1, phase });
+  }
+  for (let attempt = 1; ; attempt++) {
+    const remaining = deadlineMs === null ? null : deadlineMs - (e.clock.now() - started);
+    const timeoutMs = minTimeout(step.timeoutMs, remaining);
+    const a = await execAttempt(e, { step, host, command, attempt, phase, timeoutMs });
+    let passed = false;
+    let error = a.error;
+    if (a.result && a.status !== 'unreachable') {
+      const result = { exit_code: a.result.exitCode, stdout: a.result.stdout.trim(), stderr: a.result.stderr.trim() };
+      if (check.until === undefined) passed = a.status === 'ok';
+      else if (a.status !== 'timed-out') {
+        try {
+          passed = e.conditions.evaluate(check.until, step, host, result);
+          if (!passed) error = `until not met: ${check.until}`;
+        } catch (err) {
+          error = `until: ${errorMessage(err)}`;
+        }
+      }
+    }
+    const elapsed = e.clock.now() - started;
+    const timeLeft = deadlineMs === null || elapsed + delay < deadlineMs;
+    const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= retries && timeLeft;
+    const status: HostStatus = passed ? 'ok' : a.status === 'ok' ? 'failed' : a.status;
+    const facts = phase ? undefined : captureInto(e, step, host, a);
+    endAttempt(e, step, host.name, a, { status, final: finalWhen === 'always' ? !wouldRetry : passed, facts, error: passed ? undefined : error });
+    if (passed) return outcomeOf(host.name, a, 'ok', false);
+    if (wouldRetry && e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error, interrupted: true };
+    if (!wouldRetry) {
+      const outcome = { ...outcomeOf(host.name, a, status, phase === 'verify'), error };
+      if (deadlineMs !== null && !timeLeft && a.status !== 'unreachable') outcome.error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
+      return outcome;
+    }
+    await e.clock.sleep(delay, e.stop);
+    if (e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), interrupted: true };
+  }
+}
+
+function minTimeout(stepTimeout: number | null, remaining: number | null): number | null {
+  if (remaining === null) return stepTimeout;
+  const r = Math.max(1, Math.round(remaining));
+  return stepTimeout === null ? r : Math.min(stepTimeout, r);
+}
+
+/** A pause on a host: a sleep the host takes part in (cut short by an interruption). */
+export async function pauseOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
+  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `pause ${step.templates.pauseMs ?? 0} ms` });
+  const started = e.clock.now();
+  await e.clock.sleep(step.templates.pauseMs ?? 0, e.stop);
+  const interrupted = e.stop.aborted;
+  e.emitter.emit({
+    type: 'host-end',
+    step: step.id,
+    host: host.name,
+    status: 'ok',
+    attempt: 1,
+    exitCode: null,
+    signal: null,
+    durationMs: Math.round(e.clock.now() - started),
+    final: interrupted ? undefined : true,
+  });
+  return { host: host.name, status: 'ok', exitCode: null, verification: false, interrupted };
+}

@@ -1,0 +1,144 @@
+// Properties edits on a host: read the file (as the become user), edit it in memory keeping
+// comments and order, and only when something changes: back it up next to itself (owner and mode
+// kept), write the new text to a temp file in the same directory and mv it into place (atomic),
+// then check the written bytes. The diff is computed before approval, from the real file.
+import { createHash } from 'node:crypto';
+import type { Host } from '../inventory/types.js';
+import { becomeUser, renderHostText } from '../plan/render-host.js';
+import type { PlanStep } from '../plan/types.js';
+import { editProperties } from '../properties/edit.js';
+import { wrapBecome, type WrappedCommand } from '../shell/become.js';
+import { shellQuote } from '../shell/quote.js';
+import { errorMessage, type Engine } from './context.js';
+import { endAttempt, execAttempt } from './host-exec.js';
+import { outcomeOf, runCheckOnHost, type HostOutcome } from './host-actions.js';
+
+export interface PropertiesPreview {
+  file: string;
+  changed: boolean;
+  diff: string;
+}
+
+function becomeWrap(step: PlanStep, host: Host, script: string): WrappedCommand {
+  const user = becomeUser(step, host);
+  return user === null ? { command: script } : wrapBecome(script, { method: host.become.method, user, password: host.become.password });
+}
+
+function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set: Record<string, string>; unset: string[] } {
+  const p = step.templates.properties;
+  if (!p) throw new Error(`step ${step.id} has no properties edit`);
+  const runtime = { facts: e.state.factsOf(host.name), cause: e.state.cause };
+  const text = (t: string): string => renderHostText(e.plan, step, host, t, runtime);
+  return {
+    file: text(p.file),
+    set: Object.fromEntries(Object.entries(p.set).map(([k, v]) => [k, text(v)])),
+    unset: p.unset,
+  };
+}
+
+async function readRemote(e: Engine, step: PlanStep, host: Host, file: string, announce: boolean) {
+  return execAttempt(e, {
+    step,
+    host,
+    command: becomeWrap(step, host, `cat -- ${shellQuote(file)}`),
+    display: `edit ${file}`,
+    attempt: 1,
+    timeoutMs: step.timeoutMs,
+    announce,
+    label: 'read',
+  });
+}
+
+/** Before approval: what the edit would change on this host (read-only). */
+export async function previewProperties(e: Engine, step: PlanStep, host: Host): Promise<PropertiesPreview | HostOutcome> {
+  let edit;
+  try {
+    edit = renderEdit(e, step, host);
+  } catch (err) {
+    return { host: host.name, status: 'failed', exitCode: null, error: `cannot render the edit: ${errorMessage(err)}`, verification: false };
+  }
+  const read = await readRemote(e, step, host, edit.file, false);
+  if (read.status !== 'ok' || !read.result) {
+    return { ...outcomeOf(host.name, read), error: `cannot read ${edit.file}: ${read.error ?? ''} ${read.result?.stderr.trim() ?? ''}`.trim() };
+  }
+  const result = editProperties(read.result.stdout, { set: edit.set, unset: edit.unset }, edit.file);
+  return { file: edit.file, changed: result.changed, diff: result.diff };
+}
+
+export function isPreview(x: PropertiesPreview | HostOutcome): x is PropertiesPreview {
+  return 'changed' in x;
+}
+
+/** Applies the edit (re-reading the file first: it may have changed since the preview). */
+export async function applyProperties(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
+  const p = step.templates.properties;
+  let edit;
+  try {
+    edit = renderEdit(e, step, host);
+  } catch (err) {
+    const error = `cannot render the edit: ${errorMessage(err)}`;
+    e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status: 'failed', attempt: 1, exitCode: null, signal: null, durationMs: 0, error, final: true });
+    return { host: host.name, status: 'failed', exitCode: null, error, verification: false };
+  }
+  // The file's content is not kept in the run dir (it may hold credentials); the diff is.
+  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `edit ${edit.file}` });
+  const read = await readRemote(e, step, host, edit.file, false);
+  if (read.status !== 'ok' || !read.result) {
+    const error = `cannot read ${edit.file}: ${read.error ?? ''} ${read.result?.stderr.trim() ?? ''}`.trim();
+    endAttempt(e, step, host.name, read, { final: true, error });
+    return { ...outcomeOf(host.name, read), error };
+  }
+  const result = editProperties(read.result.stdout, { set: edit.set, unset: edit.unset }, edit.file);
+  if (!result.changed) {
+    endAttempt(e, step, host.name, read, { status: 'ok', final: true, reason: 'already as wanted; file not written' });
+    return outcomeOf(host.name, read, 'ok');
+  }
+  const backup = p?.backup ? `${edit.file}.remedy-${e.runId}.bak` : '';
+  const script = writeScript(edit.file, backup, p?.owner ?? '', p?.mode ?? '');
+  const write = await execAttempt(e, {
+    step,
+    host,
+    command: becomeWrap(step, host, script),
+    stdin: result.text,
+    attempt: 1,
+    timeoutMs: step.timeoutMs,
+    announce: false,
+  });
+  const expected = createHash('sha256').update(result.text).digest('hex');
+  let error: string | undefined;
+  if (write.status !== 'ok' || !write.result) error = `cannot write ${edit.file}: ${write.error ?? ''} ${write.result?.stderr.trim() ?? ''}`.trim();
+  else if (!write.result.stdout.includes(expected)) error = `${edit.file} does not hold what was written (sha256 differs)`;
+  const verify = step.templates.verify;
+  if (error !== undefined) {
+    endAttempt(e, step, host.name, write, { status: write.status === 'ok' ? 'failed' : write.status, final: true, error, diff: result.diff });
+    return { ...outcomeOf(host.name, write, write.status === 'ok' ? 'failed' : write.status), error };
+  }
+  e.state.changed = true;
+  endAttempt(e, step, host.name, { ...write, durationMs: read.durationMs + write.durationMs }, { status: 'changed', final: !verify, diff: result.diff, reason: backup ? `backup: ${backup}` : undefined });
+  if (!verify) return outcomeOf(host.name, write, 'changed');
+  const check = await runCheckOnHost(e, step, host, verify, 'verify');
+  if (check.status === 'ok') return outcomeOf(host.name, write, 'changed');
+  return { ...check, verification: true, error: `verification failed: ${check.error ?? 'check did not pass'}` };
+}
+
+/**
+ * The new content arrives on stdin. `cp -p` keeps the backup's owner and mode; the temp file
+ * takes the original's owner and mode, then the requested ones; `mv` replaces atomically.
+ */
+export function writeScript(file: string, backup: string, owner: string, mode: string): string {
+  return [
+    'set -e',
+    `f=${shellQuote(file)}; b=${shellQuote(backup)}; o=${shellQuote(owner)}; m=${shellQuote(mode)}`,
+    'if [ -n "$b" ]; then cp -p -- "$f" "$b"; fi',
+    't=$(mktemp "$f.remedy-XXXXXX")',
+    'trap \'rm -f -- "$t"\' EXIT',
+    'cat > "$t"',
+    'chown --reference="$f" -- "$t" 2>/dev/null || true',
+    'chmod --reference="$f" -- "$t"',
+    'if [ -n "$o" ]; then chown -- "$o" "$t"; fi',
+    'if [ -n "$m" ]; then chmod -- "$m" "$t"; fi',
+    'mv -f -- "$t" "$f"',
+    'trap - EXIT',
+    'sha256sum -- "$f"',
+  ].join('\n');
+}

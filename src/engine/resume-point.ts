@@ -1,0 +1,171 @@
+// Where a resumed run picks up, rebuilt from the journal alone: the step to start at, which of
+// its hosts are done, which started without finishing (re-checked through `verify` before any
+// re-run), the facts and cause gathered so far, and which hosts already left the run.
+import { RefusedError, UsageError } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import type { Engine } from './context.js';
+import type { HostStatus, RunEvent } from './events.js';
+import type { StepResume } from './host-step.js';
+import type { DropReason } from './state.js';
+
+type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+
+export interface ResumePoint {
+  /** The run id of the segment being resumed; earlier segments' ids are in previousRunIds. */
+  resumedFrom: string;
+  previousRunIds: string[];
+  lastSeq: number;
+  /** Index into plan.steps to start at (plan.steps.length: nothing left to run). */
+  startIndex: number;
+  step: StepResume;
+  facts: Record<string, Record<string, unknown>>;
+  cause: string | null;
+  changed: boolean;
+  dropped: Record<string, DropReason>;
+  failed: string[];
+  attempted: string[];
+  reached: string[];
+  /** Hosts approved per step in earlier segments. */
+  approved: Record<string, string[]>;
+  /** Said in the journal when the resumed run starts. */
+  warnings: string[];
+}
+
+export interface ResumeOptions {
+  /** Re-run the hosts that failed (or were unreachable) at the step the run stopped at. */
+  retryFailed: boolean;
+}
+
+const DONE: ReadonlySet<HostStatus> = new Set(['ok', 'changed', 'skipped']);
+
+export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: ResumeOptions): ResumePoint {
+  const starts = events.filter((ev): ev is Ev<'run-start'> => ev.type === 'run-start');
+  const first = starts[0];
+  const latest = starts.at(-1);
+  if (!first || !latest) throw new UsageError('the journal has no run-start event: nothing to resume');
+  if (first.planHash !== plan.planHash) {
+    throw new RefusedError(`the plan changed since the run started (hash ${plan.planHash}, journal ${first.planHash}): the runbook, inventory or params differ; start a new run instead`);
+  }
+  const lastStartIdx = events.lastIndexOf(latest);
+  const end = events.slice(lastStartIdx).find((ev): ev is Ev<'run-end'> => ev.type === 'run-end');
+  if (end && (end.outcome === 'resolved' || end.outcome === 'nothing-to-do' || end.outcome === 'escalated')) {
+    throw new RefusedError(`the run already ended (${end.outcome}): nothing to resume`);
+  }
+  const warnings: string[] = [];
+  const point: ResumePoint = {
+    resumedFrom: latest.runId,
+    previousRunIds: [...new Set(starts.map((s) => s.runId))],
+    lastSeq: events.reduce((m, ev) => Math.max(m, ev.seq), 0),
+    startIndex: 0,
+    step: { done: new Set(), unfinished: new Set() },
+    facts: {},
+    cause: null,
+    changed: false,
+    dropped: {},
+    failed: [],
+    attempted: [],
+    reached: [],
+    approved: {},
+    warnings,
+  };
+  const attempted = new Set<string>();
+  const reached = new Set<string>();
+  const failed = new Set<string>();
+  for (const ev of events) {
+    if (ev.type === 'host-start') attempted.add(ev.host);
+    if (ev.type === 'host-end') {
+      if (ev.facts) Object.assign((point.facts[ev.host] ??= {}), ev.facts);
+      if (ev.status === 'changed') point.changed = true;
+      if (ev.attempt > 0 && ev.status !== 'unreachable') reached.add(ev.host);
+    }
+    if (ev.type === 'decision') point.cause = ev.cause;
+    if (ev.type === 'approval' && ev.decision === 'approved') point.approved[ev.step] = [...new Set([...(point.approved[ev.step] ?? []), ...ev.hosts])];
+    if (ev.type === 'step-end') {
+      for (const [h, why] of Object.entries(ev.left ?? {})) point.dropped[h] = why;
+      for (const h of ev.failedHosts ?? []) failed.add(h);
+    }
+  }
+
+  // The step the run stopped in: the last one started (a rollback stands for the step it undoes).
+  const stepStarts = events.filter((ev): ev is Ev<'step-start'> => ev.type === 'step-start');
+  const lastStepStart = stepStarts.at(-1);
+  const stepIndex = (id: string): number => plan.steps.findIndex((s) => s.id === id);
+  let retryHosts: string[] = [];
+  if (lastStepStart) {
+    const inRollback = lastStepStart.rollbackOf !== undefined;
+    const stepId = lastStepStart.rollbackOf ?? lastStepStart.step;
+    const index = stepIndex(stepId);
+    if (index < 0) throw new RefusedError(`the journal stops in step ${stepId}, which the plan does not have`);
+    const startOfVisit = lastIndexWhere(events, (ev) => ev.type === 'step-start' && ev.step === stepId && (ev.batch === undefined || ev.batch === 1));
+    const visit = events.slice(startOfVisit);
+    const stepEnd = visit.find((ev): ev is Ev<'step-end'> => ev.type === 'step-end' && ev.step === stepId);
+    const perHost = hostProgress(visit, stepId);
+    const failedHere = [...perHost].filter(([, s]) => s.final && !DONE.has(s.status)).map(([h]) => h);
+    const stopped = end?.outcome === 'refused' || end?.outcome === 'interrupted' || end === undefined;
+    if (inRollback) warnings.push(`the rollback of step ${stepId} was interrupted; its failed hosts are left as they are`);
+    if (stepEnd && !inRollback && (stepEnd.status !== 'failed' || stepEnd.next) && end?.outcome !== 'refused') {
+      // The step finished: go where the run was going.
+      point.startIndex = stepEnd.next === null ? plan.steps.length : stepEnd.next !== undefined ? stepIndex(stepEnd.next) : index + 1;
+      if (point.startIndex < 0) throw new RefusedError(`the journal continues at step ${stepEnd.next}, which the plan does not have`);
+    } else {
+      point.startIndex = index;
+      for (const [h, s] of perHost) {
+        if (s.final && DONE.has(s.status)) point.step.done.add(h);
+        else if (!s.final) point.step.unfinished.add(h);
+      }
+      retryHosts = inRollback ? [] : failedHere;
+      if (inRollback) for (const h of failedHere) point.step.done.add(h);
+      if (!inRollback && failedHere.length > 0 && !options.retryFailed) {
+        throw new RefusedError(`step ${stepId} failed on ${failedHere.join(', ')}; resume with --retry-failed to run it again on those hosts only`);
+      }
+    }
+    if ((end?.outcome === 'failed' || end?.outcome === 'unreachable') && !options.retryFailed) {
+      throw new RefusedError(`the run ended ${end.outcome}${end.message ? ` (${end.message})` : ''}; resume with --retry-failed to run the failed hosts again`);
+    }
+    if (!stopped && retryHosts.length === 0 && options.retryFailed && point.startIndex !== index) {
+      warnings.push('--retry-failed: no host failed at the step the run stopped at');
+    }
+  }
+  // Hosts that get another chance rejoin the run.
+  for (const h of retryHosts) {
+    delete point.dropped[h];
+    failed.delete(h);
+  }
+  point.failed = [...failed];
+  point.attempted = [...attempted];
+  point.reached = [...reached];
+  return point;
+}
+
+interface Progress {
+  status: HostStatus;
+  final: boolean;
+}
+
+/** Per host: the last thing recorded for the step (a host-start with no host-end after it is unfinished). */
+function hostProgress(visit: RunEvent[], stepId: string): Map<string, Progress> {
+  const out = new Map<string, Progress>();
+  for (const ev of visit) {
+    if (ev.type === 'host-start' && ev.step === stepId) out.set(ev.host, { status: 'failed', final: false });
+    if (ev.type === 'host-end' && ev.step === stepId) out.set(ev.host, { status: ev.status, final: ev.final === true });
+  }
+  return out;
+}
+
+function lastIndexWhere<T>(items: T[], pred: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return i;
+  return 0;
+}
+
+/** Restores the run state from a resume point; returns the step index to start at. */
+export function applyResumePoint(e: Engine, point: ResumePoint): number {
+  for (const [h, f] of Object.entries(point.facts)) e.state.mergeFacts(h, f);
+  e.state.cause = point.cause;
+  e.state.changed = point.changed;
+  for (const [h, why] of Object.entries(point.dropped)) e.state.drop(h, why);
+  for (const h of point.failed) e.state.failed.add(h);
+  for (const h of point.attempted) e.state.attempted.add(h);
+  for (const h of point.reached) e.state.reached.add(h);
+  for (const [step, hosts] of Object.entries(point.approved)) e.approvedEarlier.set(step, new Set(hosts));
+  return point.startIndex;
+}
