@@ -71,7 +71,7 @@ export function hostAccess(host: string, vars: Vars): HostAccess {
     port,
     user: read('ansible_user', 'ansible_ssh_user')?.value,
     privateKeyFile: read('ansible_ssh_private_key_file', 'ansible_private_key_file')?.value,
-    proxyJump: proxyJump(read, issues),
+    proxyJump: proxyJump(vars, read, issues),
     knownHostsFile: read('remedy_known_hosts')?.value,
     explicit: { address: address !== undefined, port: portVar !== undefined },
   };
@@ -116,7 +116,13 @@ function becomeSettings(read: Reader, issues: ConnectionIssue[]): BecomeSettings
  * ansible_ssh_common_args / ansible_ssh_extra_args: -J, -o ProxyJump, or the classic
  * -o ProxyCommand="ssh -W %h:%p bastion", which is the same thing spelled longer.
  */
-function proxyJump(read: Reader, issues: ConnectionIssue[]): string[] | undefined {
+function proxyJump(vars: Vars, read: Reader, issues: ConnectionIssue[]): string[] | undefined {
+  const list = vars.remedy_proxy_jump;
+  if (Array.isArray(list)) {
+    if (list.every((j) => typeof j === 'string' && j.trim() !== '')) return list.length ? (list as string[]).map((j) => j.trim()) : undefined;
+    issues.push({ key: 'remedy_proxy_jump', message: 'remedy_proxy_jump must be a list of host names or "user@host:port" strings', severity: 'error' });
+    return undefined;
+  }
   const explicit = read('remedy_proxy_jump');
   if (explicit) return jumpList(explicit.value);
   for (const key of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {

@@ -47,40 +47,42 @@ export function validatePattern(pattern: string): string | null {
 export function splitElements(pattern: string, fail: (why: string) => never): string[] {
   const elements: string[] = [];
   let current = '';
-  let sawSeparator = false;
-  let i = 0;
-  const push = (separator: boolean): void => {
-    const text = current.trim();
-    if (text === '') {
-      if (separator || sawSeparator) fail(elements.length === 0 ? 'it starts with a separator' : 'it has an empty element between separators');
-    } else {
-      elements.push(text);
-    }
+  /** A `,`/`:` was seen and no element since: another one now would leave an empty element. */
+  let afterSeparator = false;
+  const flush = (): void => {
+    if (current === '') return;
+    elements.push(current);
     current = '';
-    sawSeparator = separator;
+    afterSeparator = false;
   };
+  let i = 0;
   while (i < pattern.length) {
     const c = pattern[i] as string;
     if (c === ',' || c === ':') {
-      push(true);
+      if (current === '') {
+        if (elements.length === 0) fail('it starts with a separator');
+        if (afterSeparator) fail('it has an empty element between separators');
+      }
+      flush();
+      afterSeparator = true;
       i++;
       continue;
     }
     if (/\s/.test(c)) {
-      // Whitespace separates like ':' does in Ansible, but never creates an empty element.
-      if (current.trim() !== '') push(false);
+      // Whitespace separates like ':' does in Ansible, but never makes an empty element.
+      flush();
       i++;
       continue;
     }
-    const isRegex = /^[&!]?~/.test(current.trim() + c);
+    const isRegex = /^[&!]?~/.test(current + c);
     const end = isRegex ? skipRegexGroup(pattern, i) : skipBrackets(pattern, i);
     if (end === -1) fail(`unbalanced '${c}'`);
     if (end === -2) fail(`'${c}' without a matching opening bracket`);
     current += pattern.slice(i, end);
     i = end;
   }
-  if (current.trim() === '' && sawSeparator) fail('it ends with a separator');
-  if (current.trim() !== '') elements.push(current.trim());
+  if (current === '' && afterSeparator) fail('it ends with a separator');
+  flush();
   return elements;
 }
 
