@@ -5,7 +5,7 @@ import { limitHosts, selectHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
 import { durationMs, resolveParams, type LoadedRunbook } from '../runbook/index.js';
 import { DURATION_PATTERN, stepKind, stepMutates, type Check, type Step } from '../runbook/schema.js';
-import { describeExpression } from '../template/expression.js';
+import { checkExpression, describeExpression, evaluateCondition } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 import { describePropertiesEdit } from '../properties/edit.js';
 import { ValidationError } from '../errors.js';
@@ -27,8 +27,8 @@ interface Level {
   params: Record<string, unknown>;
   prefix: string;
   includePath: string[];
-  /** Condition inherited from the including step(s). */
-  when: string | null;
+  /** Conditions inherited from the including step(s), all of which must hold. */
+  when: string[];
   /** Host pattern inherited from the including step, for steps that name none. */
   hosts: string | null;
 }
@@ -50,7 +50,7 @@ export function planRunbook(input: PlanInput): Plan {
   const allowed = input.limit ? new Set(limitHosts(inventory, [...inventory.hosts.keys()], input.limit)) : null;
 
   const ctx: PlanContext = { inventory, allowed, redactor, causes: new Set(), warnings: [] };
-  const steps = expandLevel(ctx, { loaded, params, prefix: '', includePath: [], when: null, hosts: null });
+  const steps = expandLevel(ctx, { loaded, params, prefix: '', includePath: [], when: [], hosts: null });
 
   const targeted = new Set(steps.flatMap((s) => [...s.hosts, ...s.rollback.flatMap((r) => r.hosts)]));
   const hosts = [...inventory.hosts.keys()].filter((h) => targeted.has(h));
@@ -92,7 +92,16 @@ function expandLevel(ctx: PlanContext, level: Level): PlanStep[] {
 
 function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | number)[]): PlanStep[] {
   const kind = stepKind(step);
-  const when = joinConditions(level.when, step.when ?? null);
+  // Conditions over params alone are decided now: a step they rule out is not in the plan, and
+  // a part that always holds is not shown. Parts that need facts or the cause stay for run time.
+  const parts = [...level.when, ...(step.when ? [step.when] : [])];
+  const open: string[] = [];
+  for (const part of parts) {
+    const verdict = staticVerdict(part, level.params);
+    if (verdict === false) return [];
+    if (verdict === null) open.push(part);
+  }
+  const when = joinConditions(open);
   const hostsPattern = step.hosts ?? level.hosts;
   if (kind === 'include' && 'include' in step) {
     const child = level.loaded.includes.get(step.id);
@@ -108,7 +117,7 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
       params,
       prefix: `${level.prefix}${step.id}.`,
       includePath: [...level.includePath, step.id],
-      when,
+      when: open,
       hosts: combinePatterns(step.hosts ?? null, level.hosts),
     });
   }
@@ -150,7 +159,7 @@ function buildStep(
     hosts,
     batches: step.serial === undefined ? null : batchHosts(hosts, renderCount(step.serial, scope.params, planStepPos(level, path))),
     commands: [],
-    diff: templates.properties ? describePropertiesEdit(templates.properties) : null,
+    diff: null,
     timeoutMs: step.timeout ? dur(step.timeout) : null,
     retries: step.retries ?? 0,
     delayMs: step.delay ? dur(step.delay) : 0,
@@ -172,10 +181,13 @@ function buildStep(
   const rollback = 'rollback' in step ? (step.rollback ?? []) : [];
   // A rollback step names its own hosts (undoing an MP change may need the Routers too), or
   // inherits the failed step's.
-  planStep.rollback = rollback.map((r, i) =>
-    buildStep(ctx, level, r, stepKind(r) as PlanStep['kind'], r.when ?? null, r.hosts ?? renderedPattern, [...path, 'rollback', i]),
-  );
+  planStep.rollback = rollback.flatMap((r, i) => {
+    if (r.when !== undefined && staticVerdict(r.when, level.params) === false) return [];
+    const rWhen = r.when !== undefined && staticVerdict(r.when, level.params) === true ? null : (r.when ?? null);
+    return [buildStep(ctx, level, r, stepKind(r) as PlanStep['kind'], rWhen, r.hosts ?? renderedPattern, [...path, 'rollback', i])];
+  });
   planStep.commands = plannedCommands(ctx, planStep);
+  if (templates.properties) planStep.diff = intendedEdit(ctx, planStep);
   planStep.dynamic = planStep.commands.some((c) => c.command.includes('⟨')) || /\b(facts|cause|hosts)\b/.test(when ?? '');
   return planStep;
 }
@@ -210,6 +222,21 @@ function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
     }
   }
   return out;
+}
+
+/** The edit as +/- lines with values rendered per host; identical hosts share one listing. */
+function intendedEdit(ctx: PlanContext, step: PlanStep): string {
+  const p = step.templates.properties;
+  if (!p) return '';
+  const listings = new Map<string, string[]>();
+  for (const name of step.hosts) {
+    const host = ctx.inventory.hosts.get(name) as Host;
+    const set = Object.fromEntries(Object.entries(p.set).map(([k, v]) => [k, renderHostText(step, host, v)]));
+    const text = ctx.redactor.redact(describePropertiesEdit({ set, unset: p.unset }));
+    listings.set(text, [...(listings.get(text) ?? []), name]);
+  }
+  if (listings.size <= 1) return [...listings.keys()][0] ?? describePropertiesEdit(p);
+  return [...listings].map(([text, hosts]) => `# ${hosts.join(', ')}\n${text}`).join('\n');
 }
 
 function renderHostText(step: PlanStep, host: Host, template: string): string {
@@ -292,10 +319,24 @@ function countOf(value: number | string, total: number): number {
   return Math.max(1, Math.floor((total * pct) / 100));
 }
 
-function joinConditions(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return `(${a}) && (${b})`;
+function joinConditions(parts: string[]): string | null {
+  if (parts.length === 0) return null;
+  if (parts.length === 1) return parts[0] as string;
+  return parts.map((p) => `(${p})`).join(' && ');
+}
+
+/** true/false when a condition reads only params (decidable now), null when it needs run time. */
+function staticVerdict(condition: string, params: Record<string, unknown>): boolean | null {
+  const checked = checkExpression(condition);
+  if (!checked.ok) return null;
+  const r = checked.refs;
+  if (r.facts.length > 0 || r.patterns.length > 0 || r.usesCause || r.usesHost || r.usesResult || r.vars.length > 0) return null;
+  if (/\b(facts|host|hosts|cause|result|vars)\b/.test(condition)) return null;
+  try {
+    return evaluateCondition(condition, { params, vars: {}, cause: null, selectHosts: () => [] });
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -306,7 +347,7 @@ function joinConditions(a: string | null, b: string | null): string | null {
 const WITHIN = ' within ';
 function combinePatterns(own: string | null, inherited: string | null): string | null {
   if (inherited === null) return own;
-  if (own === null) return inherited;
+  if (own === null || own === inherited) return inherited;
   return `${own}${WITHIN}${inherited}`;
 }
 

@@ -31,7 +31,8 @@ export function renderHostCommand(
   become: string | null = becomeUser(step, host),
 ): WrappedCommand {
   const scope = stepScope(step, host, runtime);
-  const command = renderCommand(template, scope, runtime ? undefined : { deferred: DEFERRED_ROOTS });
+  // A YAML block scalar (`run: |`) ends in a newline; the shell does not need it and plans read better without.
+  const command = renderCommand(template, scope, runtime ? undefined : { deferred: DEFERRED_ROOTS }).replace(/\s+$/, '');
   if (become === null) return { command };
   return wrapBecome(command, { method: host.become.method, user: become, password: host.become.password });
 }

@@ -85,3 +85,33 @@ describe('planRunbook', () => {
     expect(m).toContain('class s3 mutating');
   });
 });
+
+describe('conditions over params alone', () => {
+  it('are decided at plan time: ruled-out steps leave the plan, always-true parts are not shown', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'remedy-plan-static-'));
+    writeFileSync(
+      join(dir, 'rb.yaml'),
+      [
+        'name: rb',
+        'summary: s',
+        'params:',
+        '  deep: { type: boolean, default: false }',
+        'steps:',
+        '  - { id: a, name: A, hosts: mp-1, run: "true", capture: { x: stdout } }',
+        '  - { id: b, name: B, hosts: mp-1, when: params.deep, run: "deep-check" }',
+        '  - { id: c, name: C, hosts: mp-1, when: "!params.deep && facts.x == \'1\'", run: "shallow" }',
+      ].join('\n'),
+    );
+    const inventory = loadInventory(join(FIX, 'inventory.yaml'));
+    const { loaded } = loadRunbook(join(dir, 'rb.yaml'));
+    const shallow = planRunbook({ loaded, inventory, overrides: {} });
+    expect(shallow.steps.map((s) => s.id)).toEqual(['a', 'c']);
+    // `!params.deep && facts.x == '1'` is one part: it needs run time, so it stays whole.
+    expect(shallow.steps[1]!.when).toBe("!params.deep && facts.x == '1'");
+    const deep = planRunbook({ loaded, inventory, overrides: { deep: 'true' } });
+    expect(deep.steps.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+    expect(deep.steps[1]!.when).toBeNull();
+  });
+});
