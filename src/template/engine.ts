@@ -92,7 +92,7 @@ export function toTemplateError(err: unknown): TemplateError {
   if (err instanceof TemplateError) return err;
   if (err instanceof LiquidError) {
     const token = (err as LiquidError & { token?: { begin?: number } }).token;
-    const message = err.message.replace(/, line:\d+, col:\d+[\s\S]*$/, '').split('\n')[0] ?? err.message;
+    const message = err.message.replace(/, line:\d+, col:\d+[\s\S]*$/, '').replace(/\n/g, '\\n');
     return new TemplateError(message, token?.begin);
   }
   return new TemplateError(err instanceof Error ? err.message : String(err));

@@ -1,8 +1,6 @@
 // Templating (shell-quoted by default) and CEL conditions: the public surface of src/template.
 export { renderCommand, renderText, templateReferences, analyzeTemplate, TemplateError } from './render.js';
 export type { RenderOptions, TemplateReference, TemplateAnalysis } from './render.js';
-export { templateScope, RESERVED_ROOTS } from './scope.js';
-export type { ScopeInput, ReservedRoot } from './scope.js';
 export {
   checkExpression,
   inspectExpression,

@@ -1,16 +1,31 @@
-// Placeholder until the schema command lands; replaced by its owner.
-import type { Command } from 'commander';
-import { RemedyError } from '../../errors.js';
+// remedy schema runbook|inventory: the JSON Schema (draft-07, for yaml-language-server and other
+// editors) derived from the same zod schemas the validator uses. schema/*.schema.json are its output.
+import { Argument, type Command } from 'commander';
+import { z } from 'zod';
+import { InventoryFile } from '../../inventory/index.js';
+import { Runbook } from '../../runbook/schema.js';
 import { action } from '../exit.js';
+
+export const SCHEMA_NAMES = ['runbook', 'inventory'] as const;
+export type SchemaName = (typeof SCHEMA_NAMES)[number];
+
+/** The JSON Schema text, exactly as committed under schema/<name>.schema.json. */
+export function schemaText(name: SchemaName): string {
+  const schema = name === 'runbook' ? Runbook : InventoryFile;
+  // io: 'input' keeps fields with defaults optional, as an author writes them.
+  return `${JSON.stringify(z.toJSONSchema(schema, { target: 'draft-07', io: 'input' }), null, 2)}\n`;
+}
 
 export function register(program: Command): void {
   program
     .command('schema')
-    .description('(not yet available)')
-    .allowUnknownOption()
+    .description('Print the JSON Schema (draft-07) of runbooks or inventories, for editors.')
+    .addArgument(new Argument('<which>', 'which schema').choices(SCHEMA_NAMES))
+    .addHelpText('after', '\nIn a runbook: # yaml-language-server: $schema=../../schema/runbook.schema.json\n')
     .action(
-      action(async () => {
-        throw new RemedyError('remedy schema is not available yet');
+      action(async (which: SchemaName) => {
+        process.stdout.write(schemaText(which));
+        return 0;
       }),
     );
 }

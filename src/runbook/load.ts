@@ -1,0 +1,133 @@
+// Loading a runbook: YAML with positions → schema → includes (recursively, cycles named) →
+// semantic checks. Every problem of every file is collected before anything is thrown.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ValidationError, type Diagnostic } from '../errors.js';
+import type { Inventory } from '../inventory/types.js';
+import { Diagnostics, orderDiagnostics } from './diagnostics.js';
+import { walkSteps } from './fields.js';
+import { defaultSearchDirs, resolveRunbookRef } from './resolve.js';
+import type { Runbook } from './schema.js';
+import { checkSemantics } from './semantics.js';
+import { parseSource, positionAt, type Path, type Position } from './source.js';
+import { checkStructure } from './structure.js';
+
+export interface LoadedRunbook {
+  /** Absolute path. */
+  file: string;
+  /** Parsed and schema-validated (zod output, defaults applied). */
+  runbook: Runbook;
+  /** 1-based position of a node by path, e.g. ['steps', 3, 'run'] (falls back to the nearest parent). */
+  position(path: readonly (string | number)[]): Position;
+  /** Included runbooks, keyed by the including step's id. */
+  includes: Map<string, LoadedRunbook>;
+}
+
+export interface LoadOptions {
+  searchDirs?: string[] | undefined;
+  /** With an inventory, host patterns that select nobody (and unknown inventory vars) are warned about. */
+  inventory?: Inventory | undefined;
+}
+
+/** How a file is named in messages: relative to the working directory when inside it. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
+function stem(file: string): string {
+  return path.basename(file).replace(/\.ya?ml$/, '');
+}
+
+/** Loads files and their includes once each, collecting every diagnostic. */
+export class Loader {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly cache = new Map<string, LoadedRunbook | null>();
+  private readonly searchDirs: string[];
+  private readonly inventory: Inventory | undefined;
+
+  constructor(options: LoadOptions) {
+    this.searchDirs = options.searchDirs ?? defaultSearchDirs();
+    this.inventory = options.inventory;
+  }
+
+  private fail(file: string, message: string): null {
+    this.diagnostics.push({ file: displayPath(file), line: 1, col: 1, message, severity: 'error' });
+    this.cache.set(file, null);
+    return null;
+  }
+
+  /** `stack`: the files including this one, outermost first. */
+  load(file: string, stack: readonly string[]): LoadedRunbook | null {
+    const cached = this.cache.get(file);
+    if (cached !== undefined) return cached;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return this.fail(file, code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`);
+    }
+    const { source, diagnostics: yamlErrors } = parseSource(displayPath(file), text);
+    if (yamlErrors.length > 0) {
+      this.diagnostics.push(...yamlErrors);
+      this.cache.set(file, null);
+      return null;
+    }
+    let data: unknown;
+    try {
+      data = source.doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      return this.fail(file, `YAML: ${(err as Error).message.split('\n')[0] ?? String(err)}`);
+    }
+    const diags = new Diagnostics(source);
+    const runbook = checkStructure(diags, data);
+    if (!runbook) {
+      this.diagnostics.push(...diags.list);
+      this.cache.set(file, null);
+      return null;
+    }
+
+    const includes = new Map<string, LoadedRunbook>();
+    for (const { step, path: at } of walkSteps(runbook.steps)) {
+      if (!('include' in step)) continue;
+      const refPath: Path = [...at, 'include', 'runbook'];
+      let target: string;
+      try {
+        target = resolveRunbookRef(step.include.runbook, file, this.searchDirs);
+      } catch (err) {
+        diags.error(refPath, `include: ${(err as Error).message}`);
+        continue;
+      }
+      const chain = [...stack, file];
+      const loopStart = chain.indexOf(target);
+      if (loopStart !== -1) {
+        const cycle = [...chain.slice(loopStart), target].map((f) => path.basename(f));
+        diags.error(refPath, `include cycle: ${cycle.join(' → ')}`);
+        continue;
+      }
+      const child = this.load(target, chain);
+      if (child) includes.set(step.id, child);
+    }
+
+    checkSemantics({ diags, runbook, includes, fileStem: stem(file), inventory: this.inventory });
+    this.diagnostics.push(...diags.list);
+    const loaded: LoadedRunbook = { file, runbook, includes, position: (p) => positionAt(source, p) };
+    this.cache.set(file, loaded);
+    return loaded;
+  }
+}
+
+/**
+ * Parses, validates (schema and every semantic check) and loads includes recursively. Throws
+ * ValidationError carrying all diagnostics (file:line:col) when anything is wrong; returns the
+ * warnings otherwise. A runbook that cannot be found is a UsageError.
+ */
+export function loadRunbook(ref: string, options: { searchDirs?: string[] } = {}): { loaded: LoadedRunbook; warnings: Diagnostic[] } {
+  const file = resolveRunbookRef(ref, undefined, options.searchDirs);
+  const loader = new Loader(options);
+  const loaded = loader.load(file, []);
+  const diagnostics = orderDiagnostics(loader.diagnostics);
+  if (!loaded || diagnostics.some((d) => d.severity === 'error')) throw new ValidationError(diagnostics);
+  return { loaded, warnings: diagnostics };
+}

@@ -1,0 +1,72 @@
+// `remedy validate`: runbooks (and the inventories among the files given) checked together,
+// every problem reported with file:line:col, nothing thrown.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument, isMap, isScalar } from 'yaml';
+import { RemedyError, ValidationError, type Diagnostic } from '../errors.js';
+import { loadInventory, type Inventory } from '../inventory/index.js';
+import { orderDiagnostics } from './diagnostics.js';
+import { displayPath, Loader } from './load.js';
+import { expandRunbookPaths } from './resolve.js';
+
+export interface CheckedFile {
+  /** As displayed in diagnostics. */
+  file: string;
+  kind: 'runbook' | 'inventory';
+}
+
+export interface ValidationReport {
+  files: CheckedFile[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * An Ansible inventory rather than a runbook: INI (any non-YAML name), or a YAML map with an
+ * `all` group and no `steps`.
+ */
+function isInventory(file: string): boolean {
+  if (!/\.(ya?ml|json)$/i.test(file)) return true;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  const doc = parseDocument(text);
+  if (!isMap(doc.contents)) return false;
+  const keys = doc.contents.items.map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
+  return keys.includes('all') && !keys.includes('steps');
+}
+
+function checkInventory(file: string): Diagnostic[] {
+  try {
+    loadInventory(displayPath(file));
+    return [];
+  } catch (err) {
+    if (err instanceof ValidationError) return err.diagnostics;
+    if (err instanceof RemedyError) return [{ file: displayPath(file), line: 1, col: 1, message: err.message, severity: 'error' }];
+    throw err;
+  }
+}
+
+/** Every diagnostic of every file (directories expanded to their .yaml files), and what was checked. */
+export function validatePaths(paths: readonly string[], options: { inventory?: Inventory | undefined; searchDirs?: string[] | undefined } = {}): ValidationReport {
+  const loader = new Loader(options);
+  const files: CheckedFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const f of expandRunbookPaths(paths).map((p) => path.resolve(p))) {
+    if (isInventory(f)) {
+      files.push({ file: displayPath(f), kind: 'inventory' });
+      diagnostics.push(...checkInventory(f));
+    } else {
+      files.push({ file: displayPath(f), kind: 'runbook' });
+      loader.load(f, []);
+    }
+  }
+  return { files, diagnostics: orderDiagnostics([...diagnostics, ...loader.diagnostics]) };
+}
+
+/** For `remedy validate`: all diagnostics (errors and warnings) of several files, optionally checking host patterns against an inventory. */
+export function validateFiles(files: string[], options: { inventory?: Inventory; searchDirs?: string[] } = {}): Diagnostic[] {
+  return validatePaths(files, options).diagnostics;
+}
