@@ -9,7 +9,8 @@ export const InventoryVarValue: z.ZodType<VarValue> = z
   .json()
   .meta({ description: 'Any value: string, number, boolean, null, list or mapping. Available to runbook templates.' });
 
-const PortNumber = z.union([z.int().min(1).max(65535), z.string()]);
+const PORT_RANGE = 'a port number is 1-65535';
+const PortNumber = z.union([z.int().min(1, PORT_RANGE).max(65535, PORT_RANGE), z.string()]);
 const AnsibleBoolean = z.union([z.boolean(), z.string(), z.int(), z.null()]);
 const Text = z.union([z.string(), z.number()]);
 

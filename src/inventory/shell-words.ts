@@ -39,6 +39,7 @@ export function splitShellWords(line: string): SplitResult {
         text += line.slice(i + 1, close);
         i = close + 1;
       } else if (ch === '"') {
+        const quoteAt = i;
         i++;
         let closed = false;
         while (i < line.length) {
@@ -57,7 +58,7 @@ export function splitShellWords(line: string): SplitResult {
           text += q;
           i++;
         }
-        if (!closed) return { ok: false, error: 'no closing quotation', offset: start };
+        if (!closed) return { ok: false, error: 'no closing quotation', offset: quoteAt };
       } else if (ch === '\\') {
         if (i + 1 >= line.length) return { ok: false, error: 'no escaped character after the backslash', offset: i };
         text += line[i + 1];

@@ -68,24 +68,66 @@ export function parseAnsibleYaml(src: string, file: string): { source: YamlSourc
   });
   const source: YamlSource = { file, doc, lineCounter };
   const diagnostics: Diagnostic[] = [];
-  for (const e of doc.errors) diagnostics.push(diagnosticAt(source, e.pos[0], e.message.split('\n')[0] ?? e.message));
-  for (const w of doc.warnings) {
-    diagnostics.push({ ...diagnosticAt(source, w.pos[0], w.message.split('\n')[0] ?? w.message), severity: 'warning' });
+  const duplicates = duplicateKeys(source);
+  for (const e of doc.errors) {
+    if (e.code === 'DUPLICATE_KEY' && duplicates.length > 0) continue;
+    diagnostics.push(diagnosticAt(source, nextToken(src, e.pos[0]), firstLine(e.message)));
   }
-  if (diagnostics.some((d) => d.severity === 'error')) return { source, diagnostics };
+  if (doc.errors.some((e) => e.code === 'DUPLICATE_KEY')) diagnostics.push(...duplicates);
+  for (const w of doc.warnings) diagnostics.push({ ...diagnosticAt(source, nextToken(src, w.pos[0]), firstLine(w.message)), severity: 'warning' });
+  if (diagnostics.some((d) => d.severity === 'error')) return { source, diagnostics: sortByPosition(diagnostics) };
   if (src.trimStart().startsWith('$ANSIBLE_VAULT;')) {
     diagnostics.push(diagnosticAt(source, 0, 'the file is encrypted with ansible-vault, which remedy cannot read; decrypt it or pass secrets with -e'));
   }
   visit(doc, {
-    Scalar(_key, node) {
-      if (node.tag === '!vault') {
-        diagnostics.push(
-          diagnosticAt(source, node.range?.[0] ?? 0, 'ansible-vault values are not supported; pass the secret with -e or an environment variable'),
-        );
+    Scalar(_key, node, path) {
+      if (node.tag !== '!vault') return;
+      const owner = path[path.length - 1];
+      diagnostics.push({
+        ...nodePosition(source, isPair(owner) ? owner : node),
+        message: 'ansible-vault values are not supported; pass the secret with -e or an environment variable',
+        severity: 'error',
+      });
+    },
+  });
+  return { source, diagnostics: sortByPosition(diagnostics) };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** yaml reports some errors at the line break before the culprit; point at the culprit. */
+function nextToken(src: string, offset: number): number {
+  if (src[offset] !== '\n' && src[offset] !== '\r') return offset;
+  let i = offset;
+  while (i < src.length && (src[i] === '\n' || src[i] === '\r' || src[i] === ' ')) i++;
+  return i < src.length ? i : offset;
+}
+
+/** Each repeated key, at the repetition, naming where it first appeared. */
+function duplicateKeys(source: YamlSource): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  visit(source.doc, {
+    Map(_key, map) {
+      const seen = new Map<string, Pair>();
+      for (const pair of map.items) {
+        const name = keyText(pair.key);
+        const first = seen.get(name);
+        if (!first) {
+          seen.set(name, pair);
+          continue;
+        }
+        const at = nodePosition(source, first);
+        found.push({ ...nodePosition(source, pair), message: `duplicate key '${name}' (first at line ${at.line})`, severity: 'error' });
       }
     },
   });
-  return { source, diagnostics };
+  return found;
+}
+
+function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 export function positionAt(source: YamlSource, offset: number): SourcePos {

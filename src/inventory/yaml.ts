@@ -30,7 +30,10 @@ export function readYamlInventory(src: string, file: string): RawInventory {
 
   const data: unknown = source.doc.toJS({ maxAliasCount: 100 });
   const checked = InventoryFile.safeParse(data);
-  if (!checked.success) fail(checked.error.issues.map((issue) => issueDiagnostic(source, data, issue)));
+  if (!checked.success) {
+    const issues = checked.error.issues.flatMap((issue) => flattenUnion(issue, []));
+    fail(issues.map((issue) => issueDiagnostic(source, data, issue)).sort((a, b) => a.line - b.line || a.col - b.col));
+  }
 
   const builder = new InventoryBuilder(file);
   for (const pair of (contents as YAMLMap).items) {
@@ -52,8 +55,9 @@ function readGroup(b: InventoryBuilder, source: YamlSource, name: string, node: 
       for (const v of body.items) b.setGroupVar(name, keyText(v.key), nodeValue(source, v.value), nodePosition(source, v.key));
     } else if (kind === 'children') {
       for (const [child, childNode, keyNode] of entries(body)) {
-        readGroup(b, source, child, childNode);
+        // Linked before it is read, so a loop is reported where it closes (the inner name).
         b.addChild(name, child, nodePosition(source, keyNode));
+        readGroup(b, source, child, childNode);
       }
     } else if (kind === 'hosts') {
       for (const [entry, hostNode, keyNode] of entries(body)) readHosts(b, source, name, entry, hostNode, keyNode);
@@ -87,6 +91,20 @@ function entries(body: unknown): [string, unknown, unknown][] {
 
 type Issue = z.core.$ZodIssue;
 
+/**
+ * A union (hosts: mapping | name | nothing) that failed deep inside its mapping branch is
+ * reported as that branch's own issues, at their own paths, rather than "invalid input" at the
+ * top. Branch paths are relative to the union, so they are re-rooted here.
+ */
+function flattenUnion(issue: Issue, prefix: PropertyKey[]): Issue[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union') return [{ ...issue, path }];
+  const typed = issue.errors.filter((branch) => branch.length > 0 && !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+  const chosen = typed[0];
+  if (!chosen) return [{ ...issue, path }];
+  return chosen.flatMap((i) => flattenUnion(i, path));
+}
+
 function issueDiagnostic(source: YamlSource, data: unknown, issue: Issue): Diagnostic {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : p));
   if (issue.code === 'unrecognized_keys') {
@@ -108,24 +126,38 @@ function diagnostic(source: YamlSource, path: PropertyKey[], message: string): D
 
 function explain(issue: Issue, value: unknown, path: PropertyKey[]): string {
   const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  if (Array.isArray(value) && (path.length === 1 || parent === 'children')) {
+    return 'a group is a mapping with hosts:, children: and vars:, not a list';
+  }
   if ((last === 'hosts' || last === 'children') && Array.isArray(value)) {
     return last === 'hosts'
       ? 'hosts is a mapping of host names, not a list: write `mp-1:` (with a colon) on its own line, vars indented under it'
       : 'children is a mapping of group names, not a list: write `routers:` (with a colon) on its own line';
   }
-  if (issue.code === 'invalid_union') {
-    // Report the branch that matched the value's type (e.g. a port out of range), if any.
-    const typed = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.code !== 'invalid_type'));
-    if (typed?.[0]) return typed[0].message;
-    return `expected ${unionExpectation(issue)}, got ${describe(value)}`;
-  }
+  if (issue.code === 'invalid_union') return `expected ${unionExpectation(issue)}, got ${describe(value)}`;
+  if (issue.code === 'invalid_type') return `expected ${typeName(issue.expected)}, got ${describe(value)}`;
   return issue.message;
 }
 
 function unionExpectation(issue: z.core.$ZodIssueInvalidUnion): string {
   const expected = new Set<string>();
-  for (const branch of issue.errors) for (const i of branch) if (i.code === 'invalid_type') expected.add(i.expected === 'record' ? 'mapping' : i.expected);
+  for (const branch of issue.errors) for (const i of branch) if (i.code === 'invalid_type') expected.add(typeName(i.expected));
   return [...expected].join(' or ') || 'a different value';
+}
+
+function typeName(expected: string): string {
+  const names: Record<string, string> = {
+    record: 'a mapping',
+    object: 'a mapping',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+    int: 'an integer',
+    boolean: 'true or false',
+    null: 'nothing',
+  };
+  return names[expected] ?? expected;
 }
 
 function describe(value: unknown): string {
