@@ -31,6 +31,13 @@ interface Level {
   when: string[];
   /** Host pattern inherited from the including step, for steps that name none. */
   hosts: string | null;
+  /** The template scope shared by every step of this level (one object, so per-host caches hit). */
+  scope?: PlanStep['scope'];
+}
+
+function levelScope(level: Level): PlanStep['scope'] {
+  level.scope ??= { params: level.params, vars: (level.loaded.runbook.vars ?? {}) as Record<string, unknown> };
+  return level.scope;
 }
 
 export function planRunbook(input: PlanInput): Plan {
@@ -106,7 +113,7 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
   if (kind === 'include' && 'include' in step) {
     const child = level.loaded.includes.get(step.id);
     if (!child) throw new ValidationError([{ ...pos(level, path), message: `include ${step.include.runbook} was not loaded`, severity: 'error' }]);
-    const scope = { params: level.params, vars: level.loaded.runbook.vars ?? {} };
+    const scope = levelScope(level);
     const overrides: Record<string, string> = {};
     for (const [k, v] of Object.entries(step.include.params ?? {})) {
       overrides[k] = typeof v === 'string' ? renderText(v, { ...scope.params, params: scope.params }) : String(v);
@@ -133,7 +140,7 @@ function buildStep(
   hostPattern: string | null,
   path: (string | number)[],
 ): PlanStep {
-  const scope = { params: level.params, vars: (level.loaded.runbook.vars ?? {}) as Record<string, unknown> };
+  const scope = levelScope(level);
   const renderedPattern = hostPattern === null ? null : renderText(hostPattern, { ...scope.params, params: scope.params });
   let hosts: string[] = [];
   if (renderedPattern !== null) {

@@ -16,27 +16,35 @@ export interface HostRuntime {
 export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause', 'run']);
 
 type VarsCache = WeakMap<object, Map<string, Record<string, unknown>>>;
-const varsCache: VarsCache = new WeakMap();
+const planVarsCache: VarsCache = new WeakMap();
 
 /**
  * Runbook vars are templates over params and inventory vars, so they are rendered per host
- * (a var may use earlier vars). Cached per (scope, host): a plan renders them once per host per
- * runbook level, not once per step.
+ * (a var may use earlier vars). At plan time (deferred set) they are cached per (level, host);
+ * at run time they are rendered fresh, with the host's current facts in scope.
  */
-export function renderVars(scope: PlanStep['scope'], host: Host | null, deferred?: ReadonlySet<string>): Record<string, unknown> {
+export function renderVars(scope: PlanStep['scope'], host: Host | null, deferred?: ReadonlySet<string>, runtime?: HostRuntime): Record<string, unknown> {
   const key = host?.name ?? '';
-  let perHost = varsCache.get(scope);
-  if (!perHost) varsCache.set(scope, (perHost = new Map()));
-  const cached = perHost.get(key);
-  if (cached) return cached;
+  let perHost: Map<string, Record<string, unknown>> | undefined;
+  if (deferred) {
+    perHost = planVarsCache.get(scope);
+    if (!perHost) planVarsCache.set(scope, (perHost = new Map()));
+    const cached = perHost.get(key);
+    if (cached) return cached;
+  }
   const base = baseScope(host, scope.params, {});
+  if (runtime) Object.assign(base, runtimeValues(runtime));
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(scope.vars)) {
     const rendered = typeof value === 'string' ? renderText(value, { ...base, ...out, vars: out }, deferred ? { deferred } : undefined) : value;
     out[name] = rendered;
   }
-  perHost.set(key, out);
+  perHost?.set(key, out);
   return out;
+}
+
+function runtimeValues(runtime: HostRuntime): Record<string, unknown> {
+  return { facts: runtime.facts, cause: runtime.cause ?? '', run: runtime.run ?? { id: '', dir: '' } };
 }
 
 function baseScope(host: Host | null, params: Record<string, unknown>, vars: Record<string, unknown>): Record<string, unknown> {
@@ -50,16 +58,25 @@ function baseScope(host: Host | null, params: Record<string, unknown>, vars: Rec
   };
 }
 
+const planScopeCache: VarsCache = new WeakMap();
+
+
 /** The full scope for a step on a host (or on the controller when host is null). */
 export function stepScope(step: PlanStep, host: Host | null, runtime: HostRuntime | null): Record<string, unknown> {
-  const vars = renderVars(step.scope, host, runtime ? undefined : DEFERRED_ROOTS);
-  const scope = baseScope(host, step.scope.params, vars);
-  if (runtime) {
-    scope.facts = runtime.facts;
-    scope.cause = runtime.cause ?? '';
-    scope.run = runtime.run ?? { id: '', dir: '' };
+  if (!runtime) {
+    // Plan time: one scope per (runbook level, host), shared by all its steps — a 1000-host plan
+    // would otherwise copy every host's vars once per step.
+    let perHost = planScopeCache.get(step.scope);
+    if (!perHost) planScopeCache.set(step.scope, (perHost = new Map()));
+    const key = host?.name ?? '';
+    const cached = perHost.get(key);
+    if (cached) return cached;
+    const scope = baseScope(host, step.scope.params, renderVars(step.scope, host, DEFERRED_ROOTS));
+    perHost.set(key, scope);
+    return scope;
   }
-  return scope;
+  const scope = baseScope(host, step.scope.params, renderVars(step.scope, host, undefined, runtime));
+  return Object.assign(scope, runtimeValues(runtime));
 }
 
 /** Context for CEL conditions of a step on a host (the engine adds `selectHosts` and `result`). */
