@@ -153,15 +153,12 @@ export async function runCheckOnHost(
     const timeLeft = deadlineMs === null || elapsed + delay < deadlineMs;
     const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= retries && timeLeft;
     const status: HostStatus = passed ? 'ok' : a.status === 'ok' ? 'failed' : a.status;
+    if (!passed && !wouldRetry && deadlineMs !== null && !timeLeft && a.status !== 'unreachable') error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
     const facts = phase ? undefined : captureInto(e, step, host, a);
     endAttempt(e, step, host.name, a, { status, final: finalWhen === 'always' ? !wouldRetry : passed, facts, error: passed ? undefined : error });
     if (passed) return outcomeOf(host.name, a, 'ok', false);
     if (wouldRetry && e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error, interrupted: true };
-    if (!wouldRetry) {
-      const outcome = { ...outcomeOf(host.name, a, status, phase === 'verify'), error };
-      if (deadlineMs !== null && !timeLeft && a.status !== 'unreachable') outcome.error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
-      return outcome;
-    }
+    if (!wouldRetry) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error };
     await e.clock.sleep(delay, e.stop);
     if (e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), interrupted: true };
   }

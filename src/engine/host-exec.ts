@@ -97,8 +97,9 @@ export async function execAttempt(e: Engine, req: ExecRequest): Promise<Attempt>
   e.state.reached.add(host.name);
   if (r.timedOut) return { ...meta, status: 'timed-out', result: r, error: `timed out after ${req.timeoutMs ?? '?'} ms; remote process group killed`, outputs, durationMs };
   if (r.exitCode === 0) return { ...meta, status: 'ok', result: r, outputs, durationMs };
-  const error =
-    r.exitCode !== null ? `exit code ${r.exitCode}` : r.signal !== null ? `killed by signal ${r.signal}${e.kill.aborted ? ' (interrupted)' : ''}` : 'no exit status (connection lost?)';
+  const error = r.aborted
+    ? 'interrupted: the command was killed'
+    : r.exitCode !== null ? `exit code ${r.exitCode}` : r.signal !== null ? `killed by signal ${r.signal}${e.kill.aborted ? ' (interrupted)' : ''}` : 'no exit status (connection lost?)';
   return { ...meta, status: 'failed', result: r, error, outputs, durationMs };
 }
 
