@@ -30,7 +30,36 @@ function termsOf(pattern: string): PatternTerm[] {
  * a malformed pattern; returns [] when it is valid but matches nothing (callers warn).
  */
 export function selectHosts(inv: Inventory, pattern: string): string[] {
-  return evaluateTerms(inv, termsOf(pattern));
+  const memo = memoFor(inv);
+  let hosts = memo.results.get(pattern);
+  if (!hosts) {
+    hosts = evaluateTerms(inv, termsOf(pattern), memo.index);
+    if (memo.results.size >= MAX_CACHED) memo.results.clear();
+    memo.results.set(pattern, hosts);
+  }
+  return [...hosts];
+}
+
+/**
+ * Conditions ask for the same patterns once per host and step (hosts('dc_1').all(...)), so each
+ * inventory keeps its index and answers. An inventory is not meant to change after loading; if a
+ * caller adds hosts or groups anyway, the memo notices and starts over.
+ */
+interface Memo {
+  hostCount: number;
+  groupCount: number;
+  index: InventoryIndex;
+  results: Map<string, string[]>;
+}
+const memos = new WeakMap<Inventory, Memo>();
+
+function memoFor(inv: Inventory): Memo {
+  let memo = memos.get(inv);
+  if (!memo || memo.hostCount !== inv.hosts.size || memo.groupCount !== inv.groups.size) {
+    memo = { hostCount: inv.hosts.size, groupCount: inv.groups.size, index: new InventoryIndex(inv), results: new Map() };
+    memos.set(inv, memo);
+  }
+  return memo;
 }
 
 /**
@@ -50,7 +79,7 @@ export function limitHosts(inv: Inventory, hosts: readonly string[], limit: stri
       terms.push(...termsOf(element));
     }
   }
-  const allowed = new Set(evaluateTerms(inv, terms));
+  const allowed = new Set(evaluateTerms(inv, terms, memoFor(inv).index));
   return hosts.filter((h) => allowed.has(h));
 }
 
@@ -65,13 +94,12 @@ function readLimitFile(path: string): string[] {
   }
 }
 
-function evaluateTerms(inv: Inventory, terms: readonly PatternTerm[]): string[] {
+function evaluateTerms(inv: Inventory, terms: readonly PatternTerm[], index: InventoryIndex): string[] {
   const ordered = [
     ...terms.filter((t) => t.op === 'union'),
     ...terms.filter((t) => t.op === 'intersect'),
     ...terms.filter((t) => t.op === 'exclude'),
   ];
-  const index = new InventoryIndex(inv);
   const selected = new Set<string>();
   if (!ordered.some((t) => t.op === 'union')) for (const h of inv.hosts.keys()) selected.add(h);
   for (const term of ordered) {

@@ -68,7 +68,7 @@ export function parseAnsibleYaml(src: string, file: string): { source: YamlSourc
   });
   const source: YamlSource = { file, doc, lineCounter };
   const diagnostics: Diagnostic[] = [];
-  const duplicates = duplicateKeys(source);
+  const duplicates = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(source) : [];
   for (const e of doc.errors) {
     if (e.code === 'DUPLICATE_KEY' && duplicates.length > 0) continue;
     diagnostics.push(diagnosticAt(source, nextToken(src, e.pos[0]), firstLine(e.message)));
