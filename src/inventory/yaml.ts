@@ -130,6 +130,9 @@ function explain(issue: Issue, value: unknown, path: PropertyKey[]): string {
   if (Array.isArray(value) && (path.length === 1 || parent === 'children')) {
     return 'a group is a mapping with hosts:, children: and vars:, not a list';
   }
+  if (parent === 'hosts' && value !== null && typeof value !== 'object') {
+    return `a host takes a mapping of its vars (e.g. \`ansible_host: 10.0.0.5\` on the next line, indented) or nothing, got ${describe(value)}`;
+  }
   if ((last === 'hosts' || last === 'children') && Array.isArray(value)) {
     return last === 'hosts'
       ? 'hosts is a mapping of host names, not a list: write `mp-1:` (with a colon) on its own line, vars indented under it'

@@ -74,6 +74,12 @@ describe('reporting', () => {
     }
   });
 
+  test('a host written as `name: address` gets a hint', () => {
+    expect(() => parseInventory('all:\n  hosts:\n    mp-1: 10.0.0.5\n', 'hint.yaml')).toThrow(
+      'hint.yaml:3:5: all.hosts.mp-1: a host takes a mapping of its vars (e.g. `ansible_host: 10.0.0.5` on the next line, indented) or nothing, got string "10.0.0.5"',
+    );
+  });
+
   test('the CLI prints file:line:col lines, exit 64, and no stack trace', () => {
     let out = '';
     const sink = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });

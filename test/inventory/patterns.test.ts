@@ -126,6 +126,17 @@ describe('selectHosts', () => {
     expect(validatePattern(pattern)).toContain(why);
   });
 
+  test('answers are fresh arrays, and an inventory that grows is re-indexed', () => {
+    const first = select('routers');
+    first.push('intruder');
+    expect(select('routers')).toEqual(['router-1', 'router-2', 'router-3']);
+    const grown = parseInventory('all:\n  children:\n    g: { hosts: { a: } }\n', 'grown.yaml');
+    expect(selectHosts(grown, 'g')).toEqual(['a']);
+    const b = { ...grown.hosts.get('a')!, name: 'b' };
+    grown.hosts.set('b', b);
+    expect(selectHosts(grown, 'g')).toEqual(['a', 'b']);
+  });
+
   test('validatePattern accepts good patterns without an inventory', () => {
     for (const p of ['all', 'dc_1:&routers', '!mp-3', 'mp-*', '~mp-[12]', 'g[0:2]', 'a,b', '~(?:a|b)-\\d{1,2}']) {
       expect(validatePattern(p)).toBeNull();
