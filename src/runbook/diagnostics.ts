@@ -43,9 +43,10 @@ export function formatPath(path: Path): string {
   return out;
 }
 
-/** Sorts by file (first appearance), then line and column; drops exact duplicates. */
-export function orderDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+/** Sorts by file (in `files` order, else first appearance), then line and column; drops exact duplicates. */
+export function orderDiagnostics(list: readonly Diagnostic[], files: readonly string[] = []): Diagnostic[] {
   const fileOrder = new Map<string, number>();
+  for (const f of files) if (!fileOrder.has(f)) fileOrder.set(f, fileOrder.size);
   for (const d of list) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
   const seen = new Set<string>();
   const unique = list.filter((d) => {

@@ -42,6 +42,8 @@ function stem(file: string): string {
 /** Loads files and their includes once each, collecting every diagnostic. */
 export class Loader {
   readonly diagnostics: Diagnostic[] = [];
+  /** Files in the order loading began (a runbook before what it includes), as displayed. */
+  readonly files: string[] = [];
   private readonly cache = new Map<string, LoadedRunbook | null>();
   private readonly searchDirs: string[];
   private readonly inventory: Inventory | undefined;
@@ -61,6 +63,7 @@ export class Loader {
   load(file: string, stack: readonly string[]): LoadedRunbook | null {
     const cached = this.cache.get(file);
     if (cached !== undefined) return cached;
+    this.files.push(displayPath(file));
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -127,7 +130,7 @@ export function loadRunbook(ref: string, options: { searchDirs?: string[] } = {}
   const file = resolveRunbookRef(ref, undefined, options.searchDirs);
   const loader = new Loader(options);
   const loaded = loader.load(file, []);
-  const diagnostics = orderDiagnostics(loader.diagnostics);
+  const diagnostics = orderDiagnostics(loader.diagnostics, loader.files);
   if (!loaded || diagnostics.some((d) => d.severity === 'error')) throw new ValidationError(diagnostics);
   return { loaded, warnings: diagnostics };
 }

@@ -63,7 +63,7 @@ export function validatePaths(paths: readonly string[], options: { inventory?: I
       loader.load(f, []);
     }
   }
-  return { files, diagnostics: orderDiagnostics([...diagnostics, ...loader.diagnostics]) };
+  return { files, diagnostics: orderDiagnostics([...diagnostics, ...loader.diagnostics], [...files.map((f) => f.file), ...loader.files]) };
 }
 
 /** For `remedy validate`: all diagnostics (errors and warnings) of several files, optionally checking host patterns against an inventory. */

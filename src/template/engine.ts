@@ -4,7 +4,7 @@
 import { Liquid, LiquidError, type Template } from 'liquidjs';
 import { RemedyError, EXIT } from '../errors.js';
 import { durationMs, isDuration } from '../runbook/duration.js';
-import { DeferredValue, shellWords, valueText } from './values.js';
+import { DeferredValue, shellWords, valueText, withDeferred } from './values.js';
 
 /** A template that does not parse, or names a variable the scope lacks. */
 export class TemplateError extends RemedyError {
@@ -130,8 +130,9 @@ function isPlainData(v: unknown): v is Record<string, unknown> {
 }
 
 /** Looks a path up the way LiquidJS does under strictVariables/ownPropertyOnly, or gives up. */
-function lookup(scope: Record<string, unknown>, out: FastOutput): unknown {
+function lookup(scope: Record<string, unknown>, out: FastOutput, deferred: ReadonlySet<string> | undefined): unknown {
   const [root, ...props] = out.path;
+  if (root !== undefined && deferred?.has(root)) return new DeferredValue(out.path.join('.'));
   if (root === undefined || !hasOwn(scope, root) || scope[root] === undefined) {
     throw new TemplateError(`undefined variable: ${root ?? ''}`, out.offset);
   }
@@ -150,8 +151,8 @@ function lookup(scope: Record<string, unknown>, out: FastOutput): unknown {
   return NEEDS_LIQUID;
 }
 
-/** Renders a compiled template. Throws TemplateError. */
-export function renderCompiled(kind: EngineKind, compiled: Compiled, scope: Record<string, unknown>): string {
+/** Renders a compiled template; roots in `deferred` render as ⟨markers⟩. Throws TemplateError. */
+export function renderCompiled(kind: EngineKind, compiled: Compiled, scope: Record<string, unknown>, deferred?: ReadonlySet<string>): string {
   if (compiled.kind === 'fast') {
     const escape = kind === 'command' ? shellWords : valueText;
     let out = '';
@@ -160,13 +161,13 @@ export function renderCompiled(kind: EngineKind, compiled: Compiled, scope: Reco
         out += part;
         continue;
       }
-      const value = lookup(scope, part);
-      if (value === NEEDS_LIQUID) return renderLiquid(kind, compiled.fallback(), scope);
+      const value = lookup(scope, part, deferred);
+      if (value === NEEDS_LIQUID) return renderLiquid(kind, compiled.fallback(), withDeferred(scope, deferred));
       out += escape(value);
     }
     return out;
   }
-  return renderLiquid(kind, compiled.templates, scope);
+  return renderLiquid(kind, compiled.templates, withDeferred(scope, deferred));
 }
 
 function renderLiquid(kind: EngineKind, templates: Template[], scope: Record<string, unknown>): string {

@@ -2,7 +2,6 @@
 // with every {{ value }} POSIX single-quoted; `| raw` is the one, visible, opt-out.
 import type { Variable } from 'liquidjs';
 import { compile, liquidFor, renderCompiled, toTemplateError } from './engine.js';
-import { withDeferred } from './values.js';
 
 export { TemplateError } from './engine.js';
 
@@ -15,12 +14,12 @@ export interface RenderOptions {
 /** Renders a command template. Every {{ value }} is POSIX single-quoted unless piped to `raw`.
  *  A list renders as one quoted word per element. Unknown variables are a TemplateError. */
 export function renderCommand(template: string, scope: Record<string, unknown>, options?: RenderOptions): string {
-  return renderCompiled('command', compile('command', template), withDeferred(scope, options?.deferred));
+  return renderCompiled('command', compile('command', template), scope, options?.deferred);
 }
 
 /** Same, without quoting (messages, confirm text, file paths, vars values). */
 export function renderText(template: string, scope: Record<string, unknown>, options?: RenderOptions): string {
-  return renderCompiled('text', compile('text', template), withDeferred(scope, options?.deferred));
+  return renderCompiled('text', compile('text', template), scope, options?.deferred);
 }
 
 /** One variable reference in a template, with its position (offset into the template text). */
