@@ -2,7 +2,7 @@
 // the sandboxed CEL evaluator, over a live view of the fleet (every host's facts and status).
 import type { Host, Inventory } from '../inventory/types.js';
 import { selectHosts } from '../inventory/index.js';
-import { renderVars } from '../plan/scope.js';
+import { renderVars, type HostRuntime } from '../plan/scope.js';
 import type { PlanStep } from '../plan/types.js';
 import { evaluateCondition, type ExpressionContext, type HostView } from '../template/expression.js';
 import type { RunState } from './state.js';
@@ -17,10 +17,12 @@ export class Conditions {
   readonly #inventory: Inventory;
   readonly #state: RunState;
   readonly #patternCache = new Map<string, string[]>();
+  readonly #runtime: (host: string | null) => HostRuntime;
 
-  constructor(inventory: Inventory, state: RunState) {
+  constructor(inventory: Inventory, state: RunState, runtime: (host: string | null) => HostRuntime) {
     this.#inventory = inventory;
     this.#state = state;
+    this.#runtime = runtime;
   }
 
   hostView(host: Host): HostView {
@@ -37,7 +39,7 @@ export class Conditions {
   context(step: PlanStep, host: Host | null, result?: CheckResult): ExpressionContext {
     const ctx: ExpressionContext = {
       params: step.scope.params,
-      vars: renderVars(step.scope, host),
+      vars: renderVars(step.scope, host, undefined, this.#runtime(host?.name ?? null)),
       cause: this.#state.cause,
       selectHosts: (pattern: string) => this.select(pattern),
     };

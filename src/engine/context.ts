@@ -1,5 +1,6 @@
 // The executor's shared context: everything a step needs to run on hosts, passed explicitly.
 import type { Host, Inventory } from '../inventory/types.js';
+import type { HostRuntime } from '../plan/render-host.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Conditions } from './conditions.js';
@@ -53,6 +54,11 @@ export function resolveGoto(plan: Plan, from: PlanStep, target: string): number 
   let index = plan.steps.findIndex((s) => s.id === `${prefix}${target}`);
   if (index < 0) index = plan.steps.findIndex((s) => s.id === target);
   return index;
+}
+
+/** What templates see at run time on a host (or the controller): facts, cause, run.id/run.dir. */
+export function runtimeFor(e: Engine, host: string | null): HostRuntime {
+  return { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
 }
 
 export function errorMessage(err: unknown): string {

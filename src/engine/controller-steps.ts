@@ -3,7 +3,7 @@
 import { renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
 import { factsMentioned } from './conditions.js';
-import { errorMessage, type Engine } from './context.js';
+import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { RunOutcome } from './events.js';
 import type { StepFlow } from './flow.js';
 import { zeroCounts } from './host-step.js';
@@ -30,7 +30,7 @@ function end(e: Engine, step: PlanStep, started: number, next: string | null | u
 
 function text(e: Engine, step: PlanStep, template: string): string {
   try {
-    return renderHostText(e.plan, step, null, template, { facts: {}, cause: e.state.cause });
+    return renderHostText(e.plan, step, null, template, runtimeFor(e, null));
   } catch {
     return template;
   }

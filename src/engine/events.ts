@@ -29,6 +29,10 @@ export type RunEvent = Base &
         params: Record<string, unknown>;
         hosts: string[];
         runDir: string;
+        /**
+         * On a resumed run (same runId, appended to the same journal): the start time of the
+         * run-start it continues.
+         */
         resumedFrom?: string | undefined;
       }
     | {

@@ -7,7 +7,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { Redactor } from '../redact/redactor.js';
 import { Conditions } from './conditions.js';
-import { errorMessage, resolveGoto, type Engine, type TransportSource } from './context.js';
+import { errorMessage, resolveGoto, runtimeFor, type Engine, type TransportSource } from './context.js';
 import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
 import { Emitter } from './emitter.js';
 import type { EventSink, FinalHostStatus, RunOutcome } from './events.js';
@@ -95,7 +95,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     strategy: options.strategy,
     emitter,
     state,
-    conditions: new Conditions(options.inventory, state),
+    conditions: null as unknown as Conditions,
     clock: options.clock ?? systemClock,
     outputs: new OutputStore(options.runDir, redactor),
     runId: options.runId,
@@ -109,6 +109,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     pid: process.pid,
     approvedEarlier: new Map(),
   };
+  e.conditions = new Conditions(options.inventory, state, (host) => runtimeFor(e, host));
   let startIndex = 0;
   if (options.resume) startIndex = applyResumePoint(e, options.resume);
   // A second Ctrl-C kills running commands; the first one must at least stop scheduling.

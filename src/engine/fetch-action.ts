@@ -7,7 +7,7 @@ import type { PlanStep } from '../plan/types.js';
 import { UnreachableError } from '../errors.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
-import { errorMessage, type Engine } from './context.js';
+import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { execAttempt } from './host-exec.js';
 import type { HostOutcome } from './host-actions.js';
 import { safeName } from './outputs.js';
@@ -24,7 +24,7 @@ export function artifactPath(host: string, dest: string): string {
 export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
   const spec = step.templates.fetch;
   if (!spec) throw new Error(`step ${step.id} has no fetch`);
-  const runtime = { facts: e.state.factsOf(host.name), cause: e.state.cause };
+  const runtime = runtimeFor(e, host.name);
   const started = e.clock.now();
   const end = (status: HostOutcome['status'], extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] }): HostOutcome => {
     e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status, attempt: 1, exitCode: null, signal: null, durationMs: Math.round(e.clock.now() - started), final: true, ...extra });

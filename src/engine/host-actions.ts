@@ -7,7 +7,7 @@ import type { Check } from '../runbook/schema.js';
 import { durationMs } from '../runbook/duration.js';
 import type { WrappedCommand } from '../shell/become.js';
 import { applyCaptures } from './capture.js';
-import { errorMessage, type Engine } from './context.js';
+import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { HostStatus } from './events.js';
 import { endAttempt, execAttempt, type Attempt } from './host-exec.js';
 
@@ -30,7 +30,7 @@ export function outcomeOf(host: string, a: Attempt, status: HostStatus = a.statu
 
 /** Renders a template for a host at run time (real facts and secrets), wrapped for become. */
 export function renderForHost(e: Engine, step: PlanStep, host: Host, template: string, become?: string | null): WrappedCommand {
-  return renderHostCommand(e.plan, step, host, template, { facts: e.state.factsOf(host.name), cause: e.state.cause }, become);
+  return renderHostCommand(e.plan, step, host, template, runtimeFor(e, host.name), become);
 }
 
 /** The user a check runs as: its own `become`, else the step's. */

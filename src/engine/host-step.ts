@@ -3,7 +3,7 @@
 // every host of the batch in parallel (bounded by --forks), then failure handling per batch.
 import type { PlanStep, PlannedCommand } from '../plan/types.js';
 import { renderHostText } from '../plan/render-host.js';
-import { errorMessage, hostOf, type Engine } from './context.js';
+import { errorMessage, hostOf, runtimeFor, type Engine } from './context.js';
 import type { ApprovalSource, HostStatus } from './events.js';
 import { decideOnFailure } from './failure.js';
 import { fetchOnHost } from './fetch-action.js';
@@ -86,7 +86,7 @@ export async function prepareMutation(e: Engine, step: PlanStep, hosts: string[]
 function confirmText(e: Engine, step: PlanStep): string | null {
   if (step.confirm === null) return null;
   try {
-    return e.emitter.redactor.redact(renderHostText(e.plan, step, null, step.confirm, { facts: {}, cause: e.state.cause }));
+    return e.emitter.redactor.redact(renderHostText(e.plan, step, null, step.confirm, runtimeFor(e, null)));
   } catch {
     return e.emitter.redactor.redact(step.confirm);
   }

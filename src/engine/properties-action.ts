@@ -9,7 +9,7 @@ import type { PlanStep } from '../plan/types.js';
 import { editProperties } from '../properties/edit.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
-import { errorMessage, type Engine } from './context.js';
+import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { endAttempt, execAttempt } from './host-exec.js';
 import { outcomeOf, runCheckOnHost, type HostOutcome } from './host-actions.js';
 
@@ -27,7 +27,7 @@ function becomeWrap(step: PlanStep, host: Host, script: string): WrappedCommand 
 function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set: Record<string, string>; unset: string[] } {
   const p = step.templates.properties;
   if (!p) throw new Error(`step ${step.id} has no properties edit`);
-  const runtime = { facts: e.state.factsOf(host.name), cause: e.state.cause };
+  const runtime = runtimeFor(e, host.name);
   const text = (t: string): string => renderHostText(e.plan, step, host, t, runtime);
   return {
     file: text(p.file),

@@ -11,8 +11,11 @@ import type { DropReason } from './state.js';
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
 export interface ResumePoint {
-  /** The run id of the segment being resumed; earlier segments' ids are in previousRunIds. */
+  /** The run's id: a resumed run keeps it (backups and `{{ run.id }}` name it; its locks are ours). */
+  runId: string;
+  /** The start time of the segment being resumed (the run-start it continues). */
   resumedFrom: string;
+  /** Every run id the journal names (normally just runId): locks held by any of them are ours. */
   previousRunIds: string[];
   lastSeq: number;
   /** Index into plan.steps to start at (plan.steps.length: nothing left to run). */
@@ -53,7 +56,8 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
   }
   const warnings: string[] = [];
   const point: ResumePoint = {
-    resumedFrom: latest.runId,
+    runId: first.runId,
+    resumedFrom: latest.time,
     previousRunIds: [...new Set(starts.map((s) => s.runId))],
     lastSeq: events.reduce((m, ev) => Math.max(m, ev.seq), 0),
     startIndex: 0,

@@ -112,7 +112,7 @@ export class UnattendedStrategy implements Strategy {
     if (this.#yes) return { decision: 'approved', hosts: req.hosts, source: 'flag' };
     return { decision: 'refused', source: 'policy' };
   }
-  async onFailure(): Promise<FailureAnswer> {
+  async onFailure(_req: FailureRequest): Promise<FailureAnswer> {
     return { action: 'policy' };
   }
   async confirmCause(req: CauseRequest): Promise<string> {

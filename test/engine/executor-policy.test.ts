@@ -181,7 +181,7 @@ describe('host locks', () => {
     fleet.locks.set('mp2', JSON.stringify({ runId: 'run-0', controller: 'me', pid: 1, time: 'then' }));
     const ran = await runPlan(plan, inventory, fleet, {
       yes: true,
-      resume: { resumedFrom: 'run-0', previousRunIds: ['run-0'], lastSeq: 0, startIndex: 0, step: { done: new Set(), unfinished: new Set() }, facts: {}, cause: null, changed: false, dropped: {}, failed: [], attempted: [], reached: [], approved: {}, warnings: [] },
+      resume: { runId: 'run-1', resumedFrom: '2026-11-24T00:00:00.000Z', previousRunIds: ['run-0'], lastSeq: 0, startIndex: 0, step: { done: new Set(), unfinished: new Set() }, facts: {}, cause: null, changed: false, dropped: {}, failed: [], attempted: [], reached: [], approved: {}, warnings: [] },
     });
     expect(ran.of('lock')[0]).toMatchObject({ action: 'acquired', detail: expect.stringMatching(/taken over from run run-0/) });
     expect(ran.result.exitCode).toBe(0);
