@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
 import { emptyLayer } from './builder.js';
 import type { RawInventory, VarLayer } from './builder.js';
-import { diagnosticAt, keyText, nodePosition, nodeValue, parseAnsibleYaml } from './yaml-source.js';
+import { diagnosticAt, mapEntries, nodePosition, nodeValue, parseAnsibleYaml } from './yaml-source.js';
 
 const EXTENSIONS = ['', '.yml', '.yaml', '.json'];
 
@@ -94,10 +94,9 @@ function readVarsFile(file: string, layer: VarLayer, errors: Diagnostic[], warni
     errors.push(diagnosticAt(source, contents.range?.[0] ?? 0, 'a vars file must be a mapping of variable names to values'));
     return;
   }
-  for (const pair of contents.items) {
-    const key = keyText(pair.key);
-    layer.vars[key] = nodeValue(source, pair.value);
-    layer.origins.set(key, nodePosition(source, pair.key));
+  for (const entry of mapEntries(source, contents)) {
+    layer.vars[entry.key] = nodeValue(source, entry.value);
+    layer.origins.set(entry.key, nodePosition(source, entry.keyNode));
   }
 }
 

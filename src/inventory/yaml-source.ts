@@ -1,6 +1,6 @@
 // Reading YAML the way Ansible does (PyYAML, YAML 1.1: `yes` is true, `010` is 8), keeping every
 // node's position so each problem can be reported as file:line:col.
-import { LineCounter, Scalar, isMap, isNode, isPair, isScalar, parseDocument, visit } from 'yaml';
+import { LineCounter, Scalar, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ScalarTag, YAMLMap } from 'yaml';
 import type { Diagnostic, SourcePos } from '../errors.js';
 import type { VarValue } from './types.js';
@@ -112,6 +112,7 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
     Map(_key, map) {
       const seen = new Map<string, Pair>();
       for (const pair of map.items) {
+        if (isMergeKey(pair.key)) continue;
         const name = keyText(pair.key);
         const first = seen.get(name);
         if (!first) {
@@ -159,25 +160,62 @@ export function pathPosition(source: YamlSource, path: readonly PropertyKey[]): 
   let node: unknown = source.doc.contents;
   let best: unknown = node;
   for (const segment of path) {
+    node = deref(source, node);
+    let next: unknown;
     if (isMap(node)) {
-      const pair = findPair(node, segment);
-      if (!pair) break;
-      best = pair;
-      node = pair.value;
-    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
-      const item: unknown = (node as { items: unknown[] }).items[Number(segment)];
-      if (item === undefined) break;
-      best = item;
-      node = item;
-    } else {
-      break;
+      const entry = mapEntries(source, node).find((e) => e.key === String(segment));
+      best = entry?.keyNode ?? best;
+      next = entry?.value;
+    } else if (isSeq(node)) {
+      next = node.items[Number(segment)];
+      best = next ?? best;
     }
+    if (next === undefined) break;
+    node = next;
   }
   return nodePosition(source, best);
 }
 
-export function findPair(map: YAMLMap, key: PropertyKey): Pair | undefined {
-  return map.items.find((p) => keyText(p.key) === String(key));
+/** An alias (`*name`) stands for the node it names. */
+export function deref(source: YamlSource, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(source.doc) : node;
+}
+
+export interface MapEntry {
+  key: string;
+  value: unknown;
+  keyNode: unknown;
+}
+
+/**
+ * A mapping's entries with YAML 1.1 merge keys (`<<: *defaults`) expanded in place, as PyYAML
+ * does: keys written in the mapping itself win, and among merged mappings the first wins.
+ */
+export function mapEntries(source: YamlSource, map: YAMLMap): MapEntry[] {
+  const written = new Set(map.items.filter((p) => !isMergeKey(p.key)).map((p) => keyText(p.key)));
+  const seen = new Set<string>();
+  const out: MapEntry[] = [];
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key)) {
+      out.push({ key: keyText(pair.key), value: pair.value, keyNode: pair.key });
+      continue;
+    }
+    const value = deref(source, pair.value);
+    for (const from of isSeq(value) ? value.items : [value]) {
+      const target = deref(source, from);
+      if (!isMap(target)) continue;
+      for (const entry of mapEntries(source, target)) {
+        if (written.has(entry.key) || seen.has(entry.key)) continue;
+        seen.add(entry.key);
+        out.push(entry);
+      }
+    }
+  }
+  return out;
+}
+
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === 'symbol';
 }
 
 /** A map key as text (`10.0.0.5:` and `1:` are both names to Ansible). */

@@ -10,7 +10,7 @@ import { InventoryBuilder } from './builder.js';
 import type { RawInventory } from './builder.js';
 import { parseHostEntry } from './host-range.js';
 import { InventoryFile } from './schema.js';
-import { diagnosticAt, keyText, nodePosition, nodeValue, parseAnsibleYaml, pathPosition } from './yaml-source.js';
+import { deref, diagnosticAt, mapEntries, nodePosition, nodeValue, parseAnsibleYaml, pathPosition } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 export function readYamlInventory(src: string, file: string): RawInventory {
@@ -36,9 +36,7 @@ export function readYamlInventory(src: string, file: string): RawInventory {
   }
 
   const builder = new InventoryBuilder(file);
-  for (const pair of (contents as YAMLMap).items) {
-    readGroup(builder, source, keyText(pair.key), pair.value);
-  }
+  for (const entry of mapEntries(source, contents as YAMLMap)) readGroup(builder, source, entry.key, entry.value);
   if (builder.failed) fail(builder.diagnostics);
   const raw = builder.finish();
   raw.warnings.unshift(...diagnostics.filter((d) => d.severity === 'warning'));
@@ -47,20 +45,20 @@ export function readYamlInventory(src: string, file: string): RawInventory {
 
 function readGroup(b: InventoryBuilder, source: YamlSource, name: string, node: unknown): void {
   b.addGroup(name);
-  if (!isMap(node)) return; // `group:` with nothing under it (the schema allowed only null here)
-  for (const section of node.items) {
-    const kind = keyText(section.key);
-    const body = section.value;
-    if (kind === 'vars' && isMap(body)) {
-      for (const v of body.items) b.setGroupVar(name, keyText(v.key), nodeValue(source, v.value), nodePosition(source, v.key));
-    } else if (kind === 'children') {
-      for (const [child, childNode, keyNode] of entries(body)) {
+  const group = deref(source, node);
+  if (!isMap(group)) return; // `group:` with nothing under it (the schema allowed only null here)
+  for (const section of mapEntries(source, group)) {
+    const body = deref(source, section.value);
+    if (section.key === 'vars' && isMap(body)) {
+      for (const v of mapEntries(source, body)) b.setGroupVar(name, v.key, nodeValue(source, v.value), nodePosition(source, v.keyNode));
+    } else if (section.key === 'children') {
+      for (const [child, childNode, keyNode] of entries(source, body)) {
         // Linked before it is read, so a loop is reported where it closes (the inner name).
         b.addChild(name, child, nodePosition(source, keyNode));
         readGroup(b, source, child, childNode);
       }
-    } else if (kind === 'hosts') {
-      for (const [entry, hostNode, keyNode] of entries(body)) readHosts(b, source, name, entry, hostNode, keyNode);
+    } else if (section.key === 'hosts') {
+      for (const [entry, hostNode, keyNode] of entries(source, body)) readHosts(b, source, name, entry, hostNode, keyNode);
     }
   }
 }
@@ -72,17 +70,17 @@ function readHosts(b: InventoryBuilder, source: YamlSource, group: string, entry
     b.error(at, parsed.error);
     return;
   }
+  const vars = deref(source, node);
+  const pairs = isMap(vars) ? mapEntries(source, vars) : [];
   for (const host of parsed.names) {
     b.addHost(group, host, parsed.port, at);
-    if (isMap(node)) {
-      for (const v of node.items) b.setHostVar(host, keyText(v.key), nodeValue(source, v.value), nodePosition(source, v.key));
-    }
+    for (const v of pairs) b.setHostVar(host, v.key, nodeValue(source, v.value), nodePosition(source, v.keyNode));
   }
 }
 
 /** `hosts:`/`children:` hold a mapping, or (as Ansible allows) one bare name. */
-function entries(body: unknown): [string, unknown, unknown][] {
-  if (isMap(body)) return body.items.map((p) => [keyText(p.key), p.value, p.key]);
+function entries(source: YamlSource, body: unknown): [string, unknown, unknown][] {
+  if (isMap(body)) return mapEntries(source, body).map((e) => [e.key, e.value, e.keyNode]);
   if (isScalar(body) && typeof body.value === 'string' && body.value !== '') return [[body.value, null, body]];
   return [];
 }

@@ -155,6 +155,27 @@ all:
     expect(h.become.always).toBe(true);
   });
 
+  test('anchors, aliases and merge keys (<<) work as in PyYAML; written keys beat merged ones', () => {
+    const inv = yaml(`
+all:
+  vars:
+    defaults: &mp_vars { mp_port: 8998, role: mp }
+  children:
+    mps:
+      hosts:
+        mp-1: *mp_vars
+        mp-2:
+          <<: *mp_vars
+          role: canary
+          y: 1
+      vars:
+        <<: [{ a: first }, { a: second, b: 2 }]
+`);
+    expect(inv.hosts.get('mp-1')!.vars).toMatchObject({ mp_port: 8998, role: 'mp', a: 'first', b: 2 });
+    expect(inv.hosts.get('mp-2')!.vars).toMatchObject({ mp_port: 8998, role: 'canary', y: 1 });
+    expect(Object.keys(inv.hosts.get('mp-2')!.vars)).not.toContain('Symbol(<<)');
+  });
+
   test('a .json inventory is read as YAML, as Ansible does', () => {
     const inv = parseInventory('{"all": {"hosts": {"h1": {"ansible_port": 2201}}}}', 'inv.json');
     expect(inv.hosts.get('h1')!.connection.port).toBe(2201);
