@@ -52,6 +52,7 @@ describe('broken INI inventories', () => {
     ['ini-var-without-equals.ini', "4:1: expected key=value in [mps:vars], got 'just a line'"],
     ['ini-unclosed-quote.ini', '2:11: cannot read host line: no closing quotation'],
     ['ini-trailing-colon.ini', "2:1: invalid host 'mp-1:': a trailing ':' must be followed by a port number"],
+    ['ini-cycle.ini', "5:1: group 'a' cannot be a child of 'b': that makes a cycle (a -> b -> a)"],
     ['ini-become-doas.ini', "7:1: hosts mp-1, mp-2: ansible_become_method 'doas' is not supported; remedy becomes with sudo, runuser or none"],
   ])('%s → %s', (file, expected) => {
     expect(firstError(file)).toBe(expected);
