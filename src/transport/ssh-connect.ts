@@ -4,7 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Client, utils, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader only sees its default export (vitest hides this).
+import ssh2 from 'ssh2';
+import type { AgentAuthMethod, ClientChannel, ConnectConfig, PublicKeyAuthMethod } from 'ssh2';
+
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof ssh2.Client>;
 import { UnreachableError } from '../errors.js';
 import { describeVerdict, isAccepted, type HostKeyVerdict, type KnownHostsVerifier } from './known-hosts.js';
 import type { SshEndpoint } from './ssh-config.js';
