@@ -143,8 +143,10 @@ function checkKindRules(diags: Diagnostics, entry: StepEntry): void {
   if ('run' in step && !mutates) {
     if (step.rollback) diags.warn([...path, 'rollback'], 'rollback runs when a mutating step fails; this run step is read-only (add mutates: true if it changes the host)', { key: true });
     else if (step.verify) diags.warn([...path, 'verify'], 'verify checks a change; this run step is read-only (add mutates: true if it changes the host)', { key: true });
-    const m = MUTATING_COMMAND.exec(step.run);
-    if (m) diags.warn([...path, 'run'], `this command looks like it changes the host ("${m[0].trim()}") but the step does not declare mutates: true`, { offset: m.index });
+    // An explicit `mutates: false` is the author's declaration (e.g. cleaning up its own temp
+    // files); only an undeclared step gets the heuristic warning.
+    const m = step.mutates === false ? null : MUTATING_COMMAND.exec(step.run);
+    if (m) diags.warn([...path, 'run'], `this command looks like it changes the host ("${m[0].trim()}") but the step does not declare mutates: true (or mutates: false if it does not)`, { offset: m.index });
   }
   if (kind === 'decide' && 'decide' in step) {
     const seen = new Set<string>();
