@@ -37,3 +37,23 @@ export class MemorySink implements EventSink {
   }
   async close(): Promise<void> {}
 }
+
+/**
+ * Notices from outside the executor (the transport's "new host key recorded") that belong in
+ * the run's record: buffered until a run attaches, then emitted as warnings.
+ */
+export class NoticeRelay {
+  #target: ((message: string, host?: string) => void) | null = null;
+  readonly #pending: { message: string; host?: string | undefined }[] = [];
+
+  push(message: string, host?: string): void {
+    if (this.#target) this.#target(message, host);
+    else this.#pending.push({ message, host });
+  }
+
+  attach(target: ((message: string, host?: string) => void) | null): void {
+    this.#target = target;
+    if (!target) return;
+    for (const n of this.#pending.splice(0)) target(n.message, n.host);
+  }
+}

@@ -9,7 +9,7 @@ import { Redactor } from '../redact/redactor.js';
 import { Conditions } from './conditions.js';
 import { errorMessage, resolveGoto, runtimeFor, type Engine, type TransportSource } from './context.js';
 import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
-import { Emitter } from './emitter.js';
+import { Emitter, type NoticeRelay } from './emitter.js';
 import type { EventSink, FinalHostStatus, RunOutcome } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
 import { runHostStep } from './host-step.js';
@@ -48,6 +48,8 @@ export interface ExecuteOptions {
   killSignal?: AbortSignal | undefined;
   clock?: Clock | undefined;
   resume?: ResumePoint | undefined;
+  /** Notices from the transports (host keys recorded…), journaled as warnings. */
+  notices?: NoticeRelay | undefined;
 }
 
 export interface RunResult {
@@ -131,6 +133,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     resumedFrom: options.resume?.resumedFrom,
   });
   for (const w of options.resume?.warnings ?? []) emitter.emit({ type: 'warning', message: w });
+  options.notices?.attach((message, host) => emitter.emit({ type: 'warning', message, host }));
 
   let ending: RunEnding | null = null;
   let probeStop: number | null = null;
@@ -190,6 +193,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   const { outcome, message } = finalOutcome(e, ending);
   const exitCode = OUTCOME_EXIT[outcome];
   const hosts = Object.fromEntries(plan.hosts.map((h) => [h, state.finalStatus(h)]));
+  options.notices?.attach(null);
   emitter.emit({ type: 'run-end', outcome, cause: state.cause, exitCode, durationMs: Math.round(e.clock.now() - started), message, hosts });
   if (fatal !== null && !(fatal instanceof RemedyError)) throw fatal;
   return {

@@ -16,6 +16,6 @@ export {
   type CauseRequest,
 } from './strategy.js';
 export type { TransportSource } from './context.js';
-export { MemorySink } from './emitter.js';
+export { MemorySink, NoticeRelay } from './emitter.js';
 export { systemClock, type Clock } from './timing.js';
 export type * from './events.js';
