@@ -1,0 +1,185 @@
+// The report as markdown (report.md, `remedy report --format markdown`). Every value from the run
+// is escaped: raw HTML in markdown would be rendered by most viewers.
+import { formatBytes, formatDuration } from '../ui/format.js';
+import type { ReportModel, TimelineAttempt, TimelineStep } from './report-model.js';
+
+/** Plain text in markdown: HTML-significant characters as entities, markdown specials escaped. */
+export function mdText(s: unknown): string {
+  return String(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_[\]|#])/g, '\\$1')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** An inline code span that survives backticks, pipes (in tables) and newlines in the value. */
+export function mdCode(s: unknown): string {
+  const text = String(s).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') || text === '' ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** A fenced block whose fence is longer than any backtick run inside. */
+export function mdBlock(s: string, lang = ''): string {
+  const longest = Math.max(2, ...(s.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${lang}\n${s.replace(/\n$/, '')}\n${fence}`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function value(v: unknown): string {
+  return mdCode(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+export function renderReportMarkdown(m: ReportModel): string {
+  const r = m.result;
+  const out: string[] = [];
+  out.push(`# remedy run: ${mdText(r.runbook ?? 'unknown runbook')}`, '');
+  if (m.plan?.summary) out.push(`> ${mdText(m.plan.summary)}`, '');
+  const hostCounts = countHosts(m);
+  out.push(
+    table(
+      ['', ''],
+      [
+        ['Outcome', `**${mdText(r.outcome)}** (exit ${r.exitCode})`],
+        ['Cause', r.cause === null ? 'none' : mdCode(r.cause)],
+        ['Operator', `${mdText(r.operator ?? '?')}${m.run.user ? ` (user ${mdText(m.run.user)}${m.run.controller ? ` on ${mdText(m.run.controller)}` : ''})` : ''}`],
+        ['Mode', mdText(r.mode ?? '?')],
+        ['Plan hash', r.planHash ? mdCode(r.planHash) : '?'],
+        ['Run id', `${r.runIds.map(mdCode).join(', ') || '?'}${m.run.resumed ? ' (resumed)' : ''}`],
+        ['Started', mdText(r.startedAt ?? '?')],
+        ['Ended', mdText(r.endedAt ?? '?')],
+        ['Duration', formatDuration(r.durationMs)],
+        ['Hosts', `${Object.keys(r.hosts).length}: ${hostCounts}`],
+      ],
+    ),
+    '',
+  );
+  if (r.message) out.push(`> ${mdText(r.message)}`, '');
+  if (m.journalProblems.length > 0) {
+    out.push('**Journal:** some lines could not be read:', '');
+    for (const p of m.journalProblems) out.push(`- line ${p.line}: ${mdText(p.message)}`);
+    out.push('');
+  }
+  const params = Object.entries(m.run.params);
+  if (params.length > 0) out.push('## Parameters', '', table(['Param', 'Value'], params.map(([k, v]) => [mdCode(k), value(v)])), '');
+
+  out.push('## Diagnosis', '');
+  if (!m.diagnosis) out.push('No decision was recorded.', '');
+  else {
+    const d = m.diagnosis;
+    out.push(`Cause ${mdCode(d.cause)}, decided at step ${mdCode(d.step)} (${mdText(d.time)}).`, '');
+    out.push(`- Matched condition: ${d.evidence.condition === null ? 'none (the default cause)' : mdCode(d.evidence.condition)}`);
+    if (d.candidates.length > 0) out.push(`- Candidates: ${d.candidates.map(mdCode).join(', ')}`);
+    if (d.override) out.push(`- Overridden by ${mdText(d.override.operator)} (concluded ${mdCode(d.override.from)})`);
+    out.push('');
+    const facts = Object.entries(d.evidence.facts);
+    if (facts.length > 0) {
+      out.push('Evidence (facts per host):', '');
+      out.push(table(['Host', 'Facts'], facts.map(([host, f]) => [mdText(host), Object.entries(f).map(([k, v]) => `${mdText(k)}=${value(v)}`).join(', ') || '—'])), '');
+    }
+  }
+
+  out.push('## Timeline', '');
+  if (m.timeline.length === 0) out.push('No step ran.', '');
+  m.timeline.forEach((s, i) => out.push(...timelineStep(s, i + 1)));
+
+  out.push('## Approvals', '');
+  if (m.approvals.length === 0) out.push('No approval was asked or recorded.', '');
+  else {
+    out.push(
+      table(
+        ['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts'],
+        m.approvals.map((a) => [mdText(a.time), mdCode(a.step) + (a.batch !== undefined ? ` batch ${a.batch}` : ''), `**${mdText(a.decision)}**`, mdText(a.source), mdText(a.operator), a.hosts.map(mdText).join(', ') || '—']),
+      ),
+      '',
+    );
+    for (const a of m.approvals.filter((x) => x.decision !== 'approved' && x.commands.length > 0)) {
+      out.push(`Would have run at ${mdCode(a.step)} (${mdText(a.decision)}):`, '', mdBlock(a.commands.map((c) => `${c.host}: ${c.command}`).join('\n'), 'sh'), '');
+    }
+  }
+
+  out.push('## What changed', '');
+  if (m.changes.length === 0) out.push('Nothing was changed on any host.', '');
+  for (const c of m.changes) {
+    out.push(`- ${mdText(c.name)} (${mdCode(c.step)}) on ${mdText(c.host)}: **${mdText(c.status)}**`);
+    if (c.diff) out.push('', mdBlock(c.diff, 'diff'), '');
+  }
+  if (m.changes.length > 0) out.push('');
+
+  out.push('## Artifacts', '');
+  if (m.artifacts.length === 0) out.push('No artifact was fetched.', '');
+  else {
+    out.push(
+      table(
+        ['Host', 'Step', 'Path', 'Size', 'SHA-256'],
+        m.artifacts.map((a) => [mdText(a.host), mdCode(a.step), mdCode(a.path) + (a.present ? '' : ' (missing or changed on disk)'), formatBytes(a.bytes), mdCode(a.sha256)]),
+      ),
+      '',
+    );
+  }
+
+  if (m.rollbacks.length > 0) {
+    out.push('## Rollbacks', '', table(['Time', 'Step', 'Host', 'Reason'], m.rollbacks.map((x) => [mdText(x.time), mdCode(x.step), mdText(x.host), mdText(x.reason)])), '');
+  }
+  if (m.locks.length > 0) {
+    out.push('## Host locks', '', table(['Time', 'Host', 'Action', 'Detail'], m.locks.map((x) => [mdText(x.time), mdText(x.host), mdText(x.action), mdText(x.detail ?? '')])), '');
+  }
+  out.push('## Warnings', '');
+  if (m.warnings.length === 0) out.push('None.', '');
+  for (const w of m.warnings) out.push(`- ${mdText(w.time)}${w.step ? ` ${mdCode(w.step)}` : ''}${w.host ? ` on ${mdText(w.host)}` : ''}: ${mdText(w.message)}`);
+  if (m.warnings.length > 0) out.push('');
+
+  out.push('## Final outcome', '');
+  for (const o of m.outcomes) out.push(`- Outcome step ${mdCode(o.step)}: **${mdText(o.status)}**: ${mdText(o.message)}`);
+  out.push(`- Run: **${mdText(r.outcome)}**, exit code ${r.exitCode}${r.cause !== null ? `, cause ${mdCode(r.cause)}` : ''}.`, '');
+  out.push(table(['Host', 'Status'], Object.entries(r.hosts).map(([h, s]) => [mdText(h), `**${mdText(s.status)}**`])), '');
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+function timelineStep(s: TimelineStep, n: number): string[] {
+  const tags = [s.mutates ? '**mutates**' : '', s.batches ? `${s.batches} batches` : '', s.rollbackOf ? `rollback of ${mdCode(s.rollbackOf)}` : ''].filter(Boolean);
+  const out = [`### ${n}. ${mdText(s.name)} (${mdCode(s.id)}): ${mdText(s.status)}${s.durationMs !== null ? ` in ${formatDuration(s.durationMs)}` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}`, ''];
+  if (s.skipReason) out.push(`Skipped: ${mdText(s.skipReason)}`, '');
+  const rows: string[][] = [];
+  for (const h of s.hosts) {
+    for (const a of h.attempts) rows.push([mdText(h.host), `**${mdText(a.status)}**`, exitText(a), formatDuration(a.durationMs), attemptText(a), mdText(a.time), detailText(a)]);
+    if (h.unfinished) rows.push([mdText(h.host), '**started, not finished**', '', '', '', '', '']);
+  }
+  if (rows.length > 0) out.push(table(['Host', 'Status', 'Exit', 'Duration', 'Attempt', 'Time', 'Detail'], rows), '');
+  if (s.next !== undefined && s.next !== null) out.push(`Next: ${mdCode(s.next)}`, '');
+  return out;
+}
+
+function exitText(a: TimelineAttempt): string {
+  if (a.exitCode !== null) return String(a.exitCode);
+  return a.signal !== null ? mdText(a.signal) : '—';
+}
+
+function attemptText(a: TimelineAttempt): string {
+  const parts = [a.attempt === 0 ? '—' : String(a.attempt)];
+  if (a.iteration !== undefined) parts.push(`iteration ${a.iteration}`);
+  if (a.phase) parts.push(a.phase);
+  return parts.join(', ');
+}
+
+function detailText(a: TimelineAttempt): string {
+  const parts: string[] = [];
+  if (a.error) parts.push(mdText(a.error));
+  if (a.reason) parts.push(mdText(a.reason));
+  if (a.facts && Object.keys(a.facts).length > 0) parts.push(`facts: ${Object.entries(a.facts).map(([k, v]) => `${mdText(k)}=${value(v)}`).join(', ')}`);
+  if (a.outputs) parts.push(`output: ${mdCode(a.outputs.stdout)}`);
+  return parts.join('; ');
+}
+
+function countHosts(m: ReportModel): string {
+  const counts = new Map<string, number>();
+  for (const s of Object.values(m.result.hosts)) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  return [...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+}

@@ -1,0 +1,114 @@
+// The final recap, one line per host, like Ansible's PLAY RECAP: how many steps were ok (of which
+// changed something), failed, found the host unreachable, or were skipped. Counts come from each
+// host's final host-end per step (retries and verification count once).
+import type { EventSink, FinalHostStatus, RunEvent, RunOutcome } from '../engine/events.js';
+import { colors, formatDuration, paintOutcome, type Colors } from './format.js';
+
+export interface HostRecap {
+  /** Steps that succeeded on the host, changed or not (Ansible's `ok`). */
+  ok: number;
+  /** Of those, steps that changed something. */
+  changed: number;
+  /** Failed or timed out. */
+  failed: number;
+  unreachable: number;
+  skipped: number;
+  /** result.json's status for the host, when the run ended. */
+  final: FinalHostStatus | null;
+}
+
+export interface Recap {
+  runbook: string | null;
+  outcome: RunOutcome | null;
+  exitCode: number | null;
+  durationMs: number | null;
+  hosts: Map<string, HostRecap>;
+}
+
+export class RecapCounter {
+  readonly #recap: Recap = { runbook: null, outcome: null, exitCode: null, durationMs: null, hosts: new Map() };
+  readonly #changed = new Set<string>();
+
+  add(ev: RunEvent): void {
+    const r = this.#recap;
+    switch (ev.type) {
+      case 'run-start':
+        r.runbook = ev.runbook;
+        for (const h of ev.hosts) this.#host(h);
+        break;
+      case 'host-end': {
+        const key = `${ev.step}\u0000${ev.host}`;
+        if (ev.status === 'changed') this.#changed.add(key);
+        if (ev.final !== true) break;
+        const h = this.#host(ev.host);
+        switch (ev.status) {
+          case 'ok':
+          case 'changed':
+            h.ok++;
+            if (this.#changed.has(key)) h.changed++;
+            break;
+          case 'failed':
+          case 'timed-out':
+            h.failed++;
+            break;
+          case 'unreachable':
+            h.unreachable++;
+            break;
+          case 'skipped':
+            h.skipped++;
+            break;
+        }
+        this.#changed.delete(key);
+        break;
+      }
+      case 'run-end':
+        r.outcome = ev.outcome;
+        r.exitCode = ev.exitCode;
+        r.durationMs = ev.durationMs;
+        for (const [host, status] of Object.entries(ev.hosts ?? {})) this.#host(host).final = status;
+        break;
+      default:
+        break;
+    }
+  }
+
+  get recap(): Recap {
+    return this.#recap;
+  }
+
+  #host(name: string): HostRecap {
+    let h = this.#recap.hosts.get(name);
+    if (!h) {
+      h = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, final: null };
+      this.#recap.hosts.set(name, h);
+    }
+    return h;
+  }
+}
+
+export function computeRecap(events: readonly RunEvent[]): Recap {
+  const counter = new RecapCounter();
+  for (const ev of events) counter.add(ev);
+  return counter.recap;
+}
+
+export function renderRecap(recap: Recap, c: Colors = colors(false)): string {
+  const names = [...recap.hosts.keys()];
+  const width = Math.max(4, ...names.map((n) => n.length));
+  const lines: string[] = [];
+  const head = recap.outcome !== null ? ` ${recap.runbook ?? ''} · ${paintOutcome(c, recap.outcome)} (exit ${recap.exitCode})${recap.durationMs !== null ? ` in ${formatDuration(recap.durationMs)}` : ''}` : ` ${recap.runbook ?? ''} · ${c.red('no run-end recorded')}`;
+  lines.push(`${c.bold('RECAP')}${head}`);
+  if (names.length === 0) lines.push(c.dim('  no host'));
+  for (const name of names) {
+    const h = recap.hosts.get(name) as HostRecap;
+    const paintName = h.unreachable > 0 || h.final === 'unreachable' ? c.magenta : h.failed > 0 || h.final === 'failed' ? c.red : h.changed > 0 ? c.yellow : h.ok > 0 ? c.green : c.dim;
+    const n = (label: string, v: number, paint: (s: string) => string): string => {
+      const text = `${label}=${v}`.padEnd(label.length + 4);
+      return v > 0 ? paint(text) : text;
+    };
+    lines.push(
+      `${paintName(name.padEnd(width))}  : ${n('ok', h.ok, c.green)} ${n('changed', h.changed, c.yellow)} ${n('unreachable', h.unreachable, c.magenta)} ${n('failed', h.failed, c.red)} ${n('skipped', h.skipped, c.cyan)}${h.final !== null ? ` ${c.dim(h.final)}` : ''}`.trimEnd(),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
