@@ -7,11 +7,12 @@ import { stepKind, type Step, type StepKind } from './schema.js';
  * What a template may read:
  *  - command: a shell command on a host; everything, facts and cause included (quoted)
  *  - text:    text rendered per host (confirm, file paths, messages); everything
+ *  - once:    rendered once for the step, not per host (confirm): no facts
  *  - static:  rendered per host at plan time without run-time values (become): no facts/cause/run
  *  - plan:    rendered once before hosts are known (host patterns, durations, counts,
  *             include params): params only
  */
-export type TemplateContext = 'command' | 'text' | 'static' | 'plan';
+export type TemplateContext = 'command' | 'text' | 'once' | 'static' | 'plan';
 
 export interface TemplateField {
   /** Relative to the step. */
@@ -46,7 +47,7 @@ export function stepTemplateFields(step: Step): TemplateField[] {
     add(['repeat', 'count'], step.repeat.count, 'plan');
     add(['repeat', 'interval'], step.repeat.interval, 'plan');
   }
-  add(['confirm'], step.confirm, 'text');
+  add(['confirm'], step.confirm, 'once');
   add(['become'], step.become, 'static');
   const checks: [string, { run: string; delay?: string | undefined; timeout?: string | undefined; become?: string | boolean | undefined } | undefined][] = [];
   if ('run' in step) {
@@ -57,11 +58,8 @@ export function stepTemplateFields(step: Step): TemplateField[] {
   if ('properties' in step) {
     const p = step.properties;
     add(['properties', 'file'], p.file, 'text');
-    for (const [k, v] of Object.entries(p.set ?? {})) {
-      add(['properties', 'set', k], k, 'text');
-      add(['properties', 'set', k], v, 'text');
-    }
-    (p.unset ?? []).forEach((k, i) => add(['properties', 'unset', i], k, 'text'));
+    // Keys (set and unset) are literal property names; values are templates.
+    for (const [k, v] of Object.entries(p.set ?? {})) add(['properties', 'set', k], v, 'text');
     add(['properties', 'owner'], p.owner, 'text');
     checks.push(['verify', step.verify]);
   }

@@ -37,6 +37,7 @@ export interface FieldSite {
 const TEMPLATE_WHERE: Record<TemplateContext | 'vars', string> = {
   command: '',
   text: '',
+  once: 'confirm is shown once for the step, not per host',
   static: 'this value is rendered when the plan is made, before any step runs',
   plan: 'host patterns, durations, counts and include params are rendered before any host is known',
   vars: 'vars are computed before any step runs',
@@ -91,7 +92,7 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
         else if (field !== undefined && context === 'vars' && !site.earlierVars?.has(field)) diags.error(path, `var "${field}" is declared after this one; a var can only use the vars above it`, fieldAt);
         continue;
       case 'facts':
-        if (early) diags.error(path, `facts are not known here: ${TEMPLATE_WHERE[context]}`, at);
+        if (early || context === 'once') diags.error(path, `facts are not known here: ${TEMPLATE_WHERE[context]}`, at);
         else if (site.controller) diags.error(path, `${site.controller} runs once on the controller, not on a host, so it has no facts: read them in a condition with hosts('pattern')`, at);
         else if (field !== undefined && !k.facts.has(field)) diags.error(path, factMessage(field, k), fieldAt);
         continue;
