@@ -8,7 +8,8 @@ export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
 export const TEMPLATE_PATTERN = /\{\{.*\}\}/;
 export const Duration = z
   .string()
-  .refine((s) => DURATION_PATTERN.test(s) || TEMPLATE_PATTERN.test(s), 'expected a duration such as 500ms, 30s, 5m or 1h, or a {{ template }}')
+  // A regex rather than a refine, so the JSON Schema carries it and editors flag `5 minutes` too.
+  .regex(/^(?:(?:\d+(?:ms|s|m|h))+|[\s\S]*\{\{.*\}\}[\s\S]*)$/, 'expected a duration such as 500ms, 30s, 5m or 1h, or a {{ template }}')
   .meta({ description: 'A duration: 500ms, 30s, 5m, 1h, 1m30s, or a {{ template }} over params that renders to one.' });
 
 export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]*$/;
