@@ -23,7 +23,8 @@ export class JournalSink implements EventSink {
     this.path = dirOrFile.endsWith('.jsonl') ? dirOrFile : join(dirOrFile, RUN_FILES.journal);
     this.#redactor = redactor;
     try {
-      this.#fd = openSync(this.path, 'a', 0o600);
+      // 'a+': every write goes to the end (O_APPEND); reading is only for the last-byte check below.
+      this.#fd = openSync(this.path, 'a+', 0o600);
       // A previous controller killed mid-line left no newline: end that line, so the partial
       // line stays on its own and the next event starts a line of its own.
       if (!endsWithNewline(this.#fd)) writeAll(this.#fd, Buffer.from('\n'));

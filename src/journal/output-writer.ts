@@ -18,6 +18,8 @@ export class RedactingOutputWriter {
   readonly #redactor: Redactor;
   readonly #secrets: string[];
   readonly #holdBack: number;
+  /** The Redactor masks secrets of 1-2 characters only as whole words. */
+  readonly #wholeWordSecrets: boolean;
   readonly #decoder = new StringDecoder('utf8');
   #fd: number | null = null;
   #pending = '';
@@ -31,6 +33,7 @@ export class RedactingOutputWriter {
     this.#secrets = [...new Set([...secrets].filter((s) => s.length > 0))];
     this.#redactor = new Redactor(this.#secrets);
     this.#holdBack = this.#secrets.reduce((m, s) => Math.max(m, s.length), 0);
+    this.#wholeWordSecrets = this.#secrets.some((s) => s.length <= 2);
   }
 
   /** Bytes received (before redaction). */
@@ -83,14 +86,27 @@ export class RedactingOutputWriter {
     if (cut <= 0) return 0;
     const nl = text.lastIndexOf('\n', cut - 1);
     if (nl >= 0 && cut - (nl + 1) <= LINE_REACH) cut = nl + 1;
-    // A cut inside a complete occurrence would split it: move before it. Only the last
-    // occurrence starting before the cut can cross it; repeat, since secrets may overlap.
+    const floor = Math.max(0, cut - LINE_REACH);
     for (let moved = true; moved && cut > 0; ) {
       moved = false;
+      // A cut inside a complete occurrence would split it: move before it. Only the last
+      // occurrence starting before the cut can cross it; repeat, since secrets may overlap.
       for (const s of this.#secrets) {
         const i = text.lastIndexOf(s, cut - 1);
         if (i >= 0 && i + s.length > cut) {
           cut = i;
+          moved = true;
+        }
+      }
+      // Short secrets are masked as whole words only: a cut between two word characters would
+      // make a word boundary that is not there. Move to a real boundary, within reach.
+      if (this.#wholeWordSecrets) {
+        let c = cut;
+        while (c > 0 && c > floor && isWordChar(text, c - 1) && isWordChar(text, c)) c--;
+        // At the start of the pending text: wait for more. At the floor: a word longer than the
+        // reach; cut anyway (a short secret at the cut is then masked even inside the word).
+        if (c !== cut && (c === 0 || c > floor)) {
+          cut = c;
           moved = true;
         }
       }
@@ -108,4 +124,10 @@ export class RedactingOutputWriter {
     writeAll(this.#fd, buf);
     this.#bytesOut += buf.length;
   }
+}
+
+/** JavaScript's \w (the Redactor's \b), without the u flag. */
+function isWordChar(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 }
