@@ -55,15 +55,21 @@ function factMessage(name: string, k: Knowledge): string {
 
 const warnedInventoryVars = new WeakMap<Diagnostics, Set<string>>();
 
+/**
+ * A bare name that is not a param or var is an inventory var. With an inventory, warn when no
+ * host defines it; without one, warn only when it looks like a typo of a param or var.
+ */
 function checkInventoryVar(site: FieldSite, k: Knowledge, name: string, offset: number): void {
   const inv = k.inventory;
-  if (!inv) return;
-  for (const host of inv.hosts.values()) if (name in host.vars) return;
+  if (inv) for (const host of inv.hosts.values()) if (name in host.vars) return;
+  const hint = suggest(name, [...k.params, ...k.vars]);
+  if (!inv && !hint) return;
   let warned = warnedInventoryVars.get(site.diags);
   if (!warned) warnedInventoryVars.set(site.diags, (warned = new Set()));
   if (warned.has(name)) return;
   warned.add(name);
-  site.diags.warn(site.path, `"${name}" is not a param or var, and no host in ${inv.source} defines it`, { offset });
+  const where = inv ? `, and no host in ${inv.source} defines it` : ', so it must come from the inventory';
+  site.diags.warn(site.path, `"${name}" is not a param or var${hint}${where}`, { offset });
 }
 
 /** Checks one template field: syntax, then every variable it reads. */
