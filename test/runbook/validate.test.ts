@@ -55,7 +55,7 @@ describe('warnings', () => {
 describe('bare names', () => {
   it('without an inventory, warn only when a name looks like a typo of a param or var', () => {
     const f = runbook('typo', '  - id: a\n    name: a\n    run: curl -m {{ probe_timout | seconds }} {{ apigee_root }}\n', 'params:\n  probe_timeout: { type: duration, default: 60s }\n');
-    expect(lines(f)).toEqual(['8:23: warning: "probe_timout" is not a param or var (did you mean "probe_timeout"?), so it must come from the inventory']);
+    expect(lines(f)).toEqual(['8:21: warning: "probe_timout" is not a param or var (did you mean "probe_timeout"?), so it must come from the inventory']);
   });
 });
 
