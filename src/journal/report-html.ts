@@ -129,6 +129,8 @@ function timelineStep(s: TimelineStep, n: number): string {
   const tags = [s.mutates ? '<span class="mut">mutates</span>' : '', s.batches ? `${esc(s.batches)} batches` : '', s.rollbackOf ? `rollback of ${code(s.rollbackOf)}` : ''].filter(Boolean);
   const out = [`<h3>${n}. ${esc(s.name)} ${code(s.id)} ${badge(s.status)}${s.durationMs !== null ? ` <span class="muted">${esc(formatDuration(s.durationMs))}</span>` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}</h3>`];
   if (s.skipReason) out.push(`<p class="muted">Skipped: ${esc(s.skipReason)}</p>`);
+  if (s.decided !== undefined) out.push(`<p>Cause: ${code(s.decided)}</p>`);
+  if (s.outcome) out.push(`<p>Outcome: ${badge(s.outcome.status)} ${esc(s.outcome.message)}</p>`);
   const rows: string[][] = [];
   for (const h of s.hosts) {
     for (const a of h.attempts) rows.push([esc(h.host), badge(a.status), exitText(a), esc(formatDuration(a.durationMs)), attemptText(a), esc(a.time), detailText(a)]);

@@ -147,6 +147,8 @@ function timelineStep(s: TimelineStep, n: number): string[] {
   const tags = [s.mutates ? '**mutates**' : '', s.batches ? `${s.batches} batches` : '', s.rollbackOf ? `rollback of ${mdCode(s.rollbackOf)}` : ''].filter(Boolean);
   const out = [`### ${n}. ${mdText(s.name)} (${mdCode(s.id)}): ${mdText(s.status)}${s.durationMs !== null ? ` in ${formatDuration(s.durationMs)}` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}`, ''];
   if (s.skipReason) out.push(`Skipped: ${mdText(s.skipReason)}`, '');
+  if (s.decided !== undefined) out.push(`Cause: ${mdCode(s.decided)}`, '');
+  if (s.outcome) out.push(`Outcome: **${mdText(s.outcome.status)}**: ${mdText(s.outcome.message)}`, '');
   const rows: string[][] = [];
   for (const h of s.hosts) {
     for (const a of h.attempts) rows.push([mdText(h.host), `**${mdText(a.status)}**`, exitText(a), formatDuration(a.durationMs), attemptText(a), mdText(a.time), detailText(a)]);

@@ -52,6 +52,9 @@ export interface TimelineStep {
   rollbackOf?: string | undefined;
   skipReason?: string | undefined;
   next?: string | null | undefined;
+  /** What a decide step concluded, what an outcome step said. */
+  decided?: string | undefined;
+  outcome?: { status: string; message: string } | undefined;
   hosts: TimelineHost[];
 }
 
@@ -211,6 +214,7 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
       }
       case 'decision':
         model.diagnosis = { time: ev.time, step: ev.step, cause: ev.cause, evidence: ev.evidence, candidates: ev.candidates, override: ev.override };
+        entryFor(ev.step, ev.time).decided = ev.cause;
         break;
       case 'approval':
         model.approvals.push({ time: ev.time, step: ev.step, decision: ev.decision, source: ev.source, operator: ev.operator, hosts: ev.hosts, batch: ev.batch, commands: ev.commands ?? [], diffs: ev.diffs ?? {} });
@@ -221,6 +225,7 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
         break;
       case 'outcome':
         model.outcomes.push({ time: ev.time, step: ev.step, status: ev.status, message: ev.message });
+        entryFor(ev.step, ev.time).outcome = { status: ev.status, message: ev.message };
         break;
       case 'lock':
         model.locks.push({ time: ev.time, host: ev.host, action: ev.action, detail: ev.detail });
