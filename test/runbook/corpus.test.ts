@@ -2,10 +2,11 @@
 // expected diagnostic on its first line (`# expect: [FILE:]LINE:COL substring`); every runbook
 // under valid/ and every shipped runbook validates.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, type Diagnostic } from '../../src/errors.js';
 import { validateFiles } from '../../src/runbook/index.js';
 
@@ -73,14 +74,21 @@ describe('valid runbooks', () => {
 });
 
 describe('remedy validate (built CLI)', () => {
-  const main = path.join(repo, 'dist/cli/main.js');
+  // Built with the build config into a private directory (package.json, node_modules and the
+  // shipped runbooks linked in), so a concurrent `npm run build` cannot swap dist/ mid-test.
+  const buildRoot = mkdtempSync(path.join(tmpdir(), 'remedy-validate-cli-'));
+  const main = path.join(buildRoot, 'dist/cli/main.js');
   beforeAll(() => {
-    const started = Date.now();
-    // Other work in progress may have type errors: tsc still emits; what matters is a fresh build.
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, encoding: 'utf8', timeout: 110_000 });
-    expect(existsSync(main), 'npx tsc -p tsconfig.build.json did not produce dist/cli/main.js').toBe(true);
-    expect(statSync(path.join(repo, 'dist/cli/commands/validate.js')).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
+    for (const f of ['package.json', 'node_modules', 'runbooks']) symlinkSync(path.join(repo, f), path.join(buildRoot, f));
+    const r = spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', path.join(buildRoot, 'dist')], {
+      cwd: repo,
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    // Other work in progress may have type errors: tsc still emits, and the CLI is what is tested.
+    expect(existsSync(main), `tsc -p tsconfig.build.json did not emit the CLI:\n${r.stdout}${r.stderr}`).toBe(true);
   }, 120_000);
+  afterAll(() => rmSync(buildRoot, { recursive: true, force: true }));
 
   function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(process.execPath, [main, ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
