@@ -10,13 +10,14 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 have /usr/sbin/sshd || need+=(openssh-server)
 have ssh || need+=(openssh-client)
 have /usr/sbin/nginx || need+=(nginx)
-have jstack || need+=(openjdk-17-jdk-headless)
+have jstack && have javac && have keytool || need+=(openjdk-17-jdk-headless)
 have sudo || need+=(sudo)
 have curl || need+=(curl)
 have jq || need+=(jq)
 have tmux || need+=(tmux)
 have ss || need+=(iproute2)
 have pgrep || need+=(procps)
+have setpriv && have setsid || need+=(util-linux)
 have ssh-keygen || need+=(openssh-client)
 
 if [ ${#need[@]} -eq 0 ]; then

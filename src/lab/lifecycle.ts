@@ -62,7 +62,7 @@ function prepareDir(dir: string): void {
   if (existsSync(dir)) {
     if (hasState(dir)) {
       const running = livePids(readState(dir));
-      if (running.length) throw new UsageError(`a lab is already running in ${dir} (pids ${running.join(', ')}); run: remedy lab down --dir ${dir}`);
+      if (running.length) throw new UsageError(`a lab is already running in ${dir} (${running.length} processes); run: remedy lab down --dir ${dir}`);
       rmSync(dir, { recursive: true, force: true });
     } else if (readdirSync(dir).length > 0) {
       throw new UsageError(`${dir} exists and is not a lab directory (no lab.json); choose another --dir`);
