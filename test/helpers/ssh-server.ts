@@ -52,7 +52,7 @@ export interface TestSshServer {
   /** Passphrase-protected client key file (passphrase below), also authorized. */
   encryptedClientKeyFile: string;
   passphrase: string;
-  stats: { connections: number; sessionsOpened: number; sessionsRejected: number; maxConcurrentSessions: number; execs: string[] };
+  stats: { connections: number; openConnections: number; sessionsOpened: number; sessionsRejected: number; maxConcurrentSessions: number; execs: string[] };
   /** An inventory Connection that reaches this server with clientKeyFile. */
   connectionFor(extra?: Partial<Connection>): Connection;
   /** Stops reading from every client socket (a frozen host: TCP up, SSH silent). */
@@ -94,7 +94,7 @@ export async function startSshServer(options: TestSshServerOptions = {}): Promis
     return k;
   });
   const user = userInfo().username;
-  const stats = { connections: 0, sessionsOpened: 0, sessionsRejected: 0, maxConcurrentSessions: 0, execs: [] as string[] };
+  const stats = { connections: 0, openConnections: 0, sessionsOpened: 0, sessionsRejected: 0, maxConcurrentSessions: 0, execs: [] as string[] };
   const sockets = new Set<Socket>();
   const clients = new Set<SshServerConnection>();
   const children = new Set<ChildProcess>();
@@ -103,9 +103,13 @@ export async function startSshServer(options: TestSshServerOptions = {}): Promis
 
   const server = new Server({ hostKeys: [hostPrivateKey] }, (client, info) => {
     stats.connections++;
+    stats.openConnections++;
     clients.add(client);
     client.on('error', () => undefined); // handshake failures (refused host keys) are expected
-    client.on('close', () => clients.delete(client));
+    client.on('close', () => {
+      stats.openConnections--;
+      clients.delete(client);
+    });
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey' || ctx.username !== user) return ctx.reject(['publickey']);
       const key = authorized.find((k) => {
