@@ -32,7 +32,9 @@ public final class LabMicroKernel {
   static final String COMMS = "message-processor-communication";
 
   final String host = required("lab.host");
+  /** The region's group (the registry directory) and Apigee's name for it (dc_1, dc-1). */
   final String region = required("lab.region");
+  final String regionName = System.getProperty("lab.regionName", region);
   final String org = required("lab.org");
   final String env = required("lab.env");
   final String uuid = System.getProperty("lab.uuid", java.util.UUID.randomUUID().toString());
@@ -72,7 +74,7 @@ public final class LabMicroKernel {
 
   void start() throws Exception {
     Files.createDirectories(logDir);
-    log(null, "INFO", "KERNEL", "MicroKernel.start()", "Starting message-processor " + host + " (region " + region + ", pod gateway, uuid " + uuid + ")");
+    log(null, "INFO", "KERNEL", "MicroKernel.start()", "Starting message-processor " + host + " (region " + regionName + ", pod gateway, uuid " + uuid + ")");
     try {
       LabProperties props = LabProperties.read(apigeeRoot.resolve("edge-message-processor/token/default.properties"))
           .merge(LabProperties.read(apigeeRoot.resolve("customer/application/message-processor.properties")));
@@ -263,7 +265,7 @@ public final class LabMicroKernel {
   }
 
   String selfJson() {
-    return "{\"uUID\":\"" + uuid + "\",\"type\":[\"message-processor\"],\"pod\":\"gateway\",\"region\":\"" + region
+    return "{\"uUID\":\"" + uuid + "\",\"type\":[\"message-processor\"],\"pod\":\"gateway\",\"region\":\"" + regionName
         + "\",\"internalIP\":\"127.0.0.1\",\"externalHostName\":\"" + host + "\",\"isUp\":true,\"reachable\":true,"
         + "\"tags\":{\"property\":[{\"name\":\"http.port\",\"value\":\"" + config.port + "\"},{\"name\":\"http.management.port\",\"value\":\""
         + mgmtPort + "\"},{\"name\":\"Profile\",\"value\":\"MessageProcessor\"}]}}";

@@ -1,7 +1,7 @@
 // Pure renderers for every file the lab writes into a host or the lab directory (except the
 // inventory, see inventory.ts). Templates are passed in as text, so these are testable without I/O.
 import { shellQuote } from '../shell/quote.js';
-import { apigeePaths, sshdPaths } from './topology.js';
+import { apigeePaths, apigeeRegion, sshdPaths } from './topology.js';
 import type { LabHost, LabMpHost, LabRouterHost, LabTopology, LabUsers } from './types.js';
 import { obfuscate, setProperty } from './properties.js';
 
@@ -18,7 +18,7 @@ export function renderNginxConf(template: string, t: LabTopology, r: LabRouterHo
   const p = apigeePaths(r.apigeeRoot);
   return fillTemplate(template, {
     host: r.name,
-    region: r.region,
+    region: apigeeRegion(r.region),
     uuid: r.uuid,
     pid_file: p.routerPidFile,
     log_dir: p.routerLogDir,
@@ -55,6 +55,7 @@ export function renderHostEnv(t: LabTopology, host: LabHost, rt: HostRuntime): s
     ['LAB_HOST', host.name],
     ['LAB_ROLE', host.role],
     ['LAB_REGION', host.region],
+    ['LAB_REGION_NAME', apigeeRegion(host.region)],
     ['LAB_ORG', t.org],
     ['LAB_ENV', t.env],
     ['LAB_UUID', host.uuid],

@@ -43,8 +43,14 @@ export function defaultBasePort(dir: string): number {
   return 20000 + (h % 120) * 100;
 }
 
+/** Inventory group of region i (Ansible group names cannot hold '-'). */
 export function regionName(i: number): string {
   return `dc_${i}`;
+}
+
+/** Apigee's own name for a region group (dc_1 → dc-1), as /v1/servers/self and inventories show it. */
+export function apigeeRegion(group: string): string {
+  return group.replace(/_/g, '-');
 }
 
 export function buildTopology(dir: string, shape: TopologyShape, basePort: number): LabTopology {

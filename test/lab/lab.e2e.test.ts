@@ -117,7 +117,8 @@ describe('remedy lab', () => {
     const pid = readPidFile(p.mpPidFile)!;
     const { stdout } = await exec('ps', ['-o', 'user=,args=', '-p', String(pid)]);
     expect(stdout).toMatch(/^apigee +\S+\/java .*-Dinstallation\.dir=\S+\/mp-1\/opt\/apigee\/edge-message-processor .*LabMicroKernel$/m);
-    const self = JSON.parse((await get(`http://127.0.0.1:${m.mpMgmtPort}/v1/servers/self`)).body) as { tags: { property: { name: string; value: string }[] } };
+    const self = JSON.parse((await get(`http://127.0.0.1:${m.mpMgmtPort}/v1/servers/self`)).body) as { region: string; type: string[]; tags: { property: { name: string; value: string }[] } };
+    expect(self).toMatchObject({ region: 'dc-1', type: ['message-processor'] });
     expect(self.tags.property.find((x) => x.name === 'http.port')?.value).toBe(String(m.mpPort));
     expect(readFileSync(p.mpSystemLog, 'utf8')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} org:myorg env:prod main INFO KERNEL - MicroKernel\.start\(\) : message-processor is up$/m);
     const ready = await ssh('mp-1', `sudo -n ${p.apigeeService} edge-message-processor wait_for_ready`);

@@ -52,14 +52,14 @@ describe('renderInventory', () => {
       apigee_user: 'apigee',
       org: 'myorg',
       env: 'prod',
-      region: 'dc_1',
+      region: 'dc-1',
       mp_port: mp1.mpPort,
       mp_tls_port: mp1.mpTlsPort,
       mp_mgmt_port: mp1.mpMgmtPort,
     });
     const r2 = routers(t)[1]!;
     expect(groups.routers.hosts['router-2']).toMatchObject({
-      region: 'dc_2',
+      region: 'dc-2',
       router_port: r2.routerPort,
       router_mgmt_port: r2.routerMgmtPort,
       router_health_port: r2.routerHealthPort,
