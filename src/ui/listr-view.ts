@@ -47,6 +47,8 @@ export class ListrView implements EventSink {
   #current: StepView | null = null;
   #live: StepView | null = null;
   readonly #queue: Job[] = [];
+  /** Jobs queued while paused. */
+  readonly #held: Job[] = [];
   #pumping: Promise<void> | null = null;
   #paused = false;
   #closed = false;
@@ -134,14 +136,17 @@ export class ListrView implements EventSink {
    */
   async pause(): Promise<void> {
     this.#paused = true;
-    // A view queued but not drawn yet stays queued: it draws after resume().
-    if (this.#live) this.#settle(this.#live);
+    // What was already queued still draws (in its state now, ended), so the prompt appears
+    // under the step it is about; anything queued from now on waits for resume().
+    const seg = this.#current;
+    if (seg && (seg.state === 'queued' || seg.state === 'live')) this.#settle(seg);
     await this.#pumping;
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
+    this.#queue.push(...this.#held.splice(0));
     this.#pump();
   }
 
@@ -154,14 +159,13 @@ export class ListrView implements EventSink {
     if (this.#closed) return;
     this.#closeCurrent();
     this.#closed = true;
-    this.#paused = false;
-    this.#pump();
-    await this.#pumping;
+    this.resume();
+    await this.idle();
   }
 
   /** Resolves when every queued view has been drawn and ended (tests). */
   async idle(): Promise<void> {
-    await this.#pumping;
+    while (this.#pumping) await this.#pumping;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -212,14 +216,14 @@ export class ListrView implements EventSink {
   }
 
   #enqueue(job: Job): void {
-    this.#queue.push(job);
+    (this.#paused ? this.#held : this.#queue).push(job);
     this.#pump();
   }
 
   #pump(): void {
-    if (this.#pumping) return;
-    this.#pumping = (async () => {
-      while (this.#queue.length > 0 && !this.#paused) {
+    if (this.#pumping || this.#queue.length === 0) return;
+    const drain = async (): Promise<void> => {
+      while (this.#queue.length > 0) {
         const job = this.#queue.shift() as Job;
         try {
           await job();
@@ -228,8 +232,12 @@ export class ListrView implements EventSink {
           this.#stream.write(`remedy: live view error: ${(err as Error).message}\n`);
         }
       }
+    };
+    // Reset in finally (after the assignment below), and pick up jobs queued in between.
+    this.#pumping = drain().finally(() => {
       this.#pumping = null;
-    })();
+      this.#pump();
+    });
   }
 
   async #run(seg: StepView): Promise<void> {

@@ -1,7 +1,7 @@
 // The final recap, one line per host, like Ansible's PLAY RECAP: how many steps were ok (of which
-// changed something), failed, found the host unreachable, or were skipped. Counts come from each
-// host's final host-end per step (retries and verification count once).
-import type { EventSink, FinalHostStatus, RunEvent, RunOutcome } from '../engine/events.js';
+// changed something), failed, found the host unreachable, or were skipped. Each (step, host)
+// counts once, as it ended: retries, repeats and verification do not add up.
+import type { FinalHostStatus, HostStatus, RunEvent, RunOutcome } from '../engine/events.js';
 import { colors, formatDuration, paintOutcome, type Colors } from './format.js';
 
 export interface HostRecap {
@@ -26,46 +26,35 @@ export interface Recap {
 }
 
 export class RecapCounter {
-  readonly #recap: Recap = { runbook: null, outcome: null, exitCode: null, durationMs: null, hosts: new Map() };
+  readonly #run: Omit<Recap, 'hosts'> = { runbook: null, outcome: null, exitCode: null, durationMs: null };
+  readonly #hosts: string[] = [];
+  readonly #final = new Map<string, FinalHostStatus>();
+  /** Per (step, host): the last final status (a retried host counts once, as it ended). */
+  readonly #last = new Map<string, { host: string; status: HostStatus; changed: boolean }>();
   readonly #changed = new Set<string>();
 
   add(ev: RunEvent): void {
-    const r = this.#recap;
     switch (ev.type) {
       case 'run-start':
-        r.runbook = ev.runbook;
+        this.#run.runbook = ev.runbook;
         for (const h of ev.hosts) this.#host(h);
         break;
       case 'host-end': {
         const key = `${ev.step}\u0000${ev.host}`;
         if (ev.status === 'changed') this.#changed.add(key);
         if (ev.final !== true) break;
-        const h = this.#host(ev.host);
-        switch (ev.status) {
-          case 'ok':
-          case 'changed':
-            h.ok++;
-            if (this.#changed.has(key)) h.changed++;
-            break;
-          case 'failed':
-          case 'timed-out':
-            h.failed++;
-            break;
-          case 'unreachable':
-            h.unreachable++;
-            break;
-          case 'skipped':
-            h.skipped++;
-            break;
-        }
-        this.#changed.delete(key);
+        this.#host(ev.host);
+        this.#last.set(key, { host: ev.host, status: ev.status, changed: this.#changed.has(key) });
         break;
       }
       case 'run-end':
-        r.outcome = ev.outcome;
-        r.exitCode = ev.exitCode;
-        r.durationMs = ev.durationMs;
-        for (const [host, status] of Object.entries(ev.hosts ?? {})) this.#host(host).final = status;
+        this.#run.outcome = ev.outcome;
+        this.#run.exitCode = ev.exitCode;
+        this.#run.durationMs = ev.durationMs;
+        for (const [host, status] of Object.entries(ev.hosts ?? {})) {
+          this.#host(host);
+          this.#final.set(host, status);
+        }
         break;
       default:
         break;
@@ -73,16 +62,32 @@ export class RecapCounter {
   }
 
   get recap(): Recap {
-    return this.#recap;
+    const hosts = new Map<string, HostRecap>(this.#hosts.map((h) => [h, { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, final: this.#final.get(h) ?? null }]));
+    for (const { host, status, changed } of this.#last.values()) {
+      const h = hosts.get(host) as HostRecap;
+      switch (status) {
+        case 'ok':
+        case 'changed':
+          h.ok++;
+          if (changed) h.changed++;
+          break;
+        case 'failed':
+        case 'timed-out':
+          h.failed++;
+          break;
+        case 'unreachable':
+          h.unreachable++;
+          break;
+        case 'skipped':
+          h.skipped++;
+          break;
+      }
+    }
+    return { ...this.#run, hosts };
   }
 
-  #host(name: string): HostRecap {
-    let h = this.#recap.hosts.get(name);
-    if (!h) {
-      h = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, final: null };
-      this.#recap.hosts.set(name, h);
-    }
-    return h;
+  #host(name: string): void {
+    if (!this.#hosts.includes(name)) this.#hosts.push(name);
   }
 }
 

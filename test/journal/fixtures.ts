@@ -17,7 +17,7 @@ export function counts(partial: Partial<Record<HostStatus, number>> = {}): Recor
 
 export const SECRET = 'hunter2-Sup3rS3cret';
 
-export function runStart(hosts = ['mp-1', 'mp-2']): Body {
+export function runStart(hosts = ['mp-1', 'mp-2']): Extract<Body, { type: 'run-start' }> {
   return {
     type: 'run-start',
     runId: 'r-20261124T134501Z',
