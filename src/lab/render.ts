@@ -39,6 +39,7 @@ export function renderSshdConfig(template: string, host: LabHost, authorizedKeys
     pid_file: p.pidFile,
     authorized_keys: authorizedKeys,
     login_user: loginUser,
+    tmp_dir: p.tmpDir,
   });
 }
 

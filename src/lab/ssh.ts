@@ -1,6 +1,6 @@
 // One real OpenSSH sshd per lab host (own port, own host key), the lab's client key, and the
 // known_hosts file that pins every host key so strict host-key checking works out of the box.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readAsset } from './assets.js';
 import { isAlive, readPidFile, runOk, waitFor } from './exec.js';
@@ -31,7 +31,12 @@ export async function writeSshFiles(w: HostWriter, t: LabTopology, users: LabUse
   w.file(lp.authorizedKeys, `${clientPub}\n`);
   w.file(lp.knownHosts, renderKnownHosts(t.hosts.map((h, i) => ({ port: h.sshPort, publicKey: hostPubs[i] ?? '' }))));
   const template = readAsset('templates/sshd_config');
-  for (const h of t.hosts) w.file(sshdPaths(h).config, renderSshdConfig(template, h, lp.authorizedKeys, users.login));
+  for (const h of t.hosts) {
+    w.file(sshdPaths(h).config, renderSshdConfig(template, h, lp.authorizedKeys, users.login));
+    const tmp = sshdPaths(h).tmpDir;
+    mkdirSync(tmp, { recursive: true });
+    chmodSync(tmp, 0o1777); // sticky and world-writable, like /tmp
+  }
 }
 
 function portOpen(port: number): Promise<boolean> {

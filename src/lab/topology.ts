@@ -174,6 +174,8 @@ export function sshdPaths(host: LabHost) {
     hostKey: join(host.root, 'etc', 'ssh', 'ssh_host_ed25519_key'),
     pidFile: join(host.root, 'run', 'sshd.pid'),
     log: join(host.root, 'var', 'log', 'sshd.log'),
+    /** The host's own /tmp (TMPDIR of its SSH sessions). */
+    tmpDir: join(host.root, 'tmp'),
   };
 }
 

@@ -204,6 +204,21 @@ function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
   const template = t.run ?? t.wait?.run;
   const out: PlannedCommand[] = [];
   for (const name of step.hosts) {
+    try {
+      out.push(...plannedCommandsForHost(ctx, step, name));
+    } catch (err) {
+      if (!(err instanceof Error) || err instanceof ValidationError) throw err;
+      throw new ValidationError([{ ...step.source, message: `step ${step.id} on host ${name}: ${err.message}`, severity: 'error' }]);
+    }
+  }
+  return out;
+}
+
+function plannedCommandsForHost(ctx: PlanContext, step: PlanStep, name: string): PlannedCommand[] {
+  const t = step.templates;
+  const template = t.run ?? t.wait?.run;
+  const out: PlannedCommand[] = [];
+  {
     const host = ctx.inventory.hosts.get(name) as Host;
     let command: string;
     if (template !== undefined) {
@@ -220,7 +235,7 @@ function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
     } else if (t.pauseMs !== undefined) {
       command = `pause ${t.pauseMs} ms`;
     } else {
-      continue;
+      return out;
     }
     out.push({ host: name, command: ctx.redactor.redact(command) });
     if (t.verify) {

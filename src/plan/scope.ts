@@ -36,8 +36,16 @@ export function renderVars(scope: PlanStep['scope'], host: Host | null, deferred
   if (runtime) Object.assign(base, runtimeValues(runtime));
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(scope.vars)) {
-    const rendered = typeof value === 'string' ? renderText(value, { ...base, ...out, vars: out }, deferred ? { deferred } : undefined) : value;
-    out[name] = rendered;
+    if (typeof value !== 'string') {
+      out[name] = value;
+      continue;
+    }
+    try {
+      out[name] = renderText(value, { ...base, ...out, vars: out }, deferred ? { deferred } : undefined);
+    } catch {
+      // A var built from vars this host lacks (router_port on an MP) is left undefined: only a
+      // command that uses it on such a host fails, naming the var.
+    }
   }
   perHost?.set(key, out);
   return out;
