@@ -1,6 +1,6 @@
-// Where and as whom to connect: the inventory's Connection merged with ~/.ssh/config, the way
-// `ssh <address>` would read it (Ansible passes ansible_host to ssh as the alias). Inventory
-// values win; ssh_config only fills what the inventory left unset.
+// Where and as whom to connect: the inventory's Connection merged with ~/.ssh/config. Host
+// blocks are matched against the address (Ansible passes ansible_host to ssh as the alias), and
+// ssh_config only fills what the inventory left unset (Connection.explicit tells which).
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -98,11 +98,14 @@ export interface ResolveOptions {
 export function resolveSshRoute(label: string, conn: Connection, options: ResolveOptions = {}): SshRoute {
   const localUser = options.localUser ?? userInfo().username;
   const cfg = options.config?.lookup(conn.address) ?? { identityFiles: [] };
+  // `explicit` says what the inventory set itself; without it, the defaults (address = the
+  // inventory name, port 22) are taken as unset.
+  const addressSet = conn.explicit?.address ?? conn.address !== label;
+  const portSet = conn.explicit?.port ?? conn.port !== 22;
   const target: SshEndpoint = {
     label,
-    address: cfg.hostName ?? conn.address,
-    // Port 22 is indistinguishable from "unset" in Connection, so ssh_config may override it.
-    port: conn.port !== 22 ? conn.port : (cfg.port ?? 22),
+    address: addressSet ? conn.address : (cfg.hostName ?? conn.address),
+    port: portSet ? conn.port : (cfg.port ?? conn.port),
     user: conn.user ?? cfg.user ?? localUser,
     identityFiles: dedupe([...(conn.privateKeyFile ? [expandHome(conn.privateKeyFile)] : []), ...cfg.identityFiles]),
     knownHostsFile: conn.knownHostsFile ? expandHome(conn.knownHostsFile) : undefined,

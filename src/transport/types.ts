@@ -3,7 +3,10 @@
 import type { WrappedCommand } from '../shell/become.js';
 
 export interface ExecOptions {
-  /** Kill the remote process group after this long; the result says timedOut. */
+  /**
+   * Kill the remote process group after this long (TERM, then KILL after a grace period); the
+   * result says timedOut. Counted from when the command starts: waiting for a channel is excluded.
+   */
   timeoutMs?: number | undefined;
   /** Written to the command's stdin, then stdin is closed (sudo -S passwords travel here). */
   stdin?: string | Buffer | undefined;

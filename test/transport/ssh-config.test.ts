@@ -43,6 +43,13 @@ describe('ssh_config merge', () => {
     });
   });
 
+  it('keeps an explicit ansible_host and ansible_port (even 22) over HostName and Port', () => {
+    const route = resolveSshRoute('web1', conn({ address: 'web7', port: 22, explicit: { address: true, port: true } }), { config, localUser: 'me' });
+    expect(route.target).toMatchObject({ address: 'web7', port: 22, user: 'deploy' });
+    const implicit = resolveSshRoute('web1', conn({ address: 'web1', port: 22, explicit: { address: false, port: false } }), { config, localUser: 'me' });
+    expect(implicit.target).toMatchObject({ address: 'web1.internal.example', port: 2200 });
+  });
+
   it('lets inventory values win: port, user, key (first), proxyJump, known_hosts file', () => {
     const route = resolveSshRoute(
       'web1',
