@@ -79,7 +79,12 @@ export function applyHostEnd(h: HostView, ev: Ev<'host-end'>): boolean {
   return false;
 }
 
-export function hostTitle(h: HostView, c: Colors): string {
+/**
+ * The host's line. In a compact step (more hosts than the terminal shows), hosts waiting or done
+ * well get an empty title, which listr2 does not draw: only running and failed hosts remain.
+ */
+export function hostTitle(h: HostView, c: Colors, compact = false): string {
+  if (compact && (h.phase === 'waiting' || (h.phase === 'done' && hostFailure(h) === null))) return '';
   const bits: string[] = [];
   if (h.attempt > 1) bits.push(`attempt ${h.attempt}`);
   if (h.iteration !== undefined) bits.push(`iteration ${h.iteration}`);
@@ -105,6 +110,8 @@ export interface StepView {
   rollbackOf?: string | undefined;
   /** A segment that picks a step up again after the view was paused. */
   continued: boolean;
+  /** Too many hosts to list: only running and failed ones are drawn, with counts in the title. */
+  compact: boolean;
   hosts: Map<string, HostView>;
   notes: string[];
   end: Ev<'step-end'> | null;
@@ -123,6 +130,7 @@ export function newStepView(ev: Ev<'step-start'>): StepView {
     batches: ev.batches,
     rollbackOf: ev.rollbackOf,
     continued: false,
+    compact: false,
     hosts: new Map(),
     notes: [],
     end: null,
@@ -157,6 +165,20 @@ export function stepTitle(s: StepView, c: Colors): string {
   if (s.rollbackOf) tags.push(c.yellow(`rollback of ${s.rollbackOf}`));
   if (s.continued) tags.push(c.dim('continued'));
   let title = `${s.name} ${c.dim(`[${s.step}]`)}${tags.length ? ` ${tags.join(' · ')}` : ''}`;
+  if (s.compact) title += ` ${c.dim(progress(s))}`;
   if (s.end) title += ` ${c.dim('—')} ${paintStatus(c, s.end.status)} ${c.dim(formatDuration(s.end.durationMs))}`;
   return title;
+}
+
+/** `12/500 done · 3 running · 1 failed`: a compact step's hosts at a glance. */
+function progress(s: StepView): string {
+  let done = 0;
+  let running = 0;
+  let bad = 0;
+  for (const h of s.hosts.values()) {
+    if (h.phase === 'done') done++;
+    if (h.phase === 'running') running++;
+    if (hostFailure(h) !== null) bad++;
+  }
+  return [`${done}/${s.hosts.size} done`, running ? `${running} running` : '', bad ? `${bad} failed` : ''].filter(Boolean).join(' · ');
 }

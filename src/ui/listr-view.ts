@@ -34,6 +34,10 @@ export interface ListrViewOptions {
   renderer?: 'default' | 'test' | undefined;
   /** No spinner timer: redraw only on changes (tests, slow terminals). */
   lazy?: boolean | undefined;
+  /** Live output lines are shown at most this often per host (default 100 ms): each one redraws. */
+  outputIntervalMs?: number | undefined;
+  /** Steps with more hosts than this draw only running and failed ones (default: terminal rows − 8, at least 10). */
+  maxListedHosts?: number | undefined;
 }
 
 type Job = () => Promise<void>;
@@ -52,6 +56,9 @@ export class ListrView implements EventSink {
   #pumping: Promise<void> | null = null;
   #paused = false;
   #closed = false;
+  /** Hosts with an output line not yet shown (throttled). */
+  readonly #dirty = new Set<HostView>();
+  #flushTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ListrViewOptions = {}) {
     this.#options = options;
@@ -73,7 +80,7 @@ export class ListrView implements EventSink {
         if (!seg) return;
         const h = seg.hosts.get(ev.host) as HostView;
         applyHostStart(h, ev);
-        if (h.task) h.task.title = hostTitle(h, this.#c);
+        this.#retitle(seg, h);
         this.#start(seg);
         return;
       }
@@ -81,8 +88,10 @@ export class ListrView implements EventSink {
         const seg = this.#segmentFor(ev.step, ev.host);
         const h = seg?.hosts.get(ev.host);
         if (!seg || !h) return;
+        if (ev.line.trim() === '') return;
         h.line = ev.line;
-        if (h.task && ev.line.trim() !== '') h.task.output = ev.line;
+        this.#dirty.add(h);
+        this.#scheduleFlush();
         this.#start(seg);
         return;
       }
@@ -91,7 +100,8 @@ export class ListrView implements EventSink {
         if (!seg) return;
         const h = seg.hosts.get(ev.host) as HostView;
         if (applyHostEnd(h, ev)) h.done.resolve();
-        else if (h.task) h.task.title = hostTitle(h, this.#c);
+        else this.#retitle(seg, h);
+        if (seg.compact && seg.task) seg.task.title = stepTitle(seg, this.#c);
         return;
       }
       case 'step-end': {
@@ -157,6 +167,8 @@ export class ListrView implements EventSink {
   /** Ends every step view and waits until the terminal is released. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
     this.#closeCurrent();
     this.#closed = true;
     this.resume();
@@ -183,6 +195,21 @@ export class ListrView implements EventSink {
       seg.hosts.set(host, newHostView(host));
     }
     return seg;
+  }
+
+  #retitle(seg: StepView, h: HostView): void {
+    if (h.task) h.task.title = hostTitle(h, this.#c, seg.compact);
+    if (seg.compact && seg.task) seg.task.title = stepTitle(seg, this.#c);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
+      for (const h of this.#dirty) if (h.task && h.phase === 'running') h.task.output = h.line;
+      this.#dirty.clear();
+    }, this.#options.outputIntervalMs ?? 100);
+    this.#flushTimer.unref();
   }
 
   #closeCurrent(): void {
@@ -253,16 +280,20 @@ export class ListrView implements EventSink {
 
   #listr(seg: StepView): Listr<object, typeof TerminalRenderer | 'test', 'simple'> {
     const c = this.#c;
+    const rows = this.#stream.rows ?? 40;
+    seg.compact = seg.hosts.size > (this.#options.maxListedHosts ?? Math.max(10, rows - 8));
     const hostTasks: ListrTask<object, typeof TerminalRenderer>[] = [...seg.hosts.values()].map((h) => ({
-      title: hostTitle(h, c),
+      title: hostTitle(h, c, seg.compact),
       task: async (_ctx, wrapper): Promise<void> => {
         const task = wrapper as unknown as TaskHandle;
         h.task = task;
-        if (h.line) task.output = h.line;
+        if (h.line && h.phase === 'running') task.output = h.line;
         await h.done.promise;
-        task.title = hostTitle(h, c);
+        task.title = hostTitle(h, c, seg.compact);
         const failure = hostFailure(h);
         if (failure !== null) throw new Error(failure);
+        // A skip message replaces the title: in a compact step, done hosts stay hidden instead.
+        if (seg.compact && h.phase === 'done') return;
         if (h.phase === 'done' && h.status === 'skipped') task.skip(`${h.host} ${c.dim(`skipped${h.reason ? `: ${h.reason}` : ''}`)}`);
         else if (h.phase !== 'done') task.skip(`${h.host} ${c.dim(h.phase === 'running' ? 'running (view paused)' : 'waiting')}`);
       },

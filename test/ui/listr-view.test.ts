@@ -48,7 +48,7 @@ describe('ListrView', () => {
       { type: 'host-output', step: 'tail', host: 'mp-1', stream: 'stdout', line: 'GC overhead limit exceeded' },
     ]))
       v.write(ev);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300)); // lines are throttled (100 ms per host by default)
     expect(out.plain).toContain('› GC overhead limit exceeded');
     await v.close();
   });
@@ -114,6 +114,32 @@ describe('ListrView', () => {
     expect(after).toContain('warning: operator chose retry');
     expect(after).toContain('✔ Restart [r] ⚑ mutates · continued — ok 30ms');
     expect(after).toContain('✔ mp-2 changed 15ms (attempt 2)');
+  });
+
+  it('a step with more hosts than the screen holds lists only running and failed ones, with counts', async () => {
+    const out = new Capture(true);
+    const v = new ListrView({ stream: asTty(out), color: false, lazy: true, maxListedHosts: 5 });
+    const hosts = Array.from({ length: 30 }, (_, i) => `host-${String(i).padStart(2, '0')}`);
+    v.write(seq([runStart(hosts)])[0]!);
+    const events = seq(
+      [
+        { type: 'step-start', step: 'u', name: 'Uptime', kind: 'run', mutates: false, hosts },
+        ...hosts.map((host) => ({ type: 'host-start' as const, step: 'u', host, attempt: 1 })),
+        ...hosts.map((host, i) =>
+          i === 7
+            ? { type: 'host-end' as const, step: 'u', host, status: 'failed' as const, attempt: 1, exitCode: 1, signal: null, durationMs: 3, error: 'exit code 1', final: true }
+            : { type: 'host-end' as const, step: 'u', host, status: 'ok' as const, attempt: 1, exitCode: 0, signal: null, durationMs: 2, final: true },
+        ),
+        { type: 'step-end', step: 'u', status: 'partial', durationMs: 9, counts: counts({ ok: 29, failed: 1 }), next: null },
+      ],
+      2,
+    );
+    for (const ev of events) v.write(ev);
+    await v.close();
+    const last = out.plain.slice(out.plain.lastIndexOf('Uptime [u]') - 2);
+    expect(last).toContain('Uptime [u] 30/30 done · 1 failed — partial 9ms');
+    expect(last).toContain('✖ host-07 failed exit 1 3ms');
+    expect(last).not.toMatch(/host-0[0-6]|host-[1-2]\d/);
   });
 
   it('createConsoleSink on a TTY draws the live view, then the recap', async () => {
