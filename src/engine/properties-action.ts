@@ -24,7 +24,7 @@ function becomeWrap(step: PlanStep, host: Host, script: string): WrappedCommand 
   return user === null ? { command: script } : wrapBecome(script, { method: host.become.method, user, password: host.become.password });
 }
 
-function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set: Record<string, string>; unset: string[] } {
+function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set: Record<string, string>; unset: string[]; owner: string; mode: string } {
   const p = step.templates.properties;
   if (!p) throw new Error(`step ${step.id} has no properties edit`);
   const runtime = runtimeFor(e, host.name);
@@ -33,6 +33,9 @@ function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set:
     file: text(p.file),
     set: Object.fromEntries(Object.entries(p.set).map(([k, v]) => [k, text(v)])),
     unset: p.unset,
+    // `owner: "{{ apigee_user }}:{{ apigee_user }}"`: the service user is a host var.
+    owner: p.owner === undefined ? '' : text(p.owner),
+    mode: p.mode ?? '',
   };
 }
 
@@ -94,7 +97,7 @@ export async function applyProperties(e: Engine, step: PlanStep, host: Host): Pr
     return outcomeOf(host.name, read, 'ok');
   }
   const backup = p?.backup ? `${edit.file}.remedy-${e.runId}.bak` : '';
-  const script = writeScript(edit.file, backup, p?.owner ?? '', p?.mode ?? '');
+  const script = writeScript(edit.file, backup, edit.owner, edit.mode);
   const write = await execAttempt(e, {
     step,
     host,
