@@ -50,15 +50,20 @@ export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-/** Throws one message listing every missing program with its package and the install script. */
-export function checkPrerequisites(): void {
-  const missing = REQUIREMENTS.filter((r) => (!r.rootOnly || isRoot()) && which(r.program) === null);
-  if (missing.length === 0) return;
+/** One message listing every missing program with its package and the install script, or null. */
+export function missingPrerequisites(find: (program: string) => string | null, root: boolean): string | null {
+  const missing = REQUIREMENTS.filter((r) => (!r.rootOnly || root) && find(r.program) === null);
+  if (missing.length === 0) return null;
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
-  throw new RemedyError(
+  return (
     `remedy lab needs programs that are not installed: ${missing.map((m) => `${m.program} (Debian package ${m.pkg})`).join(', ')}.\n` +
-      `Install them with: sudo bash ${labAsset('install-prereqs.sh')}   (or: apt-get install -y ${pkgs.join(' ')})`,
+    `Install them with: sudo bash ${labAsset('install-prereqs.sh')}   (or: apt-get install -y ${pkgs.join(' ')})`
   );
+}
+
+export function checkPrerequisites(): void {
+  const problem = missingPrerequisites(which, isRoot());
+  if (problem) throw new RemedyError(problem);
 }
 
 /** The real java binary (through the alternatives symlinks), so pid files and ps show one path. */
