@@ -11,6 +11,7 @@ import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { execAttempt } from './host-exec.js';
 import type { HostOutcome } from './host-actions.js';
 import { safeName } from './outputs.js';
+import { redactFileInPlace } from './redact-file.js';
 
 /** artifacts/<host>/<dest>: dest may name sub-directories, never leave the host's directory. */
 export function artifactPath(host: string, dest: string): string {
@@ -61,7 +62,11 @@ export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promis
   }
   const rel = artifactPath(host.name, dest);
   try {
-    const r = await e.transports.get(host).fetch(src, join(e.runDir, rel), { readAs: user ?? undefined, becomeWrap: user === null ? undefined : wrap, signal: e.kill });
+    const local = join(e.runDir, rel);
+    const r = await e.transports.get(host).fetch(src, local, { readAs: user ?? undefined, becomeWrap: user === null ? undefined : wrap, signal: e.kill });
+    // The copy is verified against the remote file above; only then are secrets masked in it.
+    const masked = await redactFileInPlace(local, e.plan.secrets);
+    if (masked) return end('ok', { artifacts: [{ path: rel, ...masked }], reason: `secrets masked in the copy (remote file: ${r.bytes} bytes, sha256 ${r.sha256})` });
     return end('ok', { artifacts: [{ path: rel, bytes: r.bytes, sha256: r.sha256 }] });
   } catch (err) {
     if (err instanceof UnreachableError) {

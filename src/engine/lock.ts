@@ -28,7 +28,9 @@ function ownerLine(owner: LockOwner): string {
 }
 
 export function acquireScript(owner: LockOwner): string {
-  return `d=${LOCK_DIR}; if mkdir "$d" 2>/dev/null; then printf '%s\\n' ${ownerLine(owner)} > "$d/owner" && echo ${ACQUIRED}; else echo ${HELD}; cat "$d/owner" 2>/dev/null; fi`;
+  // The holder writes its owner file just after its mkdir: give it a moment before reading.
+  const waitOwner = 'i=0; while [ ! -s "$d/owner" ] && [ "$i" -lt 20 ] && [ -d "$d" ]; do sleep 0.1; i=$((i+1)); done';
+  return `d=${LOCK_DIR}; if mkdir "$d" 2>/dev/null; then printf '%s\\n' ${ownerLine(owner)} > "$d/owner" && echo ${ACQUIRED}; else ${waitOwner}; echo ${HELD}; cat "$d/owner" 2>/dev/null; fi`;
 }
 
 function replaceScript(owner: LockOwner, force: boolean): string {

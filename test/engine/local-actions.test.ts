@@ -171,6 +171,18 @@ describe('host lock scripts on a real shell', () => {
     expect(existsSync(join(root, 'h1/tmp/remedy.lock'))).toBe(false);
   });
 
+  test('two inventory names for one machine share its lock: one run takes both, another run neither', async () => {
+    const root = tempDir();
+    const fleet = new LocalFleet(root);
+    const t1 = fleet.get({ name: 'h1' } as Host);
+    // h1-alias runs with h1's TMPDIR: the same lock directory.
+    const t2 = { ...t1, host: 'h1-alias' };
+    const own = (pid: number) => ({ runId: 'run-a', controller: 'c', pid, time: 't' });
+    const both = await Promise.all([acquireLock(t1, own(1), ['run-a'], false), acquireLock(t2, own(1), ['run-a'], false)]);
+    expect(both.map((r) => r.action).sort()).toEqual(['acquired', 'acquired']);
+    expect((await acquireLock(t2, { runId: 'run-b', controller: 'c', pid: 2, time: 't' }, ['run-b'], false)).action).toBe('refused');
+  });
+
   test('two runs racing for the same host: exactly one gets the lock', async () => {
     const root = tempDir();
     const fleet = new LocalFleet(root);

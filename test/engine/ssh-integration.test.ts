@@ -17,8 +17,9 @@ let srv: TestSshServer;
 let work: string;
 
 beforeAll(async () => {
-  srv = await startSshServer();
   work = tempDir('remedy-ssh-int-');
+  // Host locks live under the remote TMPDIR: keep this server's apart from any other run's.
+  srv = await startSshServer({ env: { TMPDIR: work } });
 });
 afterAll(async () => {
   await srv?.stop();

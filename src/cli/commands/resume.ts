@@ -1,16 +1,98 @@
-// Placeholder until the resume command lands; replaced by its owner.
-import type { Command } from 'commander';
-import { RemedyError } from '../../errors.js';
+// remedy resume DIR: continue an interrupted, refused or failed run from its journal. The plan is
+// rebuilt from inputs.json and must hash the same; completed steps are not re-run; a mutating step
+// that started without being recorded as finished is re-checked through its verify first.
+import { Command } from 'commander';
+import { resumePointFromEvents } from '../../engine/resume-point.js';
+import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
+import type { RunMode } from '../../engine/events.js';
+import { RefusedError, UsageError, formatDiagnostic } from '../../errors.js';
+import { loadInventory } from '../../inventory/index.js';
+import { readJournal } from '../../journal/journal.js';
+import { openRunDir, readRunInputs, type RunInputs } from '../../journal/run-dir.js';
+import { planRunbook } from '../../plan/index.js';
+import type { Plan } from '../../plan/types.js';
+import type { Inventory } from '../../inventory/types.js';
+import { loadRunbook, parseExtraVars } from '../../runbook/index.js';
 import { action } from '../exit.js';
+import { collect } from '../load-inputs.js';
+import { addSessionOptions, osUser, printSummary, runSession, type OutputFormat } from './run.js';
+
+/**
+ * How a resumed run decides: an unattended run resumes unattended; `remedy guide` registers its
+ * strategy here so a guided run resumes guided.
+ */
+export const resumeStrategies: Partial<Record<RunMode, (options: { yes: boolean; operator: string }) => Strategy>> = {
+  unattended: (o) => new UnattendedStrategy(o),
+};
+
+/** Rebuilds the run's plan from inputs.json (secret params withheld there must be given again). */
+export function rebuildPlan(inputs: RunInputs, extraVars: string[]): { plan: Plan; inventory: Inventory } {
+  const given = parseExtraVars(extraVars);
+  const missing = inputs.withheldParams.filter((p) => given[p] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`the run was given secret param${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which a run directory never stores: pass ${missing.map((m) => `-e ${m}=…`).join(' ')} again`);
+  }
+  const overrides: Record<string, string> = {};
+  for (const [k, v] of Object.entries(inputs.overrides)) if (!inputs.withheldParams.includes(k)) overrides[k] = v;
+  Object.assign(overrides, given);
+  const { loaded, warnings } = loadRunbook(inputs.runbookFile);
+  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+  const inventory = loadInventory(inputs.inventory);
+  const plan = planRunbook({ loaded, inventory, overrides, limit: inputs.limit ?? undefined });
+  if (plan.planHash !== inputs.planHash) {
+    throw new RefusedError(
+      `the plan changed since the run started (now ${plan.planHash}, then ${inputs.planHash}): ${inputs.runbookFile}, ${inputs.inventory} or the params differ; start a new run instead`,
+    );
+  }
+  return { plan, inventory };
+}
+
+interface ResumeCliOptions {
+  retryFailed?: boolean;
+  yes?: boolean;
+  extraVar: string[];
+  forks: number;
+  output: OutputFormat;
+  knownHosts?: string;
+  acceptNewHostKeys?: boolean;
+  operator?: string;
+  breakLock?: boolean;
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('resume')
-    .description('(not yet available)')
-    .allowUnknownOption()
+    .description('Continue an interrupted, refused or failed run from its journal: completed steps are not re-run, a mutating step cut short is re-checked through its verify before any re-run.')
+    .argument('<dir>', 'the run directory')
+    .option('--retry-failed', 'run the step the run failed at again, on the hosts that failed only')
+    .option('-y, --yes', 'apply mutating steps (as for remedy run)')
+    .option('-e, --extra-var <key=value>', 'secret params of the original run (never stored in the run directory)', collect, []);
+  addSessionOptions(cmd)
+    .addHelpText('after', '\nExamples:\n  remedy resume runs/20261124T134501Z-apigee-502-bad-gateway --yes\n  remedy resume runs/20261124T134501Z-apigee-502-bad-gateway --retry-failed --yes\n')
     .action(
-      action(async () => {
-        throw new RemedyError('remedy resume is not available yet');
+      action(async (dir: string, opts: ResumeCliOptions) => {
+        const runDir = openRunDir(dir);
+        const inputs = readRunInputs(runDir);
+        const journal = readJournal(runDir.path);
+        for (const p of journal.problems) process.stderr.write(`remedy: ${journal.path}:${p.line}: ${p.message}\n`);
+        const { plan, inventory } = rebuildPlan(inputs, opts.extraVar);
+        const point = resumePointFromEvents(plan, journal.events, { retryFailed: opts.retryFailed === true });
+        const mode = inputs.options.mode === 'probe' ? 'unattended' : inputs.options.mode;
+        const factory = resumeStrategies[mode];
+        if (!factory) throw new UsageError(`this run was ${mode}; resuming it needs the ${mode} mode, which this build does not have`);
+        const operator = opts.operator ?? osUser();
+        const { result, events } = await runSession({
+          plan,
+          inventory,
+          strategy: factory({ yes: opts.yes === true, operator }),
+          runDir,
+          runId: point.runId,
+          session: { ...opts, forks: opts.forks },
+          resume: point,
+          previousEvents: journal.events,
+        });
+        printSummary(result, [...journal.events, ...events.events], runDir, opts.output);
+        return result.exitCode;
       }),
     );
 }
