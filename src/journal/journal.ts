@@ -1,7 +1,13 @@
 // journal.jsonl: the run's record of truth. Append-only, one JSON event per line, each line
-// written with one write(2) and fsync'd before the executor goes on, so a controller killed at any
-// moment leaves every earlier event on disk and at worst one partial last line, which readers
-// skip and report. The file is never rewritten; a resumed run appends to it.
+// written with one write(2) before write() returns, so a controller killed at any moment leaves
+// every earlier event in the file and at worst one partial last line, which readers skip and
+// report. The file is never rewritten; a resumed run appends to it.
+//
+// fsync (surviving a crash of the machine, not just of the controller) costs 1-2 ms per call on
+// an ordinary disk, and it blocks the event loop. Durability 'event' (the default) fsyncs every
+// event. 'mutations' fsyncs at once every event resume depends on (run and step boundaries,
+// decisions, approvals, locks, anything about a mutating step) and lets the events of read-only
+// steps share one fsync per event-loop turn: a 100-host fan-out then does not pay 1000 fsyncs.
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemedyError } from '../errors.js';
@@ -10,18 +16,32 @@ import type { Redactor } from '../redact/redactor.js';
 import { fsyncDir, writeAll } from './atomic.js';
 import { RUN_FILES } from './run-dir.js';
 
+export type JournalDurability = 'event' | 'mutations';
+
+export interface JournalOptions {
+  /** Default 'event': every event is fsync'd before write() returns. */
+  durability?: JournalDurability | undefined;
+}
+
 export class JournalSink implements EventSink {
   readonly path: string;
   readonly #redactor: Redactor | null;
+  readonly #durability: JournalDurability;
   #fd: number | null;
+  /** Steps that mutate (from their step-start), for durability 'mutations'. */
+  readonly #mutating = new Set<string>();
+  #syncPending: NodeJS.Immediate | null = null;
+  /** A deferred fsync that failed: reported by the next write or close (never swallowed). */
+  #syncError: Error | null = null;
 
   /**
    * `dirOrFile`: the run directory (journal.jsonl inside it) or the journal file itself.
    * An existing journal (resume) is appended to.
    */
-  constructor(dirOrFile: string, redactor: Redactor | null = null) {
+  constructor(dirOrFile: string, redactor: Redactor | null = null, options: JournalOptions = {}) {
     this.path = dirOrFile.endsWith('.jsonl') ? dirOrFile : join(dirOrFile, RUN_FILES.journal);
     this.#redactor = redactor;
+    this.#durability = options.durability ?? 'event';
     try {
       // 'a+': every write goes to the end (O_APPEND); reading is only for the last-byte check below.
       this.#fd = openSync(this.path, 'a+', 0o600);
@@ -39,11 +59,13 @@ export class JournalSink implements EventSink {
     // Full outputs live in outputs/; the live lines views get would only bloat the journal.
     if (event.type === 'host-output') return;
     if (this.#fd === null) throw new Error(`journal ${this.path}: event #${event.seq} (${event.type}) written after close`);
+    this.#throwSyncError();
     const clean = this.#redactor && !this.#redactor.empty ? this.#redactor.redactValue(event) : event;
     const line = Buffer.from(`${JSON.stringify(clean)}\n`, 'utf8');
     try {
       writeAll(this.#fd, line);
-      fsyncSync(this.#fd);
+      if (this.#syncNow(event)) this.#sync();
+      else this.#syncSoon();
     } catch (err) {
       throw new RemedyError(`cannot write the journal ${this.path} (event #${event.seq} ${event.type}): ${(err as Error).message}`);
     }
@@ -51,10 +73,52 @@ export class JournalSink implements EventSink {
 
   async close(): Promise<void> {
     if (this.#fd === null) return;
+    if (this.#syncPending) clearImmediate(this.#syncPending);
+    this.#syncPending = null;
     const fd = this.#fd;
     this.#fd = null;
-    fsyncSync(fd);
-    closeSync(fd);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.#throwSyncError();
+  }
+
+  #throwSyncError(): void {
+    if (this.#syncError) throw new RemedyError(`cannot write the journal ${this.path}: fsync failed: ${this.#syncError.message}`);
+  }
+
+  #syncNow(event: RunEvent): boolean {
+    if (event.type === 'step-start' && event.mutates) this.#mutating.add(event.step);
+    if (this.#durability === 'event') return true;
+    switch (event.type) {
+      case 'host-start':
+      case 'host-end':
+        return this.#mutating.has(event.step);
+      case 'warning':
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  #sync(): void {
+    if (this.#syncPending) clearImmediate(this.#syncPending);
+    this.#syncPending = null;
+    if (this.#fd !== null) fsyncSync(this.#fd);
+  }
+
+  #syncSoon(): void {
+    if (this.#syncPending) return;
+    this.#syncPending = setImmediate(() => {
+      this.#syncPending = null;
+      try {
+        if (this.#fd !== null) fsyncSync(this.#fd);
+      } catch (err) {
+        this.#syncError = err as Error;
+      }
+    });
   }
 }
 

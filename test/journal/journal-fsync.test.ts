@@ -53,4 +53,35 @@ describe('JournalSink durability', () => {
     await sink.close();
     expect(calls.some((c) => c.op === 'open' && c.flags !== 'a+' && c.fd === fd)).toBe(false);
   });
+
+  it("durability 'mutations': read-only host events share one deferred fsync; mutations and boundaries are fsync'd at once", async () => {
+    const sub = join(dir, 'mutations');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(sub);
+    const sink = new JournalSink(sub, null, { durability: 'mutations' });
+    const events = resolvedRun().filter((e) => e.type !== 'host-output');
+    const mutating = new Set(events.filter((e) => e.type === 'step-start' && e.mutates).map((e) => (e as { step: string }).step));
+    let deferred = 0;
+    for (const ev of events) {
+      calls.length = 0;
+      sink.write(ev);
+      const synced = calls.some((c) => c.op === 'fsync');
+      const readOnlyHost = (ev.type === 'host-start' || ev.type === 'host-end') && !mutating.has(ev.step);
+      if (readOnlyHost) {
+        expect(synced, `#${ev.seq} ${ev.type} ${ev.step}`).toBe(false);
+        deferred++;
+      } else expect(synced, `#${ev.seq} ${ev.type}`).toBe(true);
+    }
+    expect(deferred).toBeGreaterThan(3);
+    // The deferred fsync happens on the next turn of the event loop.
+    calls.length = 0;
+    sink.write({ ...events[1]!, seq: 999 });
+    expect(calls.some((c) => c.op === 'fsync')).toBe(true); // step-start: at once
+    calls.length = 0;
+    sink.write({ ...events[2]!, seq: 1000 }); // host-start of a read-only step
+    expect(calls.some((c) => c.op === 'fsync')).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(calls.some((c) => c.op === 'fsync')).toBe(true);
+    await sink.close();
+  });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ResultSink, buildResult } from '../../src/journal/index.js';
+import { ResultSink, RunRecordSink, buildResult, createRunDir, readJournal } from '../../src/journal/index.js';
 import { escalatedRun, interruptedRun, refusedRun, resolvedRun, runStart, seq, unreachableRun } from './fixtures.js';
 
 describe('buildResult', () => {
@@ -126,5 +126,25 @@ describe('ResultSink', () => {
     await sink.close();
     expect(readdirSync(dir)).toEqual(['result.json']);
     expect(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(buildResult(resolvedRun()))));
+  });
+});
+
+describe('RunRecordSink', () => {
+  let base: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'remedy-record-'));
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  it('keeps the journal as events arrive, and writes result.json and report.md on close', async () => {
+    const dir = createRunDir({ runbook: 'rb', base });
+    const record = new RunRecordSink(dir);
+    const events = escalatedRun();
+    for (const ev of events) record.write(ev);
+    expect(readJournal(dir.path).events).toEqual(events.filter((e) => e.type !== 'host-output'));
+    expect(record.result.outcome).toBe('escalated');
+    await record.close();
+    expect(JSON.parse(readFileSync(dir.result, 'utf8'))).toMatchObject({ outcome: 'escalated', exitCode: 3 });
+    expect(readFileSync(dir.report, 'utf8')).toContain('**escalated** (exit 3)');
   });
 });
