@@ -67,7 +67,7 @@ export function writeHost(w: HostWriter, t: LabTopology, host: LabHost, rt: Host
   w.dir(join(host.apigeeRoot, 'var', 'run', 'apigee-monit'), true);
   w.file(join(host.apigeeRoot, 'var', 'run', 'apigee-monit', 'state'), 'running\n', { serviceOwned: true });
   if (host.role === 'message-processor') writeMp(w, host, keystore);
-  else writeRouter(w, t, host);
+  else writeRouter(w, host);
 }
 
 function writeMp(w: HostWriter, mp: LabMpHost, keystore: string): void {
@@ -81,14 +81,14 @@ function writeMp(w: HostWriter, mp: LabMpHost, keystore: string): void {
   w.dir(dirname(p.mpPidFile), true);
 }
 
-function writeRouter(w: HostWriter, t: LabTopology, r: LabRouterHost): void {
+function writeRouter(w: HostWriter, r: LabRouterHost): void {
   const p = apigeePaths(r.apigeeRoot);
   w.file(p.routerProperties, renderRouterCustomerProperties(r), { serviceOwned: true });
   w.file(p.routerTokenDefaults, renderRouterTokenDefaults(r));
   w.copy(labAsset('host/generate-router-conf'), join(r.apigeeRoot, 'edge-router', 'bin', 'generate-router-conf'), 0o755);
   w.dir(p.routerLogDir, true);
   w.dir(dirname(p.routerPidFile), true);
-  w.file(join(r.nginxDir, 'conf', 'nginx.conf'), renderNginxConf(readAsset('templates/nginx.conf'), t, r));
+  w.file(join(r.nginxDir, 'conf', 'nginx.conf'), renderNginxConf(readAsset('templates/nginx.conf'), r));
   w.copy(labAsset('templates/apigee-router-error.html'), join(r.nginxDir, 'html', 'apigee-router-error.html'), 0o644);
   w.dir(r.nginxConfDir, true);
   w.dir(join(r.nginxDir, 'tmp'), true);

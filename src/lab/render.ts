@@ -14,7 +14,7 @@ export function fillTemplate(template: string, vars: Record<string, string | num
   });
 }
 
-export function renderNginxConf(template: string, t: LabTopology, r: LabRouterHost): string {
+export function renderNginxConf(template: string, r: LabRouterHost): string {
   const p = apigeePaths(r.apigeeRoot);
   return fillTemplate(template, {
     host: r.name,

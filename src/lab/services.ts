@@ -4,7 +4,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemedyError } from '../errors.js';
 import { shellJoin, shellQuote } from '../shell/quote.js';
-import { httpRequest, isAlive, readPidFile, run, runOk, signal, waitFor, type RunResult } from './exec.js';
+import { httpRequest, isAlive, readPidFile, run, runOk, waitFor, type RunResult } from './exec.js';
 import { apigeePaths, labPaths, routerUrl } from './topology.js';
 import type { LabHost, LabMpHost, LabRouterHost, LabState } from './types.js';
 
@@ -103,8 +103,4 @@ export async function backendFault(state: LabState, status: number, mpNames: str
 export function backendPid(state: LabState): number | null {
   const pid = readPidFile(labPaths(state.topology.dir).backendPid) ?? state.pids.backend ?? null;
   return pid !== null && isAlive(pid) ? pid : null;
-}
-
-export function killPid(pid: number): void {
-  signal(pid, 'SIGKILL');
 }

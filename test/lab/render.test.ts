@@ -70,7 +70,7 @@ describe('renderInventory', () => {
 
 describe('renderNginxConf', () => {
   const r1 = routers(t)[0]!;
-  const conf = renderNginxConf(readAsset('templates/nginx.conf'), t, r1);
+  const conf = renderNginxConf(readAsset('templates/nginx.conf'), r1);
 
   it('fills every placeholder and includes the generated conf.d', () => {
     expect(conf).not.toMatch(/\{\{/);
