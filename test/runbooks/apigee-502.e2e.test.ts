@@ -1,0 +1,156 @@
+// The mission, end to end: the shipped apigee-502-bad-gateway runbook against the real lab
+// (sshd per host, nginx Routers, JVM MPs), through the built CLI, for every cause the seed page
+// names, a healthy lab and a partial outage.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labBreak, labDown, labHeal, labUp, type LabInfo, type Scenario } from '../../src/lab/index.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+const RUNBOOK = 'apigee-502-bad-gateway';
+// Short waits so the whole file stays around two minutes.
+const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s'];
+
+let lab: LabInfo;
+let work: string;
+
+interface Event {
+  type: string;
+  step?: string;
+  host?: string;
+  status?: string;
+  decision?: string;
+}
+
+function remedy(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 110_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function run(name: string, extra: string[] = []) {
+  const dir = join(work, name);
+  const r = remedy(['run', RUNBOOK, '-i', lab.inventory, '--run-dir', dir, ...FAST, ...extra]);
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { outcome: string; cause: string | null; exitCode: number };
+  const events = readFileSync(join(dir, 'journal.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Event);
+  return { ...r, dir, result, events };
+}
+
+function probe() {
+  const r = remedy(['plan', RUNBOOK, '-i', lab.inventory, '--probe', '--format', 'json', ...FAST]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { cause: string; mutations: { id: string; hosts: string[] }[] };
+}
+
+/** Hosts on which a mutating step changed something, per step. */
+function changes(events: Event[]): string[] {
+  return events.filter((e) => e.type === 'host-end' && e.status === 'changed').map((e) => `${e.step}@${e.host}`);
+}
+
+/** Status of a fresh request through every Router (curl, as an operator would: no pooled connection). */
+async function routerStatuses(): Promise<number[]> {
+  return lab.routers.map((r) => {
+    const out = spawnSync('curl', ['-s', '-o', '/dev/null', '-m', '15', '-w', '%{http_code}', r.url], { encoding: 'utf8' }).stdout;
+    return Number(out) || 0;
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+  work = mkdtempSync(join(tmpdir(), 'remedy-502-e2e-'));
+  chmodSync(work, 0o755); // the lab's service user must reach its files
+  lab = await labUp({ dir: join(work, 'lab') });
+});
+
+afterAll(async () => {
+  if (lab) await labDown(lab.dir);
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('apigee-502-bad-gateway on the lab', () => {
+  it('healthy lab: cause none, nothing-to-do, no mutating step runs', async () => {
+    expect(probe().cause).toBe('none');
+    const r = run('healthy', ['--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.result).toMatchObject({ outcome: 'nothing-to-do', cause: 'none', exitCode: 0 });
+    expect(changes(r.events)).toEqual([]);
+    expect(r.events.filter((e) => e.type === 'approval')).toEqual([]);
+  });
+
+  const fixable: { scenario: Scenario; cause: string; firstMutation: string }[] = [
+    { scenario: 'mps-down', cause: 'mps-down', firstMutation: 'restart_region_all_down' },
+    { scenario: 'mps-busy', cause: 'mps-busy', firstMutation: 'busy_dumps.heap_dump' },
+    { scenario: 'router-mp-tls', cause: 'router-mp-tls', firstMutation: 'tls_fix.mp_properties' },
+    { scenario: 'stale-router-config', cause: 'stale-router-config', firstMutation: 'confd_reset.reset_router_confd' },
+  ];
+
+  for (const { scenario, cause, firstMutation } of fixable) {
+    it(`${scenario}: probe names the cause, run without --yes changes nothing (exit 5), run --yes fixes and verifies`, async () => {
+      await labHeal(lab.dir);
+      await labBreak(lab.dir, scenario);
+      expect((await routerStatuses()).some((s) => s !== 200)).toBe(true);
+
+      const p = probe();
+      expect(p.cause).toBe(cause);
+      expect(p.mutations.map((m) => m.id)).toContain(firstMutation);
+
+      const dry = run(`${scenario}-no-yes`);
+      expect(dry.code, dry.stderr).toBe(5);
+      expect(dry.result).toMatchObject({ outcome: 'refused', cause });
+      expect(changes(dry.events)).toEqual([]);
+      expect((await routerStatuses()).some((s) => s !== 200)).toBe(true);
+
+      const fix = run(scenario, ['--yes']);
+      expect(fix.code, fix.stderr).toBe(0);
+      expect(fix.result).toMatchObject({ outcome: 'resolved', cause, exitCode: 0 });
+      expect(await routerStatuses()).toEqual(lab.routers.map(() => 200));
+
+      if (scenario === 'mps-busy') {
+        for (const mp of lab.hosts.filter((h) => h.role === 'message-processor')) {
+          const files = readdirSync(join(fix.dir, 'artifacts', mp.name));
+          expect(files).toEqual(expect.arrayContaining(['thread-dumps.tgz', 'heap.hprof']));
+          const listing = spawnSync('tar', ['-tzf', join(fix.dir, 'artifacts', mp.name, 'thread-dumps.tgz')], { encoding: 'utf8' }).stdout;
+          expect(listing.split('\n').filter((f) => /jstack-.*\.txt$/.test(f))).toHaveLength(3);
+        }
+      }
+      if (scenario === 'router-mp-tls') {
+        const runId = fix.events.find((e) => e.type === 'run-start') as unknown as { runId: string };
+        for (const mp of lab.hosts.filter((h) => h.role === 'message-processor')) {
+          const dir = join(mp.apigeeRoot, 'customer/application');
+          const backup = join(dir, `message-processor.properties.remedy-${runId.runId}.bak`);
+          expect(existsSync(backup), backup).toBe(true);
+          expect(readFileSync(backup, 'utf8')).toMatch(/local\.http\.ssl=true/);
+          expect(readFileSync(join(dir, 'message-processor.properties'), 'utf8')).toContain(`local.http.port=${mp.ports.mp_tls_port}`);
+        }
+      }
+    });
+  }
+
+  it('backend-error: changes nothing, escalates (exit 3) with the evidence', async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'backend-error');
+    expect(probe().cause).toBe('backend-error');
+    const r = run('backend-error', ['--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'backend-error', exitCode: 3 });
+    expect(changes(r.events)).toEqual([]);
+    const evidence = readdirSync(join(r.dir, 'outputs')).find((d) => d.startsWith('backend_evidence'));
+    expect(evidence).toBeDefined();
+    expect(readFileSync(join(r.dir, 'report.md'), 'utf8')).toContain('backend-error');
+  });
+
+  it('partial outage: one MP of four down is noticed and only that MP is restarted', async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'mps-down', ['mp-3']);
+    const r = run('partial', ['--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.result).toMatchObject({ outcome: 'resolved', cause: 'mps-down' });
+    expect(changes(r.events)).toEqual(['restart_down_mps.restart@mp-3']);
+    expect(await routerStatuses()).toEqual(lab.routers.map(() => 200));
+  });
+});
