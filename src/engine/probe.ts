@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Inventory } from '../inventory/types.js';
 import type { Plan } from '../plan/types.js';
 import type { TransportSource } from './context.js';
+import type { NoticeRelay } from './emitter.js';
 import type { EventSink } from './events.js';
 import { executePlan, type RunResult } from './executor.js';
 import type { ProbeStepPreview } from './preview.js';
@@ -24,6 +25,8 @@ export interface ProbeOptions {
   signal?: AbortSignal | undefined;
   killSignal?: AbortSignal | undefined;
   clock?: Clock | undefined;
+  /** Transport notices (host keys recorded…), emitted as warnings. */
+  notices?: NoticeRelay | undefined;
 }
 
 export interface ProbeResult extends RunResult {
@@ -48,6 +51,7 @@ export async function probe(plan: Plan, options: ProbeOptions): Promise<ProbeRes
     signal: options.signal,
     killSignal: options.killSignal,
     clock: options.clock,
+    notices: options.notices,
   });
   const steps = result.probe?.steps ?? [];
   return {

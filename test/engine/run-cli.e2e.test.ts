@@ -275,3 +275,57 @@ steps:
     expect(() => execFileSync('kill', ['-0', String(b.sshd.pid)])).toThrow();
   });
 });
+
+describe('Ctrl-C', () => {
+  const slowRunbook = `
+name: e2e-slow
+summary: slow steps
+steps:
+  - id: slow
+    name: a slow mutation
+    hosts: all
+    run: echo started >> {{ root }}/progress; sleep 3; echo finished >> {{ root }}/progress
+    mutates: true
+  - id: after
+    name: never started after an interrupt
+    hosts: all
+    run: echo after >> {{ root }}/progress
+    mutates: true
+`;
+  test('the first SIGINT lets the running command finish and starts nothing new; exit 130, locks released', async () => {
+    const ws = workspace([{ name: 'h1', server: a }]);
+    const rb = write(join(ws.dir, 'e2e-slow.yaml'), slowRunbook);
+    const runDir = join(ws.dir, 'run');
+    const child = cli.spawn(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', runDir], ws.dir);
+    const done = collect(child);
+    await waitFor(() => journalEvents(runDir).some((e) => e.type === 'host-start' && e.step === 'slow'), 30_000, 'the slow step');
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(readFileSync(join(ws.root('h1'), 'progress'), 'utf8')).toBe('started\nfinished\n');
+    const events = journalEvents(runDir);
+    expect(events.at(-1)).toMatchObject({ type: 'run-end', outcome: 'interrupted', exitCode: 130 });
+    expect(events.some((e) => e.type === 'step-start' && e.step === 'after')).toBe(false);
+    expect(JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8'))).toMatchObject({ outcome: 'interrupted' });
+    expect(readdirSync(a.tmp), readFileSync(join(runDir, 'journal.jsonl'), 'utf8')).toEqual([]);
+  });
+
+  test('a second SIGINT kills the running command on the host', async () => {
+    const ws = workspace([{ name: 'h1', server: a }]);
+    const rb = write(join(ws.dir, 'e2e-slow.yaml'), slowRunbook);
+    const runDir = join(ws.dir, 'run');
+    const child = cli.spawn(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', runDir], ws.dir);
+    const done = collect(child);
+    await waitFor(() => journalEvents(runDir).some((e) => e.type === 'host-start' && e.step === 'slow'), 30_000, 'the slow step');
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(2800);
+    await new Promise((r2) => setTimeout(r2, 3500));
+    expect(readFileSync(join(ws.root('h1'), 'progress'), 'utf8')).toBe('started\n');
+    expect(journalEvents(runDir).at(-1)).toMatchObject({ type: 'run-end', outcome: 'interrupted' });
+  });
+});

@@ -121,7 +121,9 @@ export interface SessionRequest {
 export async function runSession(req: SessionRequest): Promise<{ result: RunResult; events: MemorySink }> {
   const { plan, runDir, session } = req;
   const redactor = new Redactor(plan.secrets);
-  const journal = new JournalSink(runDir.path, redactor);
+  // Every event resume depends on is fsync'd at once; read-only host events share one fsync
+  // per event-loop turn (a 100-host fan-out would otherwise pay 1000 fsyncs).
+  const journal = new JournalSink(runDir.path, redactor, { durability: 'mutations' });
   const resultSink = new ResultSink(runDir.path, redactor);
   for (const ev of req.previousEvents ?? []) resultSink.write(ev);
   const memory = new MemorySink();
