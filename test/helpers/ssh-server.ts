@@ -250,9 +250,12 @@ function runExec(ch: ServerChannel, command: string, env: Record<string, string>
 }
 
 /**
- * Writes stdout and stderr to a channel one chunk at a time. ssh2 1.17's server resumes only
- * one of the two streams when the client's window reopens, so piping both at once can leave
- * stderr stuck forever under load; serialising the writes avoids that.
+ * Writes stdout and stderr to a channel one chunk at a time, working around two ssh2 1.17
+ * server bugs in window (backpressure) handling: when the client's window reopens it resumes
+ * only one of the two streams, so piping both at once can leave stderr stuck; and it never
+ * clears the remembered pending chunk, so a later stall replays a stale stdout chunk and its
+ * callback ("multiple callback" → the channel is destroyed mid-command). Writes are serialised
+ * and the remembered chunk is cleared once each write completed.
  */
 class ChannelWriter {
   readonly #ch: ServerChannel;
@@ -296,6 +299,8 @@ class ChannelWriter {
     }
     this.#writing = true;
     (item.err ? this.#ch.stderr : this.#ch).write(item.data, () => {
+      const pending = this.#ch as unknown as Record<'_chunk' | '_chunkcb' | '_chunkErr' | '_chunkcbErr', unknown>;
+      pending._chunk = pending._chunkcb = pending._chunkErr = pending._chunkcbErr = undefined;
       this.#writing = false;
       this.#pump();
     });

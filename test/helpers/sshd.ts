@@ -177,6 +177,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     await new Promise((r) => setTimeout(r, 25));
   }
   const pid = Number(readFileSync(pidFile, 'utf8').trim()) || (child.pid ?? 0);
+  // The readiness probe's pre-auth child exits on EOF; wait for it so sessionPids() starts empty.
+  for (let i = 0; i < 200 && descendantPids(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   const hostKeyBlob = publicBlob(`${hostKeyFile}.pub`);
   const knownHostsLine = formatKnownHostsLine(knownHostsName('127.0.0.1', port), hostKeyBlob);
   const knownHostsFile = join(dir, 'known_hosts');
@@ -221,13 +223,25 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   };
 }
 
+/**
+ * True once sshd answers with its SSH banner: the connection was accepted and its pre-auth child
+ * forked, so start-up can then wait for that child to go away.
+ */
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
+    const timer = setTimeout(() => {
       s.destroy();
-      resolve(true);
+      resolve(false);
+    }, 2000);
+    s.once('data', (d: Buffer) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(d.toString('latin1').startsWith('SSH-'));
     });
-    s.once('error', () => resolve(false));
+    s.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
 }
