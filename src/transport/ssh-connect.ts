@@ -149,7 +149,7 @@ function connectFailureReason(
     case 'ECONNRESET':
       return 'connection reset by peer';
   }
-  if (err.level === 'client-timeout') return `no SSH handshake within ${Math.round(readyTimeoutMs / 1000)} s (${err.message})`;
+  if (err.level === 'client-timeout') return `no SSH handshake within ${readyTimeoutMs / 1000} s (${err.message})`;
   if (err.level === 'client-authentication') {
     return `authentication failed for user ${ep.user} (tried ${tried.join(', ') || 'nothing'}${problems.length ? `; ${problems.join('; ')}` : ''})`;
   }

@@ -2,6 +2,7 @@
 // itself (ssh.e2e.test.ts repeats the important ones against a real sshd).
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +195,21 @@ describe('unreachable hosts', () => {
     expect((err as UnreachableError).exitCode).toBe(EXIT.unreachable);
     expect((err as UnreachableError).host).toBe('dead-host');
     expect((err as Error).message).toMatch(new RegExp(`^dead-host: cannot connect to .*@127\\.0\\.0\\.1:${port}: connection refused`));
+  });
+
+  it('gives up on a server that accepts TCP but never speaks SSH (connect timeout)', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const err = await poolFor(srv, { connectTimeoutMs: 300 }).get(makeHost('mute', srv.connectionFor({ port }))).exec('true').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnreachableError);
+      expect((err as Error).message).toMatch(/^mute: cannot connect to .*: no SSH handshake within 0.3 s/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('detects a frozen server through keepalives in bounded time', async () => {
