@@ -105,7 +105,6 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     const stepEnd = visit.find((ev): ev is Ev<'step-end'> => ev.type === 'step-end' && ev.step === stepId);
     const perHost = hostProgress(visit, stepId);
     const failedHere = [...perHost].filter(([, s]) => s.final && !DONE.has(s.status)).map(([h]) => h);
-    const stopped = end?.outcome === 'refused' || end?.outcome === 'interrupted' || end === undefined;
     if (inRollback) warnings.push(`the rollback of step ${stepId} was interrupted; its failed hosts are left as they are`);
     if (stepEnd && !inRollback && (stepEnd.status !== 'failed' || stepEnd.next) && end?.outcome !== 'refused') {
       // The step finished: go where the run was going.
@@ -118,7 +117,14 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
         else if (!s.final) point.step.unfinished.add(h);
       }
       retryHosts = inRollback ? [] : failedHere;
-      if (inRollback) for (const h of failedHere) point.step.done.add(h);
+      if (inRollback) {
+        // Their failure stands (the rollback was cut short): out of the run, counted as failed.
+        for (const h of failedHere) {
+          point.step.done.add(h);
+          point.dropped[h] = 'failed';
+          failed.add(h);
+        }
+      }
       if (!inRollback && failedHere.length > 0 && !options.retryFailed) {
         throw new RefusedError(`step ${stepId} failed on ${failedHere.join(', ')}; resume with --retry-failed to run it again on those hosts only`);
       }
@@ -126,9 +132,7 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     if ((end?.outcome === 'failed' || end?.outcome === 'unreachable') && !options.retryFailed) {
       throw new RefusedError(`the run ended ${end.outcome}${end.message ? ` (${end.message})` : ''}; resume with --retry-failed to run the failed hosts again`);
     }
-    if (!stopped && retryHosts.length === 0 && options.retryFailed && point.startIndex !== index) {
-      warnings.push('--retry-failed: no host failed at the step the run stopped at');
-    }
+    if (options.retryFailed && retryHosts.length === 0) warnings.push('--retry-failed: no host had failed where the run stopped; nothing is retried');
   }
   // Hosts that get another chance rejoin the run.
   for (const h of retryHosts) {

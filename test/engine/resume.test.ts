@@ -175,3 +175,37 @@ steps:
     expect(() => resumePointFromEvents(other.plan, sink.events.slice(0, 5), { retryFailed: false })).toThrow(RefusedError);
   });
 });
+
+describe('resume after an interrupted rollback', () => {
+  test('the failed host stays failed and out of the run; the others go on', async () => {
+    const { plan, inventory } = planOf(`
+name: t
+summary: rollback cut short
+steps:
+  - id: fix
+    name: fix
+    hosts: mp1,mp2
+    run: fix
+    mutates: true
+    rollback:
+      - id: undo
+        name: undo
+        run: undo
+        mutates: true
+  - id: later
+    name: later
+    hosts: mp1,mp2
+    run: later
+`);
+    const sink = new MemorySink();
+    await runPlan(plan, inventory, new FakeFleet().on('fix', { exitCode: 1 }, { host: 'mp2' }), { sink });
+    const cut = sink.events.findIndex((e) => e.type === 'step-start' && e.step === 'undo') + 1;
+    const point = resumePointFromEvents(plan, sink.events.slice(0, cut), { retryFailed: false });
+    expect(point.warnings[0]).toMatch(/rollback of step fix was interrupted/);
+    const fleet = new FakeFleet();
+    const resumed = await runPlan(plan, inventory, fleet, { resume: point });
+    expect(fleet.commands('mp1')).toEqual(['later']);
+    expect(fleet.commands('mp2')).toEqual([]);
+    expect(resumed.result).toMatchObject({ outcome: 'failed', hosts: { mp1: 'ok', mp2: 'failed' } });
+  });
+});
