@@ -4,6 +4,7 @@
 // Ctrl-C at a prompt (inquirer's ExitPromptError) becomes PromptInterrupted; the approval
 // timeout (AbortPromptError from the signal) becomes PromptTimedOut.
 import { checkbox, expand, select } from '@inquirer/prompts';
+import { Writable } from 'node:stream';
 import {
   PromptInterrupted,
   PromptTimedOut,
@@ -59,6 +60,20 @@ export interface InquirerPrompterOptions {
   /** Shown with each question, so the operator knows the clock runs. */
   approvalTimeoutMs?: number | undefined;
   kit?: PromptKit | undefined;
+}
+
+/**
+ * Inquirer ends the output it is given when a prompt closes (process.stdout is exempt): a stream
+ * of our own (tests, a log) gets a fresh pass-through per prompt so it stays writable.
+ */
+function unended(target: NodeJS.WritableStream): NodeJS.WritableStream {
+  if (target === process.stdout || target === process.stderr) return target;
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      target.write(chunk);
+      callback();
+    },
+  });
 }
 
 export class InquirerPrompter implements Prompter {
@@ -185,7 +200,7 @@ export class InquirerPrompter implements Prompter {
 
   async #ask<T>(ctx: AskContext, run: (context: PromptContext) => Promise<T>): Promise<T> {
     try {
-      return await run({ input: this.#o.input, output: this.#o.output, signal: ctx.signal });
+      return await run({ input: this.#o.input, output: this.#o.output && unended(this.#o.output), signal: ctx.signal });
     } catch (err) {
       const name = (err as { name?: unknown } | null)?.name;
       if (name === 'ExitPromptError') throw new PromptInterrupted('interrupted at the prompt');
