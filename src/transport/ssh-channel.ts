@@ -27,6 +27,14 @@ export function openExecChannel(conn: SshConnection, command: string): Promise<C
   });
 }
 
+/** The exit status ssh2 recorded on a channel (`_exit`), whether or not 'exit' was heard. */
+export function recordedExit(ch: ClientChannel): { exitCode: number | null; exitSignal: string | null } {
+  const rec = (ch as unknown as { _exit?: { code?: number | null; signal?: string | null } })._exit;
+  if (rec && typeof rec.code === 'number') return { exitCode: rec.code, exitSignal: null };
+  if (rec && typeof rec.signal === 'string') return { exitCode: null, exitSignal: normalizeSignal(rec.signal) };
+  return { exitCode: null, exitSignal: null };
+}
+
 export function normalizeSignal(sig: string | null | undefined): string | null {
   if (!sig) return null;
   return sig.startsWith('SIG') ? sig : `SIG${sig}`;
@@ -80,6 +88,9 @@ export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options:
     const finish = () => {
       if (finished) return;
       finished = true;
+      // ssh2 can emit 'exit' before the exec callback hands us the channel, i.e. before our
+      // listener exists; it also records the status on the channel, so read it from there.
+      if (exitCode === null && exitSignal === null) ({ exitCode, exitSignal } = recordedExit(ch));
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       stdout.end();

@@ -9,7 +9,7 @@ import { JumpConnections } from './jump-hosts.js';
 import { BoundedBuffer } from './output.js';
 import { wrapInProcessGroup } from './process-group.js';
 import { Semaphore } from './semaphore.js';
-import { normalizeSignal, openExecChannel, runOnChannel, type SshConnection } from './ssh-channel.js';
+import { normalizeSignal, openExecChannel, recordedExit, runOnChannel, type SshConnection } from './ssh-channel.js';
 import { openSshClient, type SshConnectOptions } from './ssh-connect.js';
 import type { SshRoute } from './ssh-config.js';
 import type { ExecOptions, ExecResult, FetchOptions, FetchResult, Transport } from './types.js';
@@ -201,6 +201,7 @@ export class SshTransport implements Transport {
       ch.once('close', () => {
         release();
         this.#wakeSlotWaiters();
+        if (exitCode === null && exitSignal === null) ({ exitCode, exitSignal } = recordedExit(ch));
         if (conn.dead && exitCode === null && exitSignal === null) {
           reject(new UnreachableError(this.host, `connection lost during a transfer${conn.reason ? ` (${conn.reason})` : ''}`));
         } else resolve({ exitCode, signal: exitSignal, stderr: stderr.toString() });
