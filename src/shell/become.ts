@@ -25,8 +25,13 @@ export function wrapBecome(command: string, become: BecomeRequest | null): Wrapp
     return { command: shellJoin(['runuser', '-u', become.user, '--', 'sh', '-c', command]) };
   }
   if (become.password !== undefined) {
+    // The password line is read by the shell, handed to `sudo -v` (which caches the credential
+    // only if sudo asks for one), and never reaches the command: with NOPASSWD or as root, a
+    // plain `sudo -S cmd` would pass it on as the command's first line of input. printf is a
+    // shell builtin, so the password is in no process's argv.
+    const validate = `IFS= read -r remedy_pw; printf '%s\\n' "$remedy_pw" | sudo -S -p ${shellJoin([SUDO_PROMPT_MARKER])} -v 2>/dev/null; unset remedy_pw`;
     return {
-      command: shellJoin(['sudo', '-S', '-p', SUDO_PROMPT_MARKER, '-H', '-u', become.user, '--', 'sh', '-c', command]),
+      command: `${validate}; exec ${shellJoin(['sudo', '-n', '-H', '-u', become.user, '--', 'sh', '-c', command])}`,
       stdinPrefix: `${become.password}\n`,
     };
   }
