@@ -1,15 +1,15 @@
 // Full command outputs, kept in the run directory (outputs/<step>/<host>…) while they stream,
 // redacted line by line, with memory bounded by one partial line. Views get a throttled feed of
 // lines as host-output events; the files hold everything.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { RedactingOutputWriter } from '../journal/output-writer.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Redactor } from '../redact/redactor.js';
 
 /** Lines passed to views per command at full rate; after that, at most one per interval. */
 const LIVE_LINES_FULL_RATE = 50;
 const LIVE_LINE_INTERVAL_MS = 200;
-/** A line longer than this is flushed in pieces (an unbroken secret this long would be split). */
+/** Views see at most this much of a line that never ends. */
 const MAX_PENDING = 64 * 1024;
 
 /** A path-safe rendering of a host or step name for file names. */
@@ -18,12 +18,13 @@ export function safeName(name: string): string {
 }
 
 export class StreamRecorder {
-  readonly #absPath: string | null;
   readonly relPath: string;
   readonly #redactor: Redactor;
   readonly #onLine: (line: string) => void;
-  #file: WriteStream | null = null;
-  // A multi-byte character may straddle two chunks.
+  // The file: redacted as it streams, holding back just enough that a secret split across
+  // chunks (or a line longer than any buffer) is still masked whole.
+  readonly #file: RedactingOutputWriter | null;
+  // Views get whole lines; a multi-byte character may straddle two chunks.
   readonly #decoder = new StringDecoder('utf8');
   #pending = '';
   #bytes = 0;
@@ -31,53 +32,37 @@ export class StreamRecorder {
   #lastLive = 0;
 
   constructor(runDir: string | null, relPath: string, redactor: Redactor, onLine: (line: string) => void) {
-    this.#absPath = runDir === null ? null : join(runDir, relPath);
     this.relPath = relPath;
     this.#redactor = redactor;
     this.#onLine = onLine;
+    this.#file = runDir === null ? null : new RedactingOutputWriter(join(runDir, relPath), redactor.values);
   }
 
   write(chunk: Buffer | string): void {
     this.#bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    const text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
-    this.#pending += text;
+    this.#file?.write(chunk);
+    this.#pending += typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
     let nl: number;
     while ((nl = this.#pending.indexOf('\n')) >= 0) {
-      this.#emitLine(this.#pending.slice(0, nl));
+      this.#live(this.#redactor.redact(this.#pending.slice(0, nl).replace(/\r$/, '')), false);
       this.#pending = this.#pending.slice(nl + 1);
     }
-    if (this.#pending.length > MAX_PENDING) {
-      this.#writeFile(this.#redactor.redact(this.#pending));
-      this.#pending = '';
-    }
+    // Views only show the start of an endless line; the file keeps all of it.
+    if (this.#pending.length > MAX_PENDING) this.#pending = this.#pending.slice(-MAX_PENDING);
   }
 
   /** Flushes; returns the run-dir-relative path when anything was written. */
   async close(): Promise<string | null> {
     this.#pending += this.#decoder.end();
-    if (this.#pending !== '') {
-      const line = this.#redactor.redact(this.#pending);
-      this.#pending = '';
-      this.#writeFile(line);
-      this.#live(line, true);
-    }
-    const file = this.#file;
-    if (!file) return null;
-    await new Promise<void>((resolve, reject) => {
-      file.once('error', reject);
-      file.end(() => resolve());
-    });
-    return this.relPath;
+    if (this.#pending !== '') this.#live(this.#redactor.redact(this.#pending), true);
+    this.#pending = '';
+    if (!this.#file) return null;
+    this.#file.close();
+    return this.#file.bytesOut > 0 ? this.relPath : null;
   }
 
   get bytes(): number {
     return this.#bytes;
-  }
-
-  #emitLine(raw: string): void {
-    const line = this.#redactor.redact(raw.replace(/\r$/, ''));
-    this.#writeFile(`${line}\n`);
-    this.#live(line, false);
   }
 
   #live(line: string, force: boolean): void {
@@ -87,15 +72,6 @@ export class StreamRecorder {
       this.#lastLive = now;
       this.#onLine(line);
     }
-  }
-
-  #writeFile(text: string): void {
-    if (this.#absPath === null || text === '') return;
-    if (!this.#file) {
-      mkdirSync(dirname(this.#absPath), { recursive: true });
-      this.#file = createWriteStream(this.#absPath, { flags: 'a', mode: 0o600 });
-    }
-    this.#file.write(text);
   }
 }
 

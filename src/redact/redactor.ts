@@ -13,6 +13,11 @@ export class Redactor {
     this.secrets = [...new Set([...secrets].filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
   }
 
+  /** The secret values, longest first. */
+  get values(): readonly string[] {
+    return this.secrets;
+  }
+
   get empty(): boolean {
     return this.secrets.length === 0;
   }
