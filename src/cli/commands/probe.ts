@@ -5,11 +5,10 @@ import pc from 'picocolors';
 import { probe, type ProbeResult, type ProbeStepPreview } from '../../engine/index.js';
 import { NoticeRelay } from '../../engine/emitter.js';
 import type { EventSink } from '../../engine/events.js';
-import { defaultKnownHostsFile, TransportPool } from '../../transport/index.js';
 import { colorEnabled } from '../../ui/format.js';
 import { PlainSink } from '../../ui/plain.js';
 import type { PlannedInputs } from '../load-inputs.js';
-import { installInterruptHandlers, osUser } from './run.js';
+import { createTransportPool, installInterruptHandlers, osUser } from './run.js';
 
 export interface ProbeCliOptions {
   format: 'text' | 'json' | 'markdown' | 'mermaid';
@@ -22,13 +21,7 @@ export interface ProbeCliOptions {
 export async function runProbe(inputs: PlannedInputs, opts: ProbeCliOptions): Promise<number> {
   const json = opts.format === 'json';
   const notices = new NoticeRelay();
-  const pool = new TransportPool({
-    knownHostsFiles: opts.knownHosts !== undefined ? [opts.knownHosts, defaultKnownHostsFile()] : undefined,
-    acceptNewHostKeys: opts.acceptNewHostKeys,
-    passphrase: process.env.REMEDY_SSH_PASSPHRASE,
-    inventory: inputs.inventory,
-    onNotice: (message) => notices.push(message),
-  });
+  const pool = createTransportPool(opts, inputs.inventory, notices);
   // Live progress goes to stderr, so stdout carries only the result (JSON stays parseable).
   const sinks: EventSink[] = [new PlainSink(process.stderr, { color: colorEnabled(process.stderr) })];
   const interrupt = installInterruptHandlers();
@@ -43,6 +36,7 @@ export async function runProbe(inputs: PlannedInputs, opts: ProbeCliOptions): Pr
       runDir: opts.runDir ?? null,
       signal: interrupt.stop,
       killSignal: interrupt.kill,
+      notices,
     });
   } finally {
     await pool.closeAll();

@@ -101,6 +101,17 @@ export function installInterruptHandlers(stderr: NodeJS.WritableStream = process
 }
 
 
+/** SSH (and local) transports as the session options say; host-key notices go to the run's events. */
+export function createTransportPool(session: Pick<SessionOptions, 'knownHosts' | 'acceptNewHostKeys'>, inventory: Inventory, notices: NoticeRelay): TransportPool {
+  return new TransportPool({
+    knownHostsFiles: session.knownHosts !== undefined ? [session.knownHosts, defaultKnownHostsFile()] : undefined,
+    acceptNewHostKeys: session.acceptNewHostKeys,
+    passphrase: process.env.REMEDY_SSH_PASSPHRASE,
+    inventory,
+    onNotice: (message) => notices.push(message),
+  });
+}
+
 export interface SessionRequest {
   plan: Plan;
   inventory: Inventory;
@@ -130,13 +141,7 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
   const view = req.console ?? createConsoleSink({ output: session.output, tty: process.stdout.isTTY === true, redactor });
   const sinks: EventSink[] = [journal, resultSink, memory, view, ...(req.sinks ?? [])];
   const notices = new NoticeRelay();
-  const pool = new TransportPool({
-    knownHostsFiles: session.knownHosts !== undefined ? [session.knownHosts, defaultKnownHostsFile()] : undefined,
-    acceptNewHostKeys: session.acceptNewHostKeys,
-    passphrase: process.env.REMEDY_SSH_PASSPHRASE,
-    inventory: req.inventory,
-    onNotice: (message) => notices.push(message),
-  });
+  const pool = createTransportPool(session, req.inventory, notices);
   const interrupt = installInterruptHandlers();
   try {
     const result = await executePlan({
