@@ -57,7 +57,7 @@ let runDir: string;
 let log: EvidenceLog;
 
 function ev<T extends RunEvent['type']>(body: Omit<Extract<RunEvent, { type: T }>, 'time' | 'seq'>): RunEvent {
-  return { time: '2026-11-24T13:45:01.000Z', seq: 1, ...body } as RunEvent;
+  return { time: '2026-11-24T13:45:01.000Z', seq: 1, ...body } as unknown as RunEvent;
 }
 
 beforeAll(() => {

@@ -8,32 +8,23 @@
 // approval, or --approval-timeout ran out), 130 interrupted (Ctrl-C, also at a prompt).
 import { Command } from 'commander';
 import { relative } from 'node:path';
-import { executePlan } from '../../engine/executor.js';
-import { MemorySink, NoticeRelay } from '../../engine/emitter.js';
-import type { EventSink, RunEvent } from '../../engine/events.js';
+import type { EventSink } from '../../engine/events.js';
 import { GuidedStrategy } from '../../engine/guided.js';
 import type { RunResult } from '../../engine/executor.js';
 import { UsageError, formatDiagnostic } from '../../errors.js';
-import type { Inventory } from '../../inventory/types.js';
 import { writeJsonAtomic } from '../../journal/atomic.js';
-import { JournalSink } from '../../journal/journal.js';
-import { writeReport } from '../../journal/report.js';
-import { ResultSink } from '../../journal/result.js';
 import { createRunDir, makeRunInputs, writeRunInputs, type RunDir } from '../../journal/run-dir.js';
 import { planToJson } from '../../plan/index.js';
-import type { Plan } from '../../plan/types.js';
 import { Redactor } from '../../redact/redactor.js';
 import { durationMs } from '../../runbook/duration.js';
-import { defaultKnownHostsFile, TransportPool } from '../../transport/index.js';
-import { createConsoleSink } from '../../ui/console.js';
+import { createConsoleSink, type ConsoleSink } from '../../ui/console.js';
 import { colorEnabled, colors } from '../../ui/format.js';
 import { EvidenceLog } from '../../ui/prompts/evidence.js';
 import { InquirerPrompter } from '../../ui/prompts/inquirer-prompter.js';
-import { computeRecap, renderRecap } from '../../ui/recap.js';
 import { action } from '../exit.js';
 import { collect, planFromFiles } from '../load-inputs.js';
 import { resumeStrategies } from './resume.js';
-import { addSessionOptions, installInterruptHandlers, newRunId, osUser, type SessionOptions } from './run.js';
+import { addSessionOptions, newRunId, osUser, runSession, type SessionOptions } from './run.js';
 
 /** Guided runs talk to a person: both ends must be a terminal. */
 export function requireTerminal(what: string, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): void {
@@ -53,71 +44,39 @@ export function parseApprovalTimeout(value: string): number {
   return ms;
 }
 
-interface GuidedSessionRequest {
-  plan: Plan;
-  inventory: Inventory;
-  runDir: RunDir;
-  operator: string;
-  session: SessionOptions;
-  approvalTimeoutMs?: number | undefined;
+/** What a guided session adds to runSession: the strategy, its pausable console, the evidence sink. */
+export interface GuidedSetup {
+  strategy: GuidedStrategy;
+  console: ConsoleSink;
+  sinks: EventSink[];
 }
 
 /**
- * Like runSession (run.ts), with the guided console: a live view on stdout that the prompter
- * pauses while it has the operator's attention, and the diagnosis kept for the evidence.
+ * The guided console and strategy for runSession (run.ts): progress on stdout, paused by the
+ * prompter while it has the operator's attention, and the diagnosis kept for the evidence at a
+ * decision. `remedy guide` uses it; `remedy resume` of a guided run should too (see register()).
  */
-async function runGuidedSession(req: GuidedSessionRequest): Promise<{ result: RunResult; events: RunEvent[] }> {
-  const { plan, runDir, session } = req;
-  const redactor = new Redactor(plan.secrets);
+export function guidedSetup(options: { operator: string; runDir: string | null; secrets?: readonly string[] | undefined; approvalTimeoutMs?: number | undefined }): GuidedSetup {
   const color = colorEnabled(process.stdout);
-  const view = createConsoleSink({ output: 'text', tty: true, stream: process.stdout, redactor, color, recap: false });
-  const evidence = new EvidenceLog(runDir.path);
-  const memory = new MemorySink();
-  const sinks: EventSink[] = [new JournalSink(runDir.path, redactor), new ResultSink(runDir.path, redactor), memory, evidence, view];
-  const prompter = new InquirerPrompter({ view, evidence, runDir: runDir.path, color, approvalTimeoutMs: req.approvalTimeoutMs });
-  const strategy = new GuidedStrategy({ operator: req.operator, prompter, approvalTimeoutMs: req.approvalTimeoutMs });
-  const notices = new NoticeRelay();
-  const pool = new TransportPool({
-    knownHostsFiles: session.knownHosts !== undefined ? [session.knownHosts, defaultKnownHostsFile()] : undefined,
-    acceptNewHostKeys: session.acceptNewHostKeys,
-    passphrase: process.env.REMEDY_SSH_PASSPHRASE,
-    inventory: req.inventory,
-    onNotice: (message) => notices.push(message),
-  });
-  const interrupt = installInterruptHandlers();
-  try {
-    const result = await executePlan({
-      plan,
-      inventory: req.inventory,
-      transports: pool,
-      strategy,
-      sinks,
-      runId: newRunId(),
-      runDir: runDir.path,
-      user: osUser(),
-      forks: session.forks,
-      breakLock: session.breakLock,
-      signal: interrupt.stop,
-      killSignal: interrupt.kill,
-      notices,
-    });
-    return { result, events: memory.events };
-  } finally {
-    await pool.closeAll();
-    interrupt.dispose();
-    for (const sink of sinks) await sink.close().catch(() => undefined);
-    try {
-      writeReport(runDir.path, { redactor });
-    } catch (err) {
-      process.stderr.write(`remedy: report.md not written: ${(err as Error).message}\n`);
-    }
-  }
+  // Plain progress lines, not the listr2 view: drawing the live view stalls the event loop for
+  // milliseconds at a time, and the ssh transport then loses the exit status of fast commands
+  // (it listens for `exit` only after the channel opened; see the guide helper's report). Plain
+  // lines are written whole and nothing is written while a question is asked; the prompter
+  // pauses the view anyway, so `tty: true` is all it takes to switch once that is fixed.
+  const view = createConsoleSink({ output: 'text', tty: false, stream: process.stdout, redactor: new Redactor([...(options.secrets ?? [])]), color });
+  const evidence = new EvidenceLog(options.runDir);
+  const prompter = new InquirerPrompter({ view, evidence, runDir: options.runDir, color, approvalTimeoutMs: options.approvalTimeoutMs });
+  return {
+    strategy: new GuidedStrategy({ operator: options.operator, prompter, approvalTimeoutMs: options.approvalTimeoutMs }),
+    console: view,
+    sinks: [evidence],
+  };
 }
 
-function printGuidedSummary(result: RunResult, events: RunEvent[], runDir: RunDir): void {
+/** After the run (the console printed the recap): why it ended, where the record is. */
+function printGuidedSummary(result: RunResult, runDir: RunDir): void {
   const err = process.stderr;
   const c = colors(colorEnabled(err));
-  err.write(`\n${renderRecap(computeRecap(events), c)}`);
   if (result.message) err.write(`${result.message}\n`);
   const dir = relative(process.cwd(), runDir.path) || '.';
   err.write(`${c.dim(`run directory: ${dir} (journal, outputs, report.md)`)}\n`);
@@ -134,10 +93,13 @@ interface GuideCliOptions extends SessionOptions {
 }
 
 export function register(program: Command): void {
-  // A guided run resumes guided: `remedy resume DIR` asks the operator again (plain progress lines).
+  // A guided run resumes guided: `remedy resume DIR` asks the operator again. resume.ts takes
+  // only a strategy from here for now, so its own console view is not paused while a question is
+  // asked (a live view on a TTY may draw over a prompt) and failures show no output tails; it
+  // should pass guidedSetup()'s console and sinks to runSession (see the guide helper's report).
   resumeStrategies.guided = ({ operator }) => {
     requireTerminal('resuming a guided run');
-    return new GuidedStrategy({ operator, prompter: new InquirerPrompter({ color: colorEnabled(process.stdout) }) });
+    return guidedSetup({ operator, runDir: null }).strategy;
   };
   const cmd = program
     .command('guide')
@@ -175,15 +137,18 @@ export function register(program: Command): void {
           }),
         );
         writeJsonAtomic(runDir.plan, new Redactor(plan.secrets).redactValue(planToJson(plan)));
-        const { result, events } = await runGuidedSession({
+        const guided = guidedSetup({ operator: opts.operator ?? osUser(), runDir: runDir.path, secrets: plan.secrets, approvalTimeoutMs: opts.approvalTimeout });
+        const { result } = await runSession({
           plan,
           inventory: inputs.inventory,
+          strategy: guided.strategy,
           runDir,
-          operator: opts.operator ?? osUser(),
+          runId: newRunId(),
           session: opts,
-          approvalTimeoutMs: opts.approvalTimeout,
+          console: guided.console,
+          sinks: guided.sinks,
         });
-        printGuidedSummary(result, events, runDir);
+        printGuidedSummary(result, runDir);
         return result.exitCode;
       }),
     );
