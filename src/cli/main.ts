@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, EXIT_TABLE } from '../errors.js';
+import { reportError } from './exit.js';
 import { register as validate } from './commands/validate.js';
 import { register as schema } from './commands/schema.js';
 import { register as plan } from './commands/plan.js';
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
       process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
       return;
     }
-    throw err;
+    // An option parser (e.g. --forks) throws our own errors before any action runs.
+    process.exitCode = reportError(err);
   }
 }
 
