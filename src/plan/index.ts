@@ -1,4 +1,5 @@
-export { planRunbook, batchHosts, type PlanInput } from './planner.js';
+export { planRunbook, type PlanInput } from './planner.js';
+export { batchHosts } from './controls.js';
 export { planToJson, type PlanJson, type PlanStepJson } from './json.js';
 export { planHash, canonicalJson } from './hash.js';
 export { renderPlanText } from './render-text.js';

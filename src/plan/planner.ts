@@ -1,14 +1,15 @@
 // The planner: runbook × inventory × params → Plan. Pure: it reads the loaded files it is given
 // and nothing else — no connection, no process on any host. Same inputs, byte-identical plan.
 import type { Host, Inventory } from '../inventory/types.js';
-import { limitHosts, selectHosts } from '../inventory/index.js';
+import { limitHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
 import { durationMs, resolveParams, type LoadedRunbook } from '../runbook/index.js';
-import { DURATION_PATTERN, stepKind, stepMutates, type Check, type Step } from '../runbook/schema.js';
-import { checkExpression, describeExpression, evaluateCondition } from '../template/expression.js';
+import { stepKind, stepMutates, type Check, type Step } from '../runbook/schema.js';
+import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 import { describePropertiesEdit } from '../properties/edit.js';
 import { ValidationError } from '../errors.js';
+import { batchHosts, combinePatterns, countOf, joinConditions, renderCount, renderDuration, selectCombined, staticVerdict } from './controls.js';
 import { planHash } from './hash.js';
 import { renderHostCommand, renderHostText as renderHostTextAt } from './render-host.js';
 import type { OnFailurePolicy, Plan, PlanStep, PlannedCommand, StepTemplates } from './types.js';
@@ -304,61 +305,8 @@ function onFailure(step: Step): OnFailurePolicy {
   return { action: 'goto', step: f.goto };
 }
 
-/** Rolling batches: `serial: 2` → pairs; `serial: "25%"` → a quarter of the hosts (at least one) per batch. */
-export function batchHosts(hosts: string[], serial: number | string): string[][] {
-  if (hosts.length === 0) return [];
-  const size = Math.max(1, countOf(serial, hosts.length));
-  const batches: string[][] = [];
-  for (let i = 0; i < hosts.length; i += size) batches.push(hosts.slice(i, i + size));
-  return batches;
-}
-
-/** `serial`/`max_unavailable` may be templated over params; the result must be a count or a percentage. */
-function renderCount(value: number | string, params: Record<string, unknown>, at: { file: string; line: number; col: number }): number | string {
-  if (typeof value === 'number' || !value.includes('{{')) return value;
-  const text = renderText(value, { ...params, params }).trim();
-  if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
-  if (/^\d{1,3}%$/.test(text)) return text;
-  throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 or more) nor a percentage`, severity: 'error' }]);
-}
-
-/** Durations may be templated over params (`interval: "{{ dump_interval }}"`). */
-function renderDuration(value: string, params: Record<string, unknown>, at: { file: string; line: number; col: number }): number {
-  const text = value.includes('{{') ? renderText(value, { ...params, params }).trim() : value;
-  if (!DURATION_PATTERN.test(text)) {
-    throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is not a duration such as 30s`, severity: 'error' }]);
-  }
-  return durationMs(text);
-}
-
 function planStepPos(level: Level, path: (string | number)[]): { file: string; line: number; col: number } {
   return pos(level, path);
-}
-
-function countOf(value: number | string, total: number): number {
-  if (typeof value === 'number') return value;
-  const pct = Number(value.replace('%', ''));
-  return Math.max(1, Math.floor((total * pct) / 100));
-}
-
-function joinConditions(parts: string[]): string | null {
-  if (parts.length === 0) return null;
-  if (parts.length === 1) return parts[0] as string;
-  return parts.map((p) => `(${p})`).join(' && ');
-}
-
-/** true/false when a condition reads only params (decidable now), null when it needs run time. */
-function staticVerdict(condition: string, params: Record<string, unknown>): boolean | null {
-  const checked = checkExpression(condition);
-  if (!checked.ok) return null;
-  const r = checked.refs;
-  if (r.facts.length > 0 || r.patterns.length > 0 || r.usesCause || r.usesHost || r.usesResult || r.vars.length > 0) return null;
-  if (/\b(facts|host|hosts|cause|result|vars)\b/.test(condition)) return null;
-  try {
-    return evaluateCondition(condition, { params, vars: {}, cause: null, selectHosts: () => [] });
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -366,22 +314,6 @@ function staticVerdict(condition: string, params: Record<string, unknown>): bool
  * `own WITHIN inherited` and intersected as sets, because joining with `:&` would change what a
  * union inside either pattern means (Ansible applies unions before intersections).
  */
-const WITHIN = ' within ';
-function combinePatterns(own: string | null, inherited: string | null): string | null {
-  if (inherited === null) return own;
-  if (own === null || own === inherited) return inherited;
-  return `${own}${WITHIN}${inherited}`;
-}
-
-function selectCombined(inventory: Inventory, pattern: string): string[] {
-  const parts = pattern.split(WITHIN);
-  let hosts = selectHosts(inventory, parts[0] as string);
-  for (const part of parts.slice(1)) {
-    const within = new Set(selectHosts(inventory, part));
-    hosts = hosts.filter((h) => within.has(h));
-  }
-  return hosts;
-}
 
 function pos(level: Level, path: (string | number)[]): { file: string; line: number; col: number } {
   return { file: level.loaded.file, ...level.loaded.position(path) };
