@@ -219,6 +219,22 @@ describe('remedy guide in a terminal', () => {
     expect(resumed.at(-1)).toMatchObject({ type: 'run-end', outcome: 'refused', exitCode: 5 });
   });
 
+  test('--approval-timeout: an approval left unanswered is refused (timed-out), nothing runs, exit 5', async () => {
+    const ws = await workspace();
+    const t = terminal(ws, ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'dave', '--approval-timeout', '2s'], 'guide');
+    await t.waitForPrompt('Accept the cause broken-flag? (answer within 2.0s)');
+    t.keys(['Enter']);
+    await t.waitForPrompt('Run step fix on h1, h2? (answer within 2.0s)');
+    const asked = Date.now();
+    expect(await t.exitCode()).toBe(5);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
+    expect(t.screen()).toContain('No answer in time: nothing is run.');
+    const events = journal(join(ws.dir, 'run'));
+    expect(of(events, 'approval').map((a) => [a.step, a.decision, a.source, a.operator, a.hosts])).toEqual([['fix', 'timed-out', 'policy', 'dave', ['h1', 'h2']]]);
+    expect(events.at(-1)).toMatchObject({ type: 'run-end', outcome: 'refused', exitCode: 5 });
+    expect(existsSync(ws.marker('h1', 'fixed')) || existsSync(ws.marker('h2', 'fixed'))).toBe(false);
+  });
+
   test('without a terminal: exit 64, pointing to remedy run; nothing created', async () => {
     const ws = await workspace();
     const child = spawn(process.execPath, [main, 'guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--run-dir', 'run'], { cwd: ws.dir, env: { ...process.env, HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
