@@ -158,6 +158,22 @@ describe('rendering', () => {
     expect(text).toContain('when: hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)');
   });
 
+  test('hosts the condition read nothing of are left out; long fact lists wrap and log lines are cut to the width', () => {
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`fact_${i}`, i * 1000]));
+    const req: CauseRequest = { ...causeReq, evidence: { condition: causeReq.evidence.condition, facts: { r1: {}, mp1: many } } };
+    const text = renderCause(req, { evidence: log, width: 60 }, false);
+    expect(text).not.toMatch(/^\s+r1\b/m);
+    const evidence = text.split('Evidence (the facts the condition read):\n')[1]?.split('\n\n')[0] ?? '';
+    const lines = evidence.split('\n');
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.every((l) => l.length <= 60)).toBe(true);
+    expect(lines[1]).toMatch(/^ {8}fact_/); // under the first fact
+    const cutLine = text.split('\n').find((l) => l.includes('[look] error_log: peer closed'));
+    expect(cutLine).toMatch(/^ {2}mp1 {3}\[look\] error_log: peer closed connection in SSL.*…$/);
+    expect(cutLine?.length).toBe(60);
+    expect(renderCause(req, { evidence: log, width: 60 }, true)).toContain('error_log: peer closed connection in SSL handshake');
+  });
+
   test('an approval: confirm text, hosts and batch, the same commands grouped for every host', () => {
     const text = renderApproval(approvalReq(), {}, false);
     expect(text).toContain('━━ Approval: fix the port [fix] · batch 1/2');

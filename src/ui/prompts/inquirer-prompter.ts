@@ -100,7 +100,8 @@ export class InquirerPrompter implements Prompter {
   }
 
   async present(item: Presentation): Promise<void> {
-    const text = renderPresentation(item, { c: this.#c, evidence: this.#o.evidence, runDir: this.#o.runDir });
+    const columns = (this.#out as { columns?: number }).columns;
+    const text = renderPresentation(item, { c: this.#c, evidence: this.#o.evidence, runDir: this.#o.runDir, width: columns !== undefined && columns >= 40 ? columns : undefined });
     this.#out.write(`${text}\n\n`);
   }
 

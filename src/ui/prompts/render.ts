@@ -15,6 +15,8 @@ export interface RenderContext {
   runDir?: string | null | undefined;
   /** Lines of a command shown before "… N more lines" in summaries (details show all). */
   commandLines?: number | undefined;
+  /** Terminal width: facts wrap and log lines are cut to it in summaries (default 100). */
+  width?: number | undefined;
 }
 
 const SUMMARY_COMMAND_LINES = 12;
@@ -54,12 +56,26 @@ export function formatValue(value: unknown, max = 80): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-function factLine(facts: Record<string, unknown>, keys?: readonly string[], max = 60): string {
-  const names = keys ?? Object.keys(facts);
-  return names
-    .filter((k) => k in facts)
-    .map((k) => `${k}=${formatValue(facts[k], max)}`)
-    .join('  ');
+/** `k=v  k=v …`, wrapped at `width` with continuation lines indented by `indentBy`. */
+function factLine(facts: Record<string, unknown>, options: { keys?: readonly string[] | undefined; max?: number; width?: number; indentBy?: number } = {}): string {
+  const names = options.keys ?? Object.keys(facts);
+  const items = names.filter((k) => k in facts).map((k) => `${k}=${formatValue(facts[k], options.max ?? 60)}`);
+  const width = options.width ?? Number.POSITIVE_INFINITY;
+  const pad = ' '.repeat(options.indentBy ?? 0);
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    if (line !== '' && (options.indentBy ?? 0) + line.length + 2 + item.length > width) {
+      lines.push(line);
+      line = item;
+    } else line = line === '' ? item : `${line}  ${item}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join(`\n${pad}`);
+}
+
+function cut(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, Math.max(1, width - 1))}…` : text;
 }
 
 function indent(text: string, by: string): string {
@@ -80,11 +96,13 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
   out.push(`Concluded cause: ${c.bold(c.yellow(req.cause))}${chosen?.summary ? ` — ${chosen.summary}` : ''}`);
   out.push(req.evidence.condition !== null ? `  because this held: ${c.dim(req.evidence.condition)}` : `  ${c.dim('no cause\'s condition held: this is the default')}`);
 
-  const evidenceHosts = Object.keys(req.evidence.facts);
+  const width = ctx.width ?? 100;
+  // Hosts the condition read nothing of (another group's) are left out.
+  const evidenceHosts = Object.keys(req.evidence.facts).filter((h) => Object.keys(req.evidence.facts[h] ?? {}).length > 0);
   if (evidenceHosts.length > 0) {
     out.push('', req.evidence.condition !== null ? 'Evidence (the facts the condition read):' : 'Evidence (the facts the conditions read):');
     const w = hostColumn(evidenceHosts);
-    for (const host of evidenceHosts) out.push(`  ${host.padEnd(w)}  ${factLine(req.evidence.facts[host] ?? {}) || c.dim('(none)')}`);
+    for (const host of evidenceHosts) out.push(`  ${host.padEnd(w)}  ${factLine(req.evidence.facts[host] ?? {}, { width, indentBy: w + 4 })}`);
   }
 
   const log = ctx.evidence;
@@ -95,13 +113,16 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
     if (rest.length > 0) {
       out.push('', details ? 'Every fact gathered:' : 'Other facts gathered:');
       const w = hostColumn(rest.map(([h]) => h));
-      for (const [host, facts] of rest) out.push(`  ${host.padEnd(w)}  ${factLine(facts, undefined, details ? 200 : 40)}`);
+      for (const [host, facts] of rest) out.push(`  ${host.padEnd(w)}  ${factLine(facts, { max: details ? 200 : 40, width, indentBy: w + 4 })}`);
     }
     const lines = details ? log.logLines(20, 200) : log.logLines();
     if (lines.length > 0) {
       out.push('', 'Log lines from the diagnosis:');
       const w = hostColumn(lines.map((l) => l.host));
-      for (const l of lines) out.push(`  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} ${l.line}`);
+      for (const l of lines) {
+        const prefix = `  ${l.host.padEnd(w)}  [${l.step}] `;
+        out.push(`  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} ${details ? l.line : cut(l.line, width - prefix.length)}`);
+      }
     }
     const counts = log.counts();
     const steps = log.diagnosis().length;
