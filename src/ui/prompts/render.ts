@@ -74,8 +74,19 @@ function factLine(facts: Record<string, unknown>, options: { keys?: readonly str
   return lines.join(`\n${pad}`);
 }
 
-function cut(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, Math.max(1, width - 1))}…` : text;
+/** `text` in rows of at most `width` characters (split at spaces when it can), `rows` at most, the last cut with `…`. */
+export function wrap(text: string, width: number, rows: number): string[] {
+  const w = Math.max(20, width);
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > w && out.length < rows - 1) {
+    const space = rest.lastIndexOf(' ', w);
+    const at = space > w / 2 ? space : w;
+    out.push(rest.slice(0, at));
+    rest = rest.slice(at).replace(/^ /, '');
+  }
+  out.push(rest.length > w ? `${rest.slice(0, w - 1)}…` : rest);
+  return out;
 }
 
 function indent(text: string, by: string): string {
@@ -120,8 +131,11 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
       out.push('', 'Log lines from the diagnosis:');
       const w = hostColumn(lines.map((l) => l.host));
       for (const l of lines) {
-        const prefix = `  ${l.host.padEnd(w)}  [${l.step}] `;
-        out.push(`  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} ${details ? l.line : cut(l.line, width - prefix.length)}`);
+        // Wrapped under the line's start (up to 3 rows in the summary): what a log line says is
+        // usually at its end, after the timestamp and the pid.
+        const first = `  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} `;
+        const pad = ' '.repeat(w + l.step.length + 7);
+        out.push(details ? `${first}${l.line}` : `${first}${wrap(l.line, width - pad.length, 3).join(`\n${pad}`)}`);
       }
     }
     const counts = log.counts();
