@@ -8,7 +8,7 @@
 // approval, nothing more runs); Ctrl-C at a prompt ends it `interrupted` (130).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ let main: string;
 let home: string;
 const sessions: TmuxSession[] = [];
 const servers: Sshd[] = [];
+/** Temporary directories removed in afterAll (the built CLI, workspaces, HOME). */
+const scratch: string[] = [];
 
 /** The CLI built from src/ into a private directory (a concurrent build of dist/ cannot swap it). */
 function buildCli(): string {
@@ -30,6 +32,7 @@ function buildCli(): string {
   symlinkSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
   const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], { cwd: REPO, encoding: 'utf8' });
+  scratch.push(root);
   const built = join(root, 'dist/cli/main.js');
   if (!existsSync(built)) throw new Error(`building the CLI failed:\n${r.stdout}\n${r.stderr}`);
   return built;
@@ -39,11 +42,13 @@ beforeAll(async () => {
   requireTmux();
   main = buildCli();
   home = mkdtempSync(join(tmpdir(), 'remedy-guide-home-'));
+  scratch.push(home);
 }, 120_000);
 
 afterAll(async () => {
   for (const s of sessions) s.kill();
   for (const s of servers) await s.stop();
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
 });
 
 /**
@@ -53,6 +58,7 @@ afterAll(async () => {
  */
 async function hostServer(): Promise<Sshd> {
   const base = mkdtempSync(join(tmpdir(), 'remedy-guide-host-'));
+  scratch.push(base);
   mkdirSync(join(base, 'home'));
   mkdirSync(join(base, 'tmp'));
   const sshd = await startSshd({ extraConfig: ['Match all', `SetEnv HOME=${join(base, 'home')} TMPDIR=${join(base, 'tmp')}`] });
@@ -71,6 +77,7 @@ interface Workspace {
 async function workspace(): Promise<Workspace> {
   const sshd = await hostServer();
   const dir = mkdtempSync(join(tmpdir(), 'remedy-guide-ws-'));
+  scratch.push(dir);
   const markerDir = (h: string) => join(dir, 'hosts', h);
   const lines: string[] = [];
   for (const h of ['h1', 'h2']) {
