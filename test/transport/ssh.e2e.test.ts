@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnreachableError } from '../../src/errors.js';
 import { SUDO_PROMPT_MARKER, wrapBecome } from '../../src/shell/become.js';
 import { shellQuote } from '../../src/shell/quote.js';
@@ -51,14 +52,20 @@ describe('exec on OpenSSH', () => {
     expect((await t.exec('echo "$PATH"')).stdout).not.toMatch(/pyenv/);
   });
 
-  it('keeps per-command latency low on a reused connection (TCP_NODELAY)', async () => {
-    const t = pool().get(host());
-    await t.exec('true');
-    const started = performance.now();
-    for (let i = 0; i < 30; i++) await t.exec('true');
-    const perExec = (performance.now() - started) / 30;
-    // Nagle + delayed ACK would make this ~40 ms; measured ~3 ms here.
-    expect(perExec).toBeLessThan(25);
+  it('turns Nagle off on the connection (TCP_NODELAY) and reuses it for every command', async () => {
+    // Nagle + delayed ACK would cost ~40 ms per command after the first (perf-baselines.md). The
+    // latency itself is measured by bench/fanout, not asserted here.
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    const connects = vi.spyOn(Socket.prototype, 'connect');
+    try {
+      const t = pool().get(host());
+      for (let i = 0; i < 5; i++) expect(await t.exec('true')).toMatchObject({ exitCode: 0 });
+      expect(noDelay).toHaveBeenCalledWith(true);
+      expect(connects).toHaveBeenCalledTimes(1);
+    } finally {
+      noDelay.mockRestore();
+      connects.mockRestore();
+    }
   });
 
   it('kills the remote process group on timeout', async () => {
