@@ -58,12 +58,9 @@ export interface GuidedSetup {
  */
 export function guidedSetup(options: { operator: string; runDir: string | null; secrets?: readonly string[] | undefined; approvalTimeoutMs?: number | undefined }): GuidedSetup {
   const color = colorEnabled(process.stdout);
-  // Plain progress lines, not the listr2 view: drawing the live view stalls the event loop for
-  // milliseconds at a time, and the ssh transport then loses the exit status of fast commands
-  // (it listens for `exit` only after the channel opened; see the guide helper's report). Plain
-  // lines are written whole and nothing is written while a question is asked; the prompter
-  // pauses the view anyway, so `tty: true` is all it takes to switch once that is fixed.
-  const view = createConsoleSink({ output: 'text', tty: false, stream: process.stdout, redactor: new Redactor([...(options.secrets ?? [])]), color });
+  // The live listr2 view (guided mode always has a terminal); the prompter pauses it around
+  // every question, so prompts never interleave with progress.
+  const view = createConsoleSink({ output: 'text', tty: true, stream: process.stdout, redactor: new Redactor([...(options.secrets ?? [])]), color });
   const evidence = new EvidenceLog(options.runDir);
   const prompter = new InquirerPrompter({ view, evidence, runDir: options.runDir, color, approvalTimeoutMs: options.approvalTimeoutMs });
   return {
@@ -93,13 +90,10 @@ interface GuideCliOptions extends SessionOptions {
 }
 
 export function register(program: Command): void {
-  // A guided run resumes guided: `remedy resume DIR` asks the operator again. resume.ts takes
-  // only a strategy from here for now, so its own console view is not paused while a question is
-  // asked (a live view on a TTY may draw over a prompt) and failures show no output tails; it
-  // should pass guidedSetup()'s console and sinks to runSession (see the guide helper's report).
-  resumeStrategies.guided = ({ operator }) => {
+  // A guided run resumes guided: the operator is asked again, with the same console and evidence.
+  resumeStrategies.guided = ({ operator, runDir, secrets }) => {
     requireTerminal('resuming a guided run');
-    return guidedSetup({ operator, runDir: null }).strategy;
+    return guidedSetup({ operator, runDir, secrets });
   };
   const cmd = program
     .command('guide')

@@ -1,6 +1,8 @@
 // remedy resume DIR: continue an interrupted, refused or failed run from its journal. The plan is
 // rebuilt from inputs.json and must hash the same; completed steps are not re-run; a mutating step
 // that started without being recorded as finished is re-checked through its verify first.
+import type { EventSink } from '../../engine/events.js';
+import type { ConsoleSink } from '../../ui/console.js';
 import { Command } from 'commander';
 import { resumePointFromEvents } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
@@ -21,8 +23,14 @@ import { addSessionOptions, osUser, printSummary, runSession, type OutputFormat 
  * How a resumed run decides: an unattended run resumes unattended; `remedy guide` registers its
  * strategy here so a guided run resumes guided.
  */
-export const resumeStrategies: Partial<Record<RunMode, (options: { yes: boolean; operator: string }) => Strategy>> = {
-  unattended: (o) => new UnattendedStrategy(o),
+/** How a mode continues: its strategy, and for guided runs the console its prompts pause. */
+export interface ResumeSetup {
+  strategy: Strategy;
+  console?: ConsoleSink | undefined;
+  sinks?: EventSink[] | undefined;
+}
+export const resumeStrategies: Partial<Record<RunMode, (options: { yes: boolean; operator: string; runDir: string; secrets: readonly string[] }) => ResumeSetup>> = {
+  unattended: (o) => ({ strategy: new UnattendedStrategy(o) }),
 };
 
 /** Rebuilds the run's plan from inputs.json (secret params withheld there must be given again). */
@@ -81,10 +89,13 @@ export function register(program: Command): void {
         const factory = resumeStrategies[mode];
         if (!factory) throw new UsageError(`this run was ${mode}; resuming it needs the ${mode} mode, which this build does not have`);
         const operator = opts.operator ?? osUser();
+        const setup = factory({ yes: opts.yes === true, operator, runDir: runDir.path, secrets: plan.secrets });
         const { result, events } = await runSession({
           plan,
           inventory,
-          strategy: factory({ yes: opts.yes === true, operator }),
+          strategy: setup.strategy,
+          console: setup.console,
+          sinks: setup.sinks,
           runDir,
           runId: point.runId,
           session: { ...opts, forks: opts.forks },
