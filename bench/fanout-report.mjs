@@ -65,14 +65,14 @@ for (const n of matrixNs) {
   out.push(`| ${n} | ${cells.join(' | ')} |`);
 }
 
-out.push('', '### Controller: peak RSS (MB, `/usr/bin/time -v`, largest single process) and CPU (user+sys s), medians', '');
+out.push('', '### Controller: peak RSS (MiB, `/usr/bin/time -v` maximum resident set size: the largest single process) and CPU (user+sys s), medians', '');
 out.push(`| N | ${tools.map((t) => TOOL_NAMES[t]).join(' | ')} |`, `|---|${tools.map(() => '---').join('|')}|`);
 for (const n of mainNs) {
   const cells = tools.map((t) => {
     const rss = med(t, 'w', n, 'maxrss_kb');
     if (rss === undefined) return '–';
     const cpu = median(valid.filter((r) => r.tool === t && r.runbook === 'w' && Number(r.n) === n).map((r) => Number(r.user_s) + Number(r.sys_s)));
-    return `${fmt(rss / 1024, 0)} MB, ${fmt(cpu)} s`;
+    return `${fmt(rss / 1024, rss >= 100 * 1024 ? 1 : 0)} MiB, ${fmt(cpu)} s`;
   });
   out.push(`| ${n}${n === bigN ? ' (1 run)' : ''} | ${cells.join(' | ')} |`);
 }
@@ -113,7 +113,7 @@ const rs = slope.remedy;
 const bs = slope.bashcm;
 target(rs === undefined || bs === undefined ? undefined : rs <= bs, `per-step latency on one host no worse than the ControlMaster loop: remedy ${fmt(rs, 1)} ms vs ${fmt(bs, 1)} ms`);
 const bigRss = bigN ? med('remedy', 'w', bigN, 'maxrss_kb') : undefined;
-target(bigRss === undefined ? undefined : bigRss / 1024 <= TARGET_RSS_MB, `controller peak RSS ≤ ${TARGET_RSS_MB} MB at ${bigN ?? 500} hosts: ${fmt(bigRss === undefined ? undefined : bigRss / 1024, 0)} MB`);
+target(bigRss === undefined ? undefined : bigRss / 1024 <= TARGET_RSS_MB, `controller peak RSS ≤ ${TARGET_RSS_MB} MiB at ${bigN ?? 500} hosts: ${fmt(bigRss === undefined ? undefined : bigRss / 1024, 1)} MiB (${bigRss ?? '–'} KiB)`);
 
 const invalid = rows.length - valid.length;
 if (invalid > 0) out.push('', `${invalid} run(s) failed validation and are left out of every median.`);
