@@ -5,15 +5,24 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, EXIT_TABLE } from '../errors.js';
 import { reportError } from './exit.js';
-import { register as validate } from './commands/validate.js';
-import { register as schema } from './commands/schema.js';
-import { register as plan } from './commands/plan.js';
-import { register as graph } from './commands/graph.js';
-import { register as run } from './commands/run.js';
-import { register as resume } from './commands/resume.js';
-import { register as report } from './commands/report.js';
-import { register as guide } from './commands/guide.js';
-import { register as lab } from './commands/lab.js';
+import type { Command as CommandType } from 'commander';
+
+type Register = (program: CommandType) => void;
+/**
+ * Commands load on demand: `remedy run` need not load inquirer, the lab or the schema code
+ * (start-up time and memory count at 500 hosts). Help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  validate: () => import('./commands/validate.js'),
+  plan: () => import('./commands/plan.js'),
+  run: () => import('./commands/run.js'),
+  guide: () => import('./commands/guide.js'),
+  resume: () => import('./commands/resume.js'),
+  report: () => import('./commands/report.js'),
+  graph: () => import('./commands/graph.js'),
+  schema: () => import('./commands/schema.js'),
+  lab: () => import('./commands/lab.js'),
+};
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -21,13 +30,23 @@ export function exitCodeHelp(): string {
   return `\nExit codes:\n${EXIT_TABLE.map((e) => `  ${String(e.code).padStart(3)}  ${e.meaning}`).join('\n')}\n`;
 }
 
-export function buildProgram(): Command {
+/** The commands a command line needs: the one it names, or every one (for help). */
+export async function loadCommands(argv: readonly string[]): Promise<Register[]> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  if (name === undefined && (argv.includes('-V') || argv.includes('--version'))) return [];
+  // resume continues guided runs too: it needs guide's strategy.
+  const wanted = name !== undefined && name in COMMANDS ? (name === 'resume' ? ['resume', 'guide'] : [name]) : Object.keys(COMMANDS);
+  const modules = await Promise.all(wanted.map((n) => (COMMANDS[n] as () => Promise<{ register: Register }>)()));
+  return modules.map((m) => m.register);
+}
+
+export function buildProgram(registers: Register[]): Command {
   const program = new Command('remedy')
     .description('Runbook orchestrator for fleets reached over SSH: diagnose, decide, fix, verify.')
     .version(pkg.version)
     .showHelpAfterError()
     .addHelpText('after', exitCodeHelp());
-  for (const register of [validate, plan, run, guide, resume, report, graph, schema, lab]) register(program);
+  for (const register of registers) register(program);
   // Usage errors (unknown option, missing argument) exit 64, like every other bad input.
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
@@ -35,7 +54,14 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
-  const program = buildProgram();
+  // `remedy plan … | head`: a closed pipe ends the output, not the program with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  const program = buildProgram(await loadCommands(process.argv.slice(2)));
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

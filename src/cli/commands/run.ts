@@ -3,6 +3,7 @@
 // The session code here (sinks, transports, Ctrl-C, run dir) is shared with resume and guide.
 import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { executePlan, checkPlanHash, DEFAULT_FORKS, type RunResult } from '../../engine/executor.js';
@@ -75,6 +76,8 @@ export function newRunId(now = new Date()): string {
 export function installInterruptHandlers(stderr: NodeJS.WritableStream = process.stderr): { stop: AbortSignal; kill: AbortSignal; dispose(): void } {
   const stop = new AbortController();
   const kill = new AbortController();
+  // Every running command listens to these (one listener per exec): hundreds at once is normal.
+  setMaxListeners(0, stop.signal, kill.signal);
   const onInt = (): void => {
     if (!stop.signal.aborted) {
       stop.abort();
