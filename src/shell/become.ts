@@ -37,3 +37,12 @@ export function wrapBecome(command: string, become: BecomeRequest | null): Wrapp
   }
   return { command: shellJoin(['sudo', '-n', '-H', '-u', become.user, '--', 'sh', '-c', command]) };
 }
+
+/**
+ * How to read a file as `user` (fetch with readAs): the host's become method, or sudo — Ansible's
+ * default — when the host has none configured.
+ */
+export function readAsWrapper(become: { method: BecomeMethod; password?: string | undefined } | undefined, user: string): (cmd: string) => WrappedCommand {
+  const method = become && become.method !== 'none' ? become.method : 'sudo';
+  return (cmd) => wrapBecome(cmd, { method, user, password: become?.password });
+}

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { RemedyError } from '../errors.js';
 import type { BecomeSettings } from '../inventory/types.js';
-import { SUDO_PROMPT_MARKER, wrapBecome, type WrappedCommand } from '../shell/become.js';
+import { readAsWrapper, SUDO_PROMPT_MARKER, type WrappedCommand } from '../shell/become.js';
 import { fetchThroughCommand, FetchError, writeAtomically, writeStreamToFile, type CommandRunner, type CommandStream } from './fetch.js';
 import { BoundedBuffer, DEFAULT_MAX_BUFFER_BYTES, MarkerStripper, OutputSink } from './output.js';
 import type { ExecOptions, ExecResult, FetchOptions, FetchResult, Transport } from './types.js';
@@ -137,9 +137,7 @@ export class LocalTransport implements Transport {
   }
 
   #readAsWrap(user: string): (cmd: string) => WrappedCommand {
-    const b = this.#options.become;
-    const method = b && b.method !== 'none' ? b.method : 'sudo';
-    return (cmd) => wrapBecome(cmd, { method, user, password: b?.password });
+    return readAsWrapper(this.#options.become, user);
   }
 
   #runner(): CommandRunner {

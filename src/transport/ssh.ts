@@ -3,7 +3,7 @@
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { UnreachableError } from '../errors.js';
 import type { BecomeSettings } from '../inventory/types.js';
-import { wrapBecome, type WrappedCommand } from '../shell/become.js';
+import { readAsWrapper, type WrappedCommand } from '../shell/become.js';
 import { fetchThroughCommand, FetchError, hashFile, writeAtomically, type CommandRunner, type CommandStream } from './fetch.js';
 import { JumpConnections } from './jump-hosts.js';
 import { BoundedBuffer } from './output.js';
@@ -162,10 +162,7 @@ export class SshTransport implements Transport {
   }
 
   #readAsWrap(user: string): (cmd: string) => WrappedCommand {
-    const b = this.#options.become;
-    // No escalation configured: sudo, Ansible's default become method.
-    const method = b && b.method !== 'none' ? b.method : 'sudo';
-    return (cmd) => wrapBecome(cmd, { method, user, password: b?.password });
+    return readAsWrapper(this.#options.become, user);
   }
 
   #runner(): CommandRunner {
