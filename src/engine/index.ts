@@ -15,6 +15,7 @@ export {
   type HostFailure,
   type CauseRequest,
 } from './strategy.js';
+export { GuidedStrategy, type Prompter } from './guided.js';
 export type { TransportSource } from './context.js';
 export { MemorySink, NoticeRelay } from './emitter.js';
 export { systemClock, type Clock } from './timing.js';
