@@ -4,7 +4,7 @@ import { planRunbook } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadRunbook, parseExtraVars, type LoadedRunbook } from '../runbook/index.js';
-import type { Diagnostic } from '../errors.js';
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
 
 export interface PlanningOptions {
   inventory: string;
@@ -20,12 +20,21 @@ export interface PlannedInputs {
   warnings: Diagnostic[];
 }
 
+/**
+ * Loads runbook and inventory and plans with `-e` arguments; runbook warnings go to stderr
+ * (every command that plans shows them the same way).
+ */
 export function planFromFiles(runbookRef: string, options: PlanningOptions): PlannedInputs {
+  return planWithOverrides(runbookRef, { inventory: options.inventory, overrides: parseExtraVars(options.extraVars ?? []), limit: options.limit });
+}
+
+/** The same from already parsed overrides (resume rebuilds a run's plan from inputs.json). */
+export function planWithOverrides(runbookRef: string, options: { inventory: string; overrides: Record<string, string>; limit?: string | undefined }): PlannedInputs {
   const { loaded, warnings } = loadRunbook(runbookRef);
+  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   const inventory = loadInventory(options.inventory);
-  const overrides = parseExtraVars(options.extraVars ?? []);
-  const plan = planRunbook({ loaded, inventory, overrides, limit: options.limit });
-  return { loaded, inventory, overrides, plan, warnings };
+  const plan = planRunbook({ loaded, inventory, overrides: options.overrides, limit: options.limit });
+  return { loaded, inventory, overrides: options.overrides, plan, warnings };
 }
 
 /** Commander collector for repeatable options such as -e. */

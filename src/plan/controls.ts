@@ -8,8 +8,6 @@ import { DURATION_PATTERN } from '../runbook/schema.js';
 import { checkExpression, evaluateCondition } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 
-type At = { file: string; line: number; col: number };
-
 /** Rolling batches: `serial: 2` → pairs; `serial: "25%"` → a quarter of the hosts (at least one) per batch. */
 export function batchHosts(hosts: string[], serial: number | string): string[][] {
   if (hosts.length === 0) return [];

@@ -3,7 +3,7 @@
 import type { Host, Inventory } from '../inventory/types.js';
 import { limitHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
-import { durationMs, resolveParams, type LoadedRunbook } from '../runbook/index.js';
+import { resolveParams, type LoadedRunbook } from '../runbook/index.js';
 import { stepKind, stepMutates, type Check, type Step } from '../runbook/schema.js';
 import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
@@ -110,7 +110,6 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
     if (verdict === null) open.push(part);
   }
   const when = joinConditions(open);
-  const hostsPattern = step.hosts ?? level.hosts;
   if (kind === 'include' && 'include' in step) {
     const child = level.loaded.includes.get(step.id);
     if (!child) throw new ValidationError([{ ...pos(level, path), message: `include ${step.include.runbook} was not loaded`, severity: 'error' }]);
@@ -201,8 +200,6 @@ function buildStep(
 }
 
 function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
-  const t = step.templates;
-  const template = t.run ?? t.wait?.run;
   const out: PlannedCommand[] = [];
   for (const name of step.hosts) {
     try {

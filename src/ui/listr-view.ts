@@ -18,7 +18,7 @@
 import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { EventSink, RunEvent } from '../engine/events.js';
 import { colors, type Colors } from './format.js';
-import { applyHostEnd, applyHostStart, carryHostView, continueStepView, hostFailure, hostTitle, newHostView, newStepView, stepTitle, type HostView, type StepView, type TaskHandle } from './listr-model.js';
+import { applyHostEnd, applyHostStart, continueStepView, hostFailure, hostTitle, newHostView, newStepView, stepTitle, type HostView, type StepView, type TaskHandle } from './listr-model.js';
 import { formatPlainLine } from './plain.js';
 
 /** The default renderer, told that the stream we give it is a terminal (we decide that, not process.stdout). */
@@ -49,7 +49,6 @@ export class ListrView implements EventSink {
   readonly #processOutput: ProcessOutput;
   /** The segment of the most recent step-start (or continuation). */
   #current: StepView | null = null;
-  #live: StepView | null = null;
   readonly #queue: Job[] = [];
   /** Jobs queued while paused. */
   readonly #held: Job[] = [];
@@ -269,11 +268,9 @@ export class ListrView implements EventSink {
 
   async #run(seg: StepView): Promise<void> {
     if (seg.state !== 'closed') seg.state = 'live';
-    this.#live = seg;
     try {
       await this.#listr(seg).run();
     } finally {
-      this.#live = null;
       seg.state = 'closed';
     }
   }

@@ -11,7 +11,7 @@ import { relative } from 'node:path';
 import type { EventSink } from '../../engine/events.js';
 import { GuidedStrategy } from '../../engine/guided.js';
 import type { RunResult } from '../../engine/executor.js';
-import { UsageError, formatDiagnostic } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../journal/atomic.js';
 import { createRunDir, makeRunInputs, writeRunInputs, type RunDir } from '../../journal/run-dir.js';
 import { planToJson } from '../../plan/index.js';
@@ -114,7 +114,6 @@ export function register(program: Command): void {
         requireTerminal('remedy guide');
         if (opts.output === 'jsonl') throw new UsageError('remedy guide talks to a person: --output jsonl is for `remedy run` (the journal in the run directory has every event)');
         const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
-        for (const w of inputs.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
         const { plan } = inputs;
         const runDir = createRunDir({ runbook: plan.runbook, runDir: opts.runDir });
         writeRunInputs(

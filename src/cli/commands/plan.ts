@@ -4,7 +4,6 @@ import { Command, Option } from 'commander';
 import { planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../plan/index.js';
 import { action } from '../exit.js';
 import { collect, planFromFiles } from '../load-inputs.js';
-import { formatDiagnostic } from '../../errors.js';
 import { runProbe } from './probe.js';
 
 export const PLAN_FORMATS = ['text', 'json', 'markdown', 'mermaid'] as const;
@@ -28,7 +27,6 @@ export function register(program: Command): void {
     .action(
       action(async (runbook: string, opts: { inventory: string; limit?: string; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; runDir?: string; forks: number }) => {
         const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
-        for (const w of inputs.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
         if (opts.probe) return runProbe(inputs, opts);
         process.stdout.write(formatPlan(inputs.plan, opts.format));
         return 0;

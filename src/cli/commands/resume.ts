@@ -7,16 +7,14 @@ import { Command } from 'commander';
 import { resumePointFromEvents } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
 import type { RunMode } from '../../engine/events.js';
-import { RefusedError, UsageError, formatDiagnostic } from '../../errors.js';
-import { loadInventory } from '../../inventory/index.js';
+import { RefusedError, UsageError } from '../../errors.js';
 import { readJournal } from '../../journal/journal.js';
 import { openRunDir, readRunInputs, type RunInputs } from '../../journal/run-dir.js';
-import { planRunbook } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import type { Inventory } from '../../inventory/types.js';
-import { loadRunbook, parseExtraVars } from '../../runbook/index.js';
+import { parseExtraVars } from '../../runbook/index.js';
 import { action } from '../exit.js';
-import { collect } from '../load-inputs.js';
+import { collect, planWithOverrides } from '../load-inputs.js';
 import { addSessionOptions, osUser, printSummary, runSession, type OutputFormat } from './run.js';
 
 /**
@@ -43,10 +41,7 @@ export function rebuildPlan(inputs: RunInputs, extraVars: string[]): { plan: Pla
   const overrides: Record<string, string> = {};
   for (const [k, v] of Object.entries(inputs.overrides)) if (!inputs.withheldParams.includes(k)) overrides[k] = v;
   Object.assign(overrides, given);
-  const { loaded, warnings } = loadRunbook(inputs.runbookFile);
-  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
-  const inventory = loadInventory(inputs.inventory);
-  const plan = planRunbook({ loaded, inventory, overrides, limit: inputs.limit ?? undefined });
+  const { plan, inventory } = planWithOverrides(inputs.runbookFile, { inventory: inputs.inventory, overrides, limit: inputs.limit ?? undefined });
   if (plan.planHash !== inputs.planHash) {
     throw new RefusedError(
       `the plan changed since the run started (now ${plan.planHash}, then ${inputs.planHash}): ${inputs.runbookFile}, ${inputs.inventory} or the params differ; start a new run instead`,

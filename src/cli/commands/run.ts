@@ -24,7 +24,6 @@ import { Redactor } from '../../redact/redactor.js';
 import { defaultKnownHostsFile, TransportPool } from '../../transport/index.js';
 import { colorEnabled, colors } from '../../ui/format.js';
 import { createConsoleSink, type ConsoleSink } from '../../ui/console.js';
-import { formatDiagnostic } from '../../errors.js';
 import { action } from '../exit.js';
 import { collect, planFromFiles } from '../load-inputs.js';
 
@@ -226,7 +225,6 @@ export function register(program: Command): void {
     .action(
       action(async (runbook: string, opts: RunCliOptions) => {
         const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
-        for (const w of inputs.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
         const { plan } = inputs;
         // Before anything is created or contacted.
         checkPlanHash(plan, opts.planHash);
