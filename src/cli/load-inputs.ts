@@ -1,5 +1,5 @@
 // Shared by plan, run and guide: runbook + inventory + -e + --limit → Plan.
-import { loadInventory } from '../inventory/index.js';
+import { loadInventory, parseInventory } from '../inventory/index.js';
 import { planRunbook } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import type { Inventory } from '../inventory/types.js';
@@ -7,7 +7,8 @@ import { loadRunbook, parseExtraVars, type LoadedRunbook } from '../runbook/inde
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 
 export interface PlanningOptions {
-  inventory: string;
+  /** Absent: plan against an empty inventory (`remedy graph` draws the runbook, not a fleet). */
+  inventory?: string | undefined;
   extraVars?: string[] | undefined;
   limit?: string | undefined;
 }
@@ -29,10 +30,10 @@ export function planFromFiles(runbookRef: string, options: PlanningOptions): Pla
 }
 
 /** The same from already parsed overrides (resume rebuilds a run's plan from inputs.json). */
-export function planWithOverrides(runbookRef: string, options: { inventory: string; overrides: Record<string, string>; limit?: string | undefined }): PlannedInputs {
+export function planWithOverrides(runbookRef: string, options: { inventory?: string | undefined; overrides: Record<string, string>; limit?: string | undefined }): PlannedInputs {
   const { loaded, warnings } = loadRunbook(runbookRef);
   for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
-  const inventory = loadInventory(options.inventory);
+  const inventory = options.inventory === undefined ? parseInventory('all: {}\n', '(no inventory)', { format: 'yaml' }) : loadInventory(options.inventory);
   const plan = planRunbook({ loaded, inventory, overrides: options.overrides, limit: options.limit });
   return { loaded, inventory, overrides: options.overrides, plan, warnings };
 }

@@ -5,6 +5,8 @@ import type { Plan, PlanStep } from './types.js';
 
 export interface TextOptions {
   color: boolean;
+  /** The complete command that applies exactly this plan (built by the CLI, which knows the arguments). */
+  applyCommand?: string | undefined;
 }
 
 type Paint = (s: string) => string;
@@ -23,7 +25,8 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   out.push('');
   plan.steps.forEach((step, i) => out.push(...renderStep(step, `${i + 1}.`, '', c)));
   for (const w of plan.warnings) out.push(c.yellow(`warning: ${w}`));
-  out.push(c.dim(`Nothing was run. Apply exactly this plan with: remedy run ... --yes --plan-hash ${plan.planHash}`));
+  out.push(c.dim('Nothing was run. Apply exactly this plan with:'));
+  out.push(`  ${options.applyCommand ?? `remedy run ${plan.runbook} -i INVENTORY --yes --plan-hash ${plan.planHash}`}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -9,10 +9,10 @@ export function register(program: Command): void {
     .command('graph')
     .description('Print the runbook\'s decision tree as a Mermaid flowchart (paste into a Markdown file or mermaid.live).')
     .argument('<runbook>', 'runbook name or path')
-    .option('-i, --inventory <file>', 'inventory (default: inventory/example.yaml)', 'inventory/example.yaml')
+    .option('-i, --inventory <file>', 'Ansible inventory, only when params default from inventory vars (the graph is the runbook\'s, no inventory needed)')
     .option('-e, --extra-var <key=value>', 'set a param (repeatable)', collect, [])
     .action(
-      action(async (runbook: string, opts: { inventory: string; extraVar: string[] }) => {
+      action(async (runbook: string, opts: { inventory?: string; extraVar: string[] }) => {
         const { plan } = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar });
         process.stdout.write(renderPlanMermaid(plan));
         return 0;

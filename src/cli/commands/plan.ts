@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../plan/index.js';
 import { action } from '../exit.js';
 import { collect, planFromFiles } from '../load-inputs.js';
+import { applyCommand } from '../next-command.js';
 import { runProbe } from './probe.js';
 
 export const PLAN_FORMATS = ['text', 'json', 'markdown', 'mermaid'] as const;
@@ -27,14 +28,15 @@ export function register(program: Command): void {
     .action(
       action(async (runbook: string, opts: { inventory: string; limit?: string; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; runDir?: string; forks: number }) => {
         const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
-        if (opts.probe) return runProbe(inputs, opts);
-        process.stdout.write(formatPlan(inputs.plan, opts.format));
+        const next = applyCommand({ runbook, inventory: opts.inventory, limit: opts.limit, extraVars: opts.extraVar, secretParams: inputs.plan.secretParams, planHash: inputs.plan.planHash });
+        if (opts.probe) return runProbe(inputs, { ...opts, applyCommand: next });
+        process.stdout.write(formatPlan(inputs.plan, opts.format, next));
         return 0;
       }),
     );
 }
 
-export function formatPlan(plan: Parameters<typeof renderPlanText>[0], format: PlanFormat): string {
+export function formatPlan(plan: Parameters<typeof renderPlanText>[0], format: PlanFormat, applyCommand?: string): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(planToJson(plan), null, 2)}\n`;
@@ -43,7 +45,7 @@ export function formatPlan(plan: Parameters<typeof renderPlanText>[0], format: P
     case 'mermaid':
       return renderPlanMermaid(plan);
     default:
-      return renderPlanText(plan, { color: useColor(process.stdout) });
+      return renderPlanText(plan, { color: useColor(process.stdout), applyCommand });
   }
 }
 

@@ -16,6 +16,8 @@ export interface ProbeCliOptions {
   acceptNewHostKeys?: boolean | undefined;
   runDir?: string | undefined;
   forks: number;
+  /** The complete `remedy run … --yes --plan-hash` line printed at the end. */
+  applyCommand: string;
 }
 
 export async function runProbe(inputs: PlannedInputs, opts: ProbeCliOptions): Promise<number> {
@@ -46,7 +48,7 @@ export async function runProbe(inputs: PlannedInputs, opts: ProbeCliOptions): Pr
   if (json) {
     process.stdout.write(`${JSON.stringify(probeToJson(inputs, result), null, 2)}\n`);
   } else {
-    process.stdout.write(renderProbeText(result, colorEnabled(process.stdout)));
+    process.stdout.write(renderProbeText(result, colorEnabled(process.stdout), opts.applyCommand));
   }
   // The probe itself succeeded when the diagnosis ran; a refusal is how it stops, not a failure.
   if (result.outcome === 'refused' || result.outcome === 'resolved' || result.outcome === 'nothing-to-do' || result.outcome === 'escalated') return 0;
@@ -68,7 +70,7 @@ export function probeToJson(inputs: PlannedInputs, r: ProbeResult): Record<strin
   };
 }
 
-function renderProbeText(r: ProbeResult, color: boolean): string {
+function renderProbeText(r: ProbeResult, color: boolean, applyCommand: string): string {
   const c = pc.createColors(color);
   const out: string[] = [];
   out.push('', c.bold(`Probe of ${r.runbook}`), `  plan hash  ${r.planHash}`);
@@ -81,7 +83,7 @@ function renderProbeText(r: ProbeResult, color: boolean): string {
     out.push('', `Stopped before ${c.bold(r.stoppedAt)}. The run would then make ${r.mutations.length} change${r.mutations.length === 1 ? '' : 's'}:`);
   }
   for (const step of r.steps) out.push(...renderPreview(step, c));
-  out.push('', c.dim('Nothing was changed. Apply with: remedy run ... --yes'), '');
+  out.push('', c.dim('Nothing was changed. Apply exactly this plan with:'), `  ${applyCommand}`, '');
   return out.join('\n');
 }
 

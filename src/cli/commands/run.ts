@@ -48,7 +48,7 @@ export function parseForks(value: string): number {
 /** The session options on a command, in one place. */
 export function addSessionOptions(cmd: Command): Command {
   return cmd
-    .option('-f, --forks <n>', 'hosts worked on at once', parseForks, DEFAULT_FORKS)
+    .option('--forks <n>', 'hosts worked on at once', parseForks, DEFAULT_FORKS)
     .addOption(new Option('--output <format>', 'console output: text (live view on a TTY, plain lines otherwise) or jsonl (events for machines)').choices(OUTPUTS).default('text'))
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against (besides ~/.ssh/known_hosts); new keys accepted by --accept-new-host-keys are recorded in it')
     .option('--accept-new-host-keys', 'accept and record keys of hosts never seen before (a changed key is always refused)')
