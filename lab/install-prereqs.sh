@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the lab and the end-to-end tests need: OpenSSH's server (real
 # sshd per lab host), nginx (the Routers), a JDK (jstack/jmap/jcmd on the MPs), sudo, curl, jq,
-# tmux (guided-mode terminal tests). Idempotent and quick when everything is present.
+# tmux (guided-mode terminal tests), chromium (the report rendering test drives it headless). Idempotent and quick when everything is present.
 # Without root it only reports what is missing.
 set -euo pipefail
 
@@ -15,6 +15,7 @@ have sudo || need+=(sudo)
 have curl || need+=(curl)
 have jq || need+=(jq)
 have tmux || need+=(tmux)
+have /usr/bin/chromium || need+=(chromium)
 have ss || need+=(iproute2)
 have pgrep || need+=(procps)
 have setpriv && have setsid || need+=(util-linux)

@@ -54,6 +54,11 @@ export class Conditions {
   }
 }
 
+/** Inventory vars an expression reads per host (`m.vars.x`): shown beside the facts they are compared with. */
+export function varsMentioned(expression: string): string[] {
+  return [...new Set([...expression.matchAll(/\b[a-z_][a-z0-9_]*\.vars\.([a-z_][a-z0-9_]*)/gi)].map((m) => m[1] as string))];
+}
+
 /** Names of facts an expression mentions (`facts.x`, `h.facts.x`), to keep decision evidence short. */
 export function factsMentioned(expression: string): string[] {
   return [...new Set([...expression.matchAll(/\bfacts\.([a-z][a-z0-9_]*)/g)].map((m) => m[1] as string))];

@@ -2,7 +2,7 @@
 // outcome (end the run), and pauses that name no hosts.
 import { renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
-import { factsMentioned } from './conditions.js';
+import { factsMentioned, varsMentioned } from './conditions.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { RunOutcome } from './events.js';
 import type { StepFlow } from './flow.js';
@@ -36,16 +36,28 @@ function text(e: Engine, step: PlanStep, template: string): string {
   }
 }
 
-/** The facts a decision read, per host (only the facts its conditions mention, when they name any). */
+/**
+ * The facts a decision read, per host (only the facts its conditions mention, when they name any),
+ * the facts the runbook marks as evidence, and the inventory vars the conditions compare them
+ * with (`m.vars.mp_tls_port`, as `vars.mp_tls_port`): the other side of a comparison is evidence too.
+ */
 function evidenceFacts(e: Engine, conditions: string[]): Record<string, Record<string, unknown>> {
   const names = new Set(conditions.flatMap(factsMentioned));
+  const marked = new Set(allSteps(e.plan.steps).flatMap((s) => s.evidenceFacts));
+  const vars = new Set(conditions.flatMap(varsMentioned));
   const out: Record<string, Record<string, unknown>> = {};
-  for (const host of e.inventory.hosts.keys()) {
+  for (const [host, h] of e.inventory.hosts) {
     const facts = e.state.facts.get(host);
     if (!facts || Object.keys(facts).length === 0) continue;
-    out[host] = names.size === 0 ? { ...facts } : Object.fromEntries(Object.entries(facts).filter(([k]) => names.has(k)));
+    const read = names.size === 0 ? { ...facts } : Object.fromEntries(Object.entries(facts).filter(([k]) => names.has(k) || marked.has(k)));
+    for (const v of vars) if (h.vars[v] !== undefined) read[`vars.${v}`] = h.vars[v];
+    out[host] = read;
   }
   return out;
+}
+
+function allSteps(steps: readonly PlanStep[]): PlanStep[] {
+  return steps.flatMap((s) => [s, ...allSteps(s.rollback)]);
 }
 
 export async function runDecide(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {

@@ -86,6 +86,8 @@ export type RunEvent = Base &
         outputs?: { stdout: string; stderr: string } | undefined;
         artifacts?: { path: string; bytes: number; sha256: string }[] | undefined;
         diff?: string | undefined;
+        /** Lines of the output the runbook marks as evidence (`evidence:`), at most its max_lines. */
+        evidence?: HostEvidence | undefined;
         error?: string | undefined;
         phase?: 'verify' | undefined;
         /** Why a host was skipped (`when` false, not approved, unreachable earlier, …). */
@@ -151,6 +153,16 @@ export type RunEvent = Base &
   );
 
 export type RunEventType = RunEvent['type'];
+
+/** Evidence lines of one host's output, cut to the runbook's max_lines. */
+export interface HostEvidence {
+  title: string;
+  lines: string[];
+  /** Matching lines left out (the full output is at `output`). */
+  omitted: number;
+  /** The full output, relative to the run directory. */
+  output?: string | undefined;
+}
 
 /** A host's status in result.json. */
 export type FinalHostStatus = 'ok' | 'failed' | 'unreachable' | 'skipped';

@@ -7,7 +7,7 @@ import type { PlanStep } from '../plan/types.js';
 import type { WrappedCommand } from '../shell/become.js';
 import type { ExecResult } from '../transport/types.js';
 import { errorMessage, type Engine } from './context.js';
-import type { HostStatus } from './events.js';
+import type { HostEvidence, HostStatus } from './events.js';
 
 export interface AttemptMeta {
   attempt: number;
@@ -113,6 +113,18 @@ export interface EndExtras {
   reason?: string | undefined;
 }
 
+/** The lines of an attempt's output that the step's `evidence:` selects, cut to its max_lines. */
+export function evidenceOf(step: PlanStep, attempt: Attempt): HostEvidence | undefined {
+  const spec = step.evidence;
+  if (spec === null || attempt.result === null || attempt.phase !== undefined) return undefined;
+  const text = spec.from === 'stderr' ? attempt.result.stderr : attempt.result.stdout;
+  const filter = spec.lines === null ? null : new RegExp(spec.lines);
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && (filter === null || filter.test(l)));
+  if (lines.length === 0) return undefined;
+  const kept = lines.slice(0, spec.maxLines);
+  return { title: spec.title, lines: kept, omitted: lines.length - kept.length, output: spec.from === 'stderr' ? attempt.outputs?.stderr : attempt.outputs?.stdout };
+}
+
 export function endAttempt(e: Engine, step: PlanStep, host: string, attempt: Attempt, extras: EndExtras): void {
   e.emitter.emit({
     type: 'host-end',
@@ -129,6 +141,7 @@ export function endAttempt(e: Engine, step: PlanStep, host: string, attempt: Att
     outputs: attempt.outputs,
     artifacts: extras.artifacts,
     diff: extras.diff || undefined,
+    evidence: evidenceOf(step, attempt),
     error: extras.error ?? (attempt.status === 'ok' ? undefined : attempt.error),
     reason: extras.reason,
     final: extras.final || undefined,

@@ -2,6 +2,7 @@
 // mailed, attached to tickets, opened offline). Every value from the run goes through esc().
 import { formatBytes, formatDuration } from '../ui/format.js';
 import type { ReportModel, TimelineAttempt, TimelineStep } from './report-model.js';
+import { phaseTimelineSvg } from './report-svg.js';
 
 export function esc(s: unknown): string {
   return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -11,7 +12,12 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1f2328;background:#fff}
 h1{font-size:1.6rem;margin-bottom:.3rem}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
 h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
-table{border-collapse:collapse;margin:.4rem 0 1rem;width:100%}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.4rem 0 1rem;width:100%}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.nw,th.nw{white-space:nowrap;overflow-wrap:normal}code{overflow-wrap:anywhere}
+.summary-box{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;background:#f6f8fa}
+.summary-box h2{margin-top:.2rem;border:0}.timeline{display:block;max-width:100%;height:auto;margin:.4rem 0 1rem}
+.hosts{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1rem}
+details{margin:.4rem 0}summary{cursor:pointer}
 th{background:#f6f8fa}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 pre{background:#f6f8fa;padding:.6rem;overflow:auto;white-space:pre-wrap;word-break:break-word}
 .summary td:first-child{width:10rem;font-weight:600}
@@ -33,8 +39,15 @@ function code(v: unknown): string {
   return `<code>${esc(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
 }
 
-function table(head: string[], rows: string[][], cls = ''): string {
-  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+/** `nowrap`: columns (host names, times, sizes) that must not break mid-word. */
+function table(head: string[], rows: string[][], cls = '', nowrap: number[] = []): string {
+  const td = (i: number) => (nowrap.includes(i) ? '<td class="nw">' : '<td>');
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => `${td(i)}${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** A relative link to a file of the run directory. */
+function link(path: string): string {
+  return `<a href="${esc(encodeURI(path))}"><code>${esc(path)}</code></a>`;
 }
 
 function diffBlock(diff: string): string {
@@ -50,9 +63,12 @@ export function renderReportHtml(m: ReportModel): string {
   const b: string[] = [];
   b.push(`<h1>remedy run: ${esc(r.runbook ?? 'unknown runbook')}</h1>`);
   if (m.plan?.summary) b.push(`<p class="muted">${esc(m.plan.summary)}</p>`);
+  b.push(summarySection(m), phasesSection(m), evidenceSection(m), commandsSection(m));
+
+  b.push('<h2 id="run">Run</h2>');
   b.push(
     table(
-      ['', ''],
+      ['Field', 'Value'],
       [
         ['Outcome', `${badge(r.outcome)} exit ${esc(r.exitCode)}`],
         ['Cause', r.cause === null ? 'none' : code(r.cause)],
@@ -63,19 +79,17 @@ export function renderReportHtml(m: ReportModel): string {
         ['Started', esc(r.startedAt ?? '?')],
         ['Ended', esc(r.endedAt ?? '?')],
         ['Duration', esc(formatDuration(r.durationMs))],
-        ['Hosts', Object.entries(r.hosts).map(([h, s]) => `${esc(h)} ${badge(s.status)}`).join(' ') || 'none'],
       ],
       'summary',
     ),
   );
-  if (r.message) b.push(`<p class="note">${esc(r.message)}</p>`);
   if (m.journalProblems.length > 0) {
     b.push(`<p class="note">Some journal lines could not be read:</p><ul>${m.journalProblems.map((p) => `<li>line ${esc(p.line)}: ${esc(p.message)}</li>`).join('')}</ul>`);
   }
   const params = Object.entries(m.run.params);
-  if (params.length > 0) b.push('<h2>Parameters</h2>', table(['Param', 'Value'], params.map(([k, v]) => [code(k), code(v)])));
+  if (params.length > 0) b.push('<h3>Parameters</h3>', table(['Param', 'Value'], params.map(([k, v]) => [code(k), code(v)])));
 
-  b.push('<h2>Diagnosis</h2>');
+  b.push('<h2 id="diagnosis">Diagnosis</h2>');
   if (!m.diagnosis) b.push('<p>No decision was recorded.</p>');
   else {
     const d = m.diagnosis;
@@ -85,12 +99,16 @@ export function renderReportHtml(m: ReportModel): string {
     if (d.override) b.push(`<li>Overridden by ${esc(d.override.operator)} (concluded ${code(d.override.from)})</li>`);
     b.push('</ul>');
     const facts = Object.entries(d.evidence.facts);
-    if (facts.length > 0) b.push(table(['Host', 'Facts'], facts.map(([h, f]) => [esc(h), Object.entries(f).map(([k, v]) => `${esc(k)}=${code(v)}`).join(', ') || '—'])));
+    if (facts.length > 0) b.push(table(['Host', 'Facts the decision read'], facts.map(([h, f]) => [esc(h), Object.entries(f).map(([k, v]) => `${esc(k)}=${code(v)}`).join(', ') || '—']), '', [0]));
   }
 
-  b.push('<h2>Timeline</h2>');
+  b.push('<h2 id="timeline">Timeline</h2>');
   if (m.timeline.length === 0) b.push('<p>No step ran.</p>');
-  m.timeline.forEach((s, i) => b.push(timelineStep(s, i + 1)));
+  m.timeline.filter((s) => s.status !== 'skipped').forEach((s, i) => b.push(timelineStep(s, i + 1)));
+  const skipped = m.timeline.filter((s) => s.status === 'skipped');
+  if (skipped.length > 0) {
+    b.push(`<details><summary>Skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} whose condition did not hold (other causes)</summary><ul>${skipped.map((s) => `<li>${code(s.id)} ${esc(s.name)}${s.skipReason ? ` <span class="muted">${esc(s.skipReason)}</span>` : ''}</li>`).join('')}</ul></details>`);
+  }
 
   b.push('<h2>Approvals</h2>');
   if (m.approvals.length === 0) b.push('<p>No approval was asked or recorded.</p>');
@@ -110,7 +128,10 @@ export function renderReportHtml(m: ReportModel): string {
 
   b.push('<h2>Artifacts</h2>');
   if (m.artifacts.length === 0) b.push('<p>No artifact was fetched.</p>');
-  else b.push(table(['Host', 'Step', 'Path', 'Size', 'SHA-256'], m.artifacts.map((a) => [esc(a.host), code(a.step), code(a.path) + (a.present ? '' : ' <span class="st st-failed">missing or changed on disk</span>'), esc(formatBytes(a.bytes)), code(a.sha256)])));
+  else {
+    b.push('<p class="muted">Links are relative to this report (the run directory): a zipped run directory keeps them working.</p>');
+    b.push(table(['Host', 'Step', 'Path', 'Size', 'SHA-256'], m.artifacts.map((a) => [esc(a.host), code(a.step), link(a.path) + (a.present ? '' : ' <span class="st st-failed">missing or changed on disk</span>'), esc(formatBytes(a.bytes)), code(a.sha256)]), '', [0, 3]));
+  }
 
   if (m.rollbacks.length > 0) b.push('<h2>Rollbacks</h2>', table(['Time', 'Step', 'Host', 'Reason'], m.rollbacks.map((x) => [esc(x.time), code(x.step), esc(x.host), esc(x.reason)])));
   if (m.locks.length > 0) b.push('<h2>Host locks</h2>', table(['Time', 'Host', 'Action', 'Detail'], m.locks.map((x) => [esc(x.time), esc(x.host), esc(x.action), esc(x.detail ?? '')])));
@@ -133,10 +154,10 @@ function timelineStep(s: TimelineStep, n: number): string {
   if (s.outcome) out.push(`<p>Outcome: ${badge(s.outcome.status)} ${esc(s.outcome.message)}</p>`);
   const rows: string[][] = [];
   for (const h of s.hosts) {
-    for (const a of h.attempts) rows.push([esc(h.host), badge(a.status), exitText(a), esc(formatDuration(a.durationMs)), attemptText(a), esc(a.time), detailText(a)]);
+    for (const a of h.attempts) rows.push([esc(h.host), badge(a.status), exitText(a), esc(formatDuration(a.durationMs)), attemptText(a), esc(a.time.slice(11, 23)), detailText(a)]);
     if (h.unfinished) rows.push([esc(h.host), badge('interrupted') + ' started, not finished', '', '', '', '', '']);
   }
-  if (rows.length > 0) out.push(table(['Host', 'Status', 'Exit', 'Duration', 'Attempt', 'Time', 'Detail'], rows));
+  if (rows.length > 0) out.push(table(['Host', 'Status', 'Exit', 'Duration', 'Attempt', 'Time', 'Detail'], rows, '', [0, 1, 3, 5]));
   if (s.next !== undefined && s.next !== null) out.push(`<p class="muted">Next: ${code(s.next)}</p>`);
   return out.join('\n');
 }
@@ -158,6 +179,49 @@ function detailText(a: TimelineAttempt): string {
   if (a.error) parts.push(esc(a.error));
   if (a.reason) parts.push(esc(a.reason));
   if (a.facts && Object.keys(a.facts).length > 0) parts.push(`facts: ${Object.entries(a.facts).map(([k, v]) => `${esc(k)}=${code(v)}`).join(', ')}`);
-  if (a.outputs) parts.push(`output: ${code(a.outputs.stdout)}`);
+  if (a.outputs) parts.push(`output: ${link(a.outputs.stdout)}`);
   return parts.join('; ');
+}
+
+function summarySection(m: ReportModel): string {
+  const s = m.summary;
+  const out = ['<section class="summary-box" id="summary"><h2>Summary</h2>'];
+  out.push(`<p>${badge(s.outcome)} exit ${esc(s.exitCode)} · cause ${s.cause === null ? 'none decided' : code(s.cause)}</p>`);
+  if (s.message) out.push(`<p class="note">${esc(s.message)}</p>`);
+  if (s.hosts.length > 0) out.push(`<ul class="hosts">${s.hosts.map((h) => `<li>${esc(h.host)} ${badge(h.status)}</li>`).join('')}</ul>`);
+  out.push('<h3>What changed</h3>', s.changed.length === 0 ? '<p>Nothing was changed on any host.</p>' : `<ul>${s.changed.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
+  out.push('<h3>Left for people</h3>', s.leftForPeople.length === 0 ? '<p>Nothing.</p>' : `<ul>${s.leftForPeople.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function phasesSection(m: ReportModel): string {
+  const rows = m.phases.map((p) => [esc(p.label), p.time === null ? '—' : esc(p.time), p.atMs === null ? `<span class="muted">${esc(p.note ?? 'not reached')}</span>` : `+${esc(formatDuration(p.atMs))}`]);
+  return `<h2 id="phases">Phase timings</h2>\n${phaseTimelineSvg(m.phases, esc)}\n${table(['Phase', 'Time (UTC)', 'Since run start'], rows, '', [0, 1])}`;
+}
+
+function evidenceSection(m: ReportModel): string {
+  const out = ['<h2 id="evidence">Evidence</h2>'];
+  if (m.evidence.length === 0 && !m.diagnosis) out.push('<p>No evidence was recorded.</p>');
+  let title = '';
+  for (const e of m.evidence) {
+    if (e.title !== title) {
+      out.push(`<h3>${esc(e.title)} ${code(e.step)}</h3>`);
+      title = e.title;
+    }
+    out.push(`<p><strong>${esc(e.host)}</strong></p><pre>${esc(e.lines.join('\n'))}</pre>`);
+    if (e.omitted > 0) out.push(`<p class="note">… ${esc(e.omitted)} more line${e.omitted === 1 ? '' : 's'} cut here${e.output ? `: the full output is ${link(e.output)}` : ''}.</p>`);
+  }
+  if (m.diagnosis) out.push('<p class="muted">The facts the decision read are under <a href="#diagnosis">Diagnosis</a>.</p>');
+  return out.join('\n');
+}
+
+function commandsSection(m: ReportModel): string {
+  const out = ['<h2 id="commands">Commands run</h2>'];
+  if (m.commands.length === 0) out.push('<p>No command ran on a host.</p>');
+  for (const c of m.commands) {
+    out.push(`<h3>${esc(c.name)} ${code(c.step)}${c.mutates ? ' <span class="mut">mutates</span>' : ''}</h3>`);
+    for (const g of c.groups) out.push(`<p class="muted">on ${g.hosts.map(esc).join(', ')}</p><pre>${esc(g.command)}</pre>`);
+  }
+  return out.join('\n');
 }

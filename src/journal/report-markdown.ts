@@ -42,10 +42,16 @@ export function renderReportMarkdown(m: ReportModel): string {
   const out: string[] = [];
   out.push(`# remedy run: ${mdText(r.runbook ?? 'unknown runbook')}`, '');
   if (m.plan?.summary) out.push(`> ${mdText(m.plan.summary)}`, '');
+  out.push(...summarySection(m));
+  out.push(...phasesSection(m));
+  out.push(...evidenceSection(m));
+  out.push(...commandsSection(m));
+
+  out.push('## Run', '');
   const hostCounts = countHosts(m);
   out.push(
     table(
-      ['', ''],
+      ['Field', 'Value'],
       [
         ['Outcome', `**${mdText(r.outcome)}** (exit ${r.exitCode})`],
         ['Cause', r.cause === null ? 'none' : mdCode(r.cause)],
@@ -61,14 +67,13 @@ export function renderReportMarkdown(m: ReportModel): string {
     ),
     '',
   );
-  if (r.message) out.push(`> ${mdText(r.message)}`, '');
   if (m.journalProblems.length > 0) {
     out.push('**Journal:** some lines could not be read:', '');
     for (const p of m.journalProblems) out.push(`- line ${p.line}: ${mdText(p.message)}`);
     out.push('');
   }
   const params = Object.entries(m.run.params);
-  if (params.length > 0) out.push('## Parameters', '', table(['Param', 'Value'], params.map(([k, v]) => [mdCode(k), value(v)])), '');
+  if (params.length > 0) out.push('### Parameters', '', table(['Param', 'Value'], params.map(([k, v]) => [mdCode(k), value(v)])), '');
 
   out.push('## Diagnosis', '');
   if (!m.diagnosis) out.push('No decision was recorded.', '');
@@ -88,7 +93,12 @@ export function renderReportMarkdown(m: ReportModel): string {
 
   out.push('## Timeline', '');
   if (m.timeline.length === 0) out.push('No step ran.', '');
-  m.timeline.forEach((s, i) => out.push(...timelineStep(s, i + 1)));
+  const ran = m.timeline.filter((s) => s.status !== 'skipped');
+  ran.forEach((s, i) => out.push(...timelineStep(s, i + 1)));
+  const skipped = m.timeline.filter((s) => s.status === 'skipped');
+  if (skipped.length > 0) {
+    out.push(`Skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} whose condition did not hold (other causes): ${skipped.map((s) => mdCode(s.id)).join(', ')}.`, '');
+  }
 
   out.push('## Approvals', '');
   if (m.approvals.length === 0) out.push('No approval was asked or recorded.', '');
@@ -116,10 +126,11 @@ export function renderReportMarkdown(m: ReportModel): string {
   out.push('## Artifacts', '');
   if (m.artifacts.length === 0) out.push('No artifact was fetched.', '');
   else {
+    out.push('Paths are relative to this report (the run directory): a zipped run directory keeps them working.', '');
     out.push(
       table(
         ['Host', 'Step', 'Path', 'Size', 'SHA-256'],
-        m.artifacts.map((a) => [mdText(a.host), mdCode(a.step), mdCode(a.path) + (a.present ? '' : ' (missing or changed on disk)'), formatBytes(a.bytes), mdCode(a.sha256)]),
+        m.artifacts.map((a) => [mdText(a.host), mdCode(a.step), mdLink(a.path) + (a.present ? '' : ' (missing or changed on disk)'), formatBytes(a.bytes), mdCode(a.sha256)]),
       ),
       '',
     );
@@ -176,7 +187,7 @@ function detailText(a: TimelineAttempt): string {
   if (a.error) parts.push(mdText(a.error));
   if (a.reason) parts.push(mdText(a.reason));
   if (a.facts && Object.keys(a.facts).length > 0) parts.push(`facts: ${Object.entries(a.facts).map(([k, v]) => `${mdText(k)}=${value(v)}`).join(', ')}`);
-  if (a.outputs) parts.push(`output: ${mdCode(a.outputs.stdout)}`);
+  if (a.outputs) parts.push(`output: ${mdLink(a.outputs.stdout)}`);
   return parts.join('; ');
 }
 
@@ -184,4 +195,56 @@ function countHosts(m: ReportModel): string {
   const counts = new Map<string, number>();
   for (const s of Object.values(m.result.hosts)) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
   return [...counts].map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+}
+
+/** A relative link to a file of the run directory (works from report.md and in a zip of the directory). */
+export function mdLink(path: string): string {
+  return `[${mdText(path)}](${encodeURI(path).replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
+}
+
+function summarySection(m: ReportModel): string[] {
+  const s = m.summary;
+  const out = ['## Summary', ''];
+  out.push(`**Outcome: ${mdText(s.outcome)}** (exit ${s.exitCode}). Cause: ${s.cause === null ? 'none decided' : mdCode(s.cause)}.`, '');
+  if (s.message) out.push(`> ${mdText(s.message)}`, '');
+  if (s.hosts.length > 0) out.push(table(['Host', 'Status'], s.hosts.map((h) => [mdText(h.host), `**${mdText(h.status)}**`])), '');
+  out.push('**What changed:**', '');
+  if (s.changed.length === 0) out.push('- Nothing was changed on any host.');
+  for (const c of s.changed) out.push(`- ${mdText(c)}`);
+  out.push('', '**Left for people:**', '');
+  if (s.leftForPeople.length === 0) out.push('- Nothing.');
+  for (const l of s.leftForPeople) out.push(`- ${mdText(l)}`);
+  out.push('');
+  return out;
+}
+
+function phasesSection(m: ReportModel): string[] {
+  const rows = m.phases.map((p) => [mdText(p.label), p.time === null ? '—' : mdText(p.time), p.atMs === null ? mdText(p.note ?? 'not reached') : `+${formatDuration(p.atMs)}`]);
+  return ['## Phase timings', '', table(['Phase', 'Time (UTC)', 'Since run start'], rows), ''];
+}
+
+function evidenceSection(m: ReportModel): string[] {
+  const out = ['## Evidence', ''];
+  if (m.evidence.length === 0 && !m.diagnosis) return [...out, 'No evidence was recorded.', ''];
+  let title = '';
+  for (const e of m.evidence) {
+    if (e.title !== title) {
+      out.push(`### ${mdText(e.title)} (${mdCode(e.step)})`, '');
+      title = e.title;
+    }
+    out.push(`${mdText(e.host)}:`, '', mdBlock(e.lines.join('\n')), '');
+    if (e.omitted > 0) out.push(`… ${e.omitted} more line${e.omitted === 1 ? '' : 's'} cut here${e.output ? `: the full output is ${mdLink(e.output)}` : ''}.`, '');
+  }
+  if (m.diagnosis) out.push('The facts the decision read are under Diagnosis below.', '');
+  return out;
+}
+
+function commandsSection(m: ReportModel): string[] {
+  const out = ['## Commands run', ''];
+  if (m.commands.length === 0) return [...out, 'No command ran on a host.', ''];
+  for (const c of m.commands) {
+    out.push(`### ${mdText(c.name)} (${mdCode(c.step)})${c.mutates ? ' · **mutates**' : ''}`, '');
+    for (const g of c.groups) out.push(`On ${g.hosts.map(mdText).join(', ')}:`, '', mdBlock(g.command, 'sh'), '');
+  }
+  return out;
 }

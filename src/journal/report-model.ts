@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApprovalDecision, ApprovalSource, HostStatus, RunEvent, RunMode } from '../engine/events.js';
 import type { JournalProblem } from './journal.js';
+import { buildCommands, buildEvidence, buildPhases, buildSummary, type EvidenceBlock, type Phase, type ReportSummary, type StepCommands } from './report-handover.js';
 import { buildResult, type ResultArtifact, type ResultDecision, type RunResultJson } from './result.js';
 
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
@@ -80,6 +81,14 @@ export interface ReportChange {
 }
 
 export interface ReportModel {
+  /** Read first: outcome, cause, per-host status, what changed, what is left for people. */
+  summary: ReportSummary;
+  /** Run start → evidence gathered → cause decided → fix applied → verified. */
+  phases: Phase[];
+  /** Output lines the runbook marks as evidence, per step and host (cut to its max_lines). */
+  evidence: EvidenceBlock[];
+  /** The rendered (redacted) command each step ran per host, identical ones grouped. */
+  commands: StepCommands[];
   result: RunResultJson;
   run: {
     runIds: string[];
@@ -108,7 +117,12 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
   const result = buildResult(events);
   const starts = events.filter((e): e is Ev<'run-start'> => e.type === 'run-start');
   const latest = starts.at(-1);
+  const hostOrder = latest?.hosts ?? [];
   const model: ReportModel = {
+    summary: { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts: [], changed: [], leftForPeople: [] },
+    phases: buildPhases(events, result),
+    evidence: buildEvidence(events, hostOrder),
+    commands: buildCommands(events, hostOrder),
     result,
     run: {
       runIds: result.runIds,
@@ -237,6 +251,7 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
         break;
     }
   }
+  model.summary = buildSummary({ result, hostOrder, changes: model.changes, approvals: model.approvals, artifacts: model.artifacts, outcomes: model.outcomes });
   return model;
 }
 

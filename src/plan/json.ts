@@ -1,7 +1,7 @@
 // The plan's JSON contract. Other tools read it: keep these names. Everything here is redacted;
 // the in-memory scope (real param values) is never part of it.
 import type { CaptureSpec } from '../runbook/schema.js';
-import type { OnFailurePolicy, Plan, PlanStep } from './types.js';
+import type { OnFailurePolicy, Plan, PlanEvidence, PlanStep } from './types.js';
 
 export interface PlanStepJson {
   id: string;
@@ -24,6 +24,8 @@ export interface PlanStepJson {
   onFailure: OnFailurePolicy;
   become: string | boolean | null;
   capture: Record<string, CaptureSpec>;
+  evidence: PlanEvidence | null;
+  evidenceFacts: string[];
   outcome: { status: string; message: string } | null;
   decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | null;
   rollback: PlanStepJson[];
@@ -77,6 +79,8 @@ function stepToJson(step: PlanStep): PlanStepJson {
     onFailure: step.onFailure,
     become: step.become,
     capture: step.capture,
+    evidence: step.evidence,
+    evidenceFacts: step.evidenceFacts,
     outcome: step.templates.outcome ?? null,
     decide: step.templates.decide ?? null,
     rollback: step.rollback.map(stepToJson),

@@ -4,7 +4,7 @@ import type { Host, Inventory } from '../inventory/types.js';
 import { limitHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
 import { resolveParams, type LoadedRunbook } from '../runbook/index.js';
-import { stepKind, stepMutates, type Check, type Step } from '../runbook/schema.js';
+import { stepKind, stepMutates, type Check, type EvidenceSpec, type Step } from '../runbook/schema.js';
 import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 import { describePropertiesEdit } from '../properties/edit.js';
@@ -12,7 +12,7 @@ import { ValidationError } from '../errors.js';
 import { batchHosts, combinePatterns, countOf, joinConditions, renderCount, renderDuration, selectCombined, staticVerdict } from './controls.js';
 import { planHash } from './hash.js';
 import { renderHostCommand, renderHostText as renderHostTextAt } from './render-host.js';
-import type { OnFailurePolicy, Plan, PlanStep, PlannedCommand, StepTemplates } from './types.js';
+import type { OnFailurePolicy, Plan, PlanEvidence, PlanStep, PlannedCommand, StepTemplates } from './types.js';
 
 export interface PlanInput {
   loaded: LoadedRunbook;
@@ -178,6 +178,8 @@ function buildStep(
     onFailure: onFailure(step),
     become: step.become ?? null,
     capture: step.capture ?? {},
+    evidence: planEvidence(step.evidence, step.name),
+    evidenceFacts: Object.entries(step.capture ?? {}).filter(([, c]) => typeof c === 'object' && c.evidence === true).map(([name]) => name),
     rollback: [],
     includePath: level.includePath,
     source: { file: level.loaded.file, ...level.loaded.position(path) },
@@ -315,3 +317,12 @@ function planStepPos(level: Level, path: (string | number)[]): { file: string; l
 function pos(level: Level, path: (string | number)[]): { file: string; line: number; col: number } {
   return { file: level.loaded.file, ...level.loaded.position(path) };
 }
+
+/** Defaults of a step's `evidence:` (every stdout line, at most 40 per host, titled by the step). */
+function planEvidence(spec: EvidenceSpec | undefined, stepName: string): PlanEvidence | null {
+  if (spec === undefined) return null;
+  const o = spec === true ? {} : spec;
+  return { title: o.title ?? stepName, from: o.from ?? 'stdout', lines: o.lines ?? null, maxLines: o.max_lines ?? DEFAULT_EVIDENCE_LINES };
+}
+
+export const DEFAULT_EVIDENCE_LINES = 40;

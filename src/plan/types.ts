@@ -5,6 +5,15 @@ import type { CaptureSpec, Check, StepKind } from '../runbook/schema.js';
 
 export type OnFailurePolicy = { action: 'abort' } | { action: 'continue' } | { action: 'goto'; step: string };
 
+/** A step's `evidence:` with defaults filled in. */
+export interface PlanEvidence {
+  title: string;
+  from: 'stdout' | 'stderr';
+  /** Regular expression source; null: every line. */
+  lines: string | null;
+  maxLines: number;
+}
+
 /** One host's view of a step at plan time. */
 export interface PlannedCommand {
   host: string;
@@ -70,6 +79,10 @@ export interface PlanStep {
    */
   become: string | boolean | null;
   capture: Record<string, CaptureSpec>;
+  /** Output lines that are evidence (runbook `evidence:`), or null. */
+  evidence: PlanEvidence | null;
+  /** Captured facts marked `evidence: true`: shown to the operator and in reports as evidence. */
+  evidenceFacts: string[];
   /** Steps run when this (mutating) step or its verification fails, in order. */
   rollback: PlanStep[];
   /** Include chain from the root runbook, e.g. ['restart_mps'] for restart_mps.restart. */

@@ -58,8 +58,20 @@ export const CaptureSpec = z.union([
     json: z.boolean().optional().meta({ description: 'Parse the text as JSON.' }),
     as: z.enum(['string', 'integer', 'number', 'boolean', 'lines']).optional(),
     default: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+    evidence: z.boolean().optional().meta({ description: 'Show this fact as evidence (guided screen, reports) even when no decision reads it.' }),
   }),
 ]);
+
+/** Which lines of a step's output are evidence: shown to the operator, inlined in the report. */
+export const EvidenceSpec = z.union([
+  z.literal(true),
+  z.strictObject({
+    title: z.string().min(1).optional().meta({ description: 'What the lines are, for the reader (default: the step name).' }),
+    from: z.enum(['stdout', 'stderr']).optional().meta({ description: 'Which output (default stdout).' }),
+    lines: z.string().min(1).optional().meta({ description: 'Regular expression: only lines that match are evidence (default: every line).' }),
+    max_lines: z.number().int().min(1).max(1000).optional().meta({ description: 'Keep at most this many lines per host (default 40); the rest are cut with a visible marker and a link to the full output.' }),
+  }),
+]).meta({ description: 'Mark the output as evidence: `true` for every line of stdout, or a block choosing the lines.' });
 
 export const OnFailure = z.union([
   z.enum(['abort', 'continue']),
@@ -108,6 +120,7 @@ const common = {
     description: 'true: the inventory become_user; a string: run as that user. The method comes from the inventory.',
   }),
   capture: z.record(z.string().regex(FACT_NAME_PATTERN), CaptureSpec).optional(),
+  evidence: EvidenceSpec.optional(),
   tags: z.array(z.string()).optional(),
 };
 
@@ -258,6 +271,7 @@ type Common = {
   confirm?: string | undefined;
   become?: boolean | string | undefined;
   capture?: Record<string, z.output<typeof CaptureSpec>> | undefined;
+  evidence?: z.output<typeof EvidenceSpec> | undefined;
   tags?: string[] | undefined;
 };
 export type Check = z.output<typeof Check>;
@@ -278,6 +292,7 @@ export type DecideStep = Common & {
 export type Step = RunStep | PropertiesStep | FetchStep | WaitStep | PauseStep | IncludeStep | OutcomeStep | DecideStep;
 export type Param = z.output<typeof Param>;
 export type CaptureSpec = z.output<typeof CaptureSpec>;
+export type EvidenceSpec = z.output<typeof EvidenceSpec>;
 export type Runbook = z.output<typeof Runbook>;
 
 /** The kind of a step is the one action key it carries. */

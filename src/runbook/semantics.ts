@@ -97,6 +97,22 @@ function checkParams(diags: Diagnostics, runbook: Runbook): void {
   }
 }
 
+/** `evidence:` reads a command's output, like a capture; its line filter must compile. */
+function checkEvidence(diags: Diagnostics, entry: StepEntry): void {
+  const { step, kind, path } = entry;
+  if (step.evidence === undefined) return;
+  if (kind !== 'run' && kind !== 'wait') {
+    diags.error([...path, 'evidence'], `evidence marks lines of a command's output: only run and wait steps have one (this is a ${kind} step)`, { key: true });
+    return;
+  }
+  if (step.evidence === true || step.evidence.lines === undefined) return;
+  try {
+    new RegExp(step.evidence.lines);
+  } catch (err) {
+    diags.error([...path, 'evidence', 'lines'], `evidence lines: invalid regular expression: ${regexProblem(err)}`);
+  }
+}
+
 function checkCaptures(diags: Diagnostics, entry: StepEntry): void {
   const { step, kind, path } = entry;
   if (!step.capture) return;
@@ -241,6 +257,7 @@ export function checkSemantics(input: SemanticInput): void {
       diags.error([...path, 'on_failure', 'goto'], `on_failure goes to "${goto}", but there is no step with that id${where}`);
     }
     checkCaptures(diags, entry);
+    checkEvidence(diags, entry);
     checkKindRules(diags, entry);
     checkInclude(diags, entry, includes.get(step.id));
 

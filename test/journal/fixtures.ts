@@ -146,3 +146,38 @@ export function unreachableRun(): RunEvent[] {
     { type: 'run-end', outcome: 'unreachable', cause: null, exitCode: 4, durationMs: 10100, message: '1 host unreachable: mp-2', hosts: { 'mp-1': 'ok', 'mp-2': 'unreachable' } },
   ]);
 }
+
+export const BACKEND_SAMPLE = [
+  '502s with fault source target in the last 200 requests:',
+  '3',
+  'fault codes:',
+  '      3 target messaging.adaptors.http.flow.ErrorResponseCode',
+  'sample lines (time, upstream MP, status, request, message id):',
+  '2026-11-24T13:44:58+00:00\t127.0.0.1:27705\t502\tGET /v1/orders HTTP/1.1\trrt-0c8e2a1f9b3d-17',
+  '2026-11-24T13:44:59+00:00\t127.0.0.1:27707\t502\tGET /v1/orders HTTP/1.1\trrt-0c8e2a1f9b3d-18',
+];
+
+/** backend-error: the Routers' probe shows a target fault; evidence is collected; escalated, nothing changed. */
+export function backendEscalatedRun(): RunEvent[] {
+  const lines = [...BACKEND_SAMPLE, ...Array.from({ length: 45 }, (_, i) => `filler ${i}`)];
+  return seq([
+    runStart(['router-1', 'mp-1']),
+    { type: 'step-start', step: 'router_probe', name: 'Probe the Router', kind: 'run', mutates: false, hosts: ['router-1'] },
+    { type: 'host-start', step: 'router_probe', host: 'router-1', attempt: 1, command: "sudo -n -u apigee -- sh -c 'curl …'" },
+    { type: 'host-end', step: 'router_probe', host: 'router-1', status: 'ok', attempt: 1, exitCode: 0, signal: null, durationMs: 120, facts: { probe_status: 502, probe_fault_source: 'target', probe_fault_code: 'messaging.adaptors.http.flow.ErrorResponseCode' }, final: true },
+    { type: 'step-end', step: 'router_probe', status: 'ok', durationMs: 130, counts: counts({ ok: 1 }), next: 'diagnose' },
+    { type: 'step-start', step: 'diagnose', name: 'Diagnose', kind: 'decide', mutates: false, hosts: [] },
+    { type: 'decision', step: 'diagnose', cause: 'backend-error', evidence: { condition: 'r.facts.probe_status == 502', facts: { 'router-1': { probe_status: 502, probe_fault_code: 'messaging.adaptors.http.flow.ErrorResponseCode' } } }, candidates: ['mps-down', 'backend-error', 'none'] },
+    { type: 'step-end', step: 'diagnose', status: 'ok', durationMs: 2, counts: counts(), next: 'restart_down_mps' },
+    { type: 'step-skip', step: 'restart_down_mps', reason: 'condition is false: cause is "mps-down"' },
+    { type: 'step-skip', step: 'verify_routers', reason: 'condition is false: cause is one of …' },
+    { type: 'step-start', step: 'backend_evidence', name: 'Collect sample 502s', kind: 'run', mutates: false, hosts: ['router-1'] },
+    { type: 'host-start', step: 'backend_evidence', host: 'router-1', attempt: 1, command: "sudo -n -u apigee -- sh -c 'tail …'" },
+    { type: 'host-end', step: 'backend_evidence', host: 'router-1', status: 'ok', attempt: 1, exitCode: 0, signal: null, durationMs: 40, outputs: { stdout: 'outputs/backend_evidence/router-1.stdout', stderr: 'outputs/backend_evidence/router-1.stderr' }, evidence: { title: 'Sample failing requests', lines: lines.slice(0, 40), omitted: lines.length - 40, output: 'outputs/backend_evidence/router-1.stdout' }, final: true },
+    { type: 'step-end', step: 'backend_evidence', status: 'ok', durationMs: 45, counts: counts({ ok: 1 }), next: 'escalate_backend' },
+    { type: 'step-start', step: 'escalate_backend', name: 'Hand over', kind: 'outcome', mutates: false, hosts: [] },
+    { type: 'outcome', step: 'escalate_backend', status: 'escalate', message: 'Escalate to the backend team with the sample requests and message ids in this run\'s report.' },
+    { type: 'step-end', step: 'escalate_backend', status: 'ok', durationMs: 1, counts: counts(), next: null },
+    { type: 'run-end', outcome: 'escalated', cause: 'backend-error', exitCode: 3, durationMs: 1700, hosts: { 'router-1': 'ok', 'mp-1': 'ok' } },
+  ]);
+}

@@ -57,7 +57,7 @@ describe('report', () => {
     expect(md).toMatch(/\| `restart_mp` \| \*\*approved\*\* \| flag \| alice \| mp-1 \|/);
     expect(md).toContain('## What changed');
     expect(md).toContain('-max_heap=1g\n+max_heap=2g');
-    expect(md).toMatch(/\| mp-1 \| `bundle` \| `artifacts\/mp-1\/system\.log` \(missing or changed on disk\) \| 2\.0 KiB \| `e3b0c4/);
+    expect(md).toMatch(/\| mp-1 \| `bundle` \| \[artifacts\/mp-1\/system\.log\]\(artifacts\/mp-1\/system\.log\) \(missing or changed on disk\) \| 2\.0 KiB \| `e3b0c4/);
     expect(md).toContain('## Host locks');
     expect(md).toContain('- Outcome step `done`: **resolved**: mp-1 restarted with more heap; 502s stopped');
     expect(md).toContain('- Run: **resolved**, exit code 0, cause `mp_heap_exhausted`.');
