@@ -30,7 +30,8 @@ export function phaseTimelineSvg(phases: readonly Phase[], esc: (s: unknown) => 
       parts.push(`<text x="${tx.toFixed(1)}" y="${LABEL_Y + 18}" text-anchor="${anchor}" fill="#57606a">+${esc(formatDuration(p.atMs))}</text>`);
     } else {
       parts.push(`<text x="${tx.toFixed(1)}" y="${LABEL_Y}" text-anchor="${anchor}" fill="#8c959f">${esc(p.label)}</text>`);
-      parts.push(`<text x="${tx.toFixed(1)}" y="${LABEL_Y + 18}" text-anchor="${anchor}" fill="#8c959f">${esc(p.note ?? 'not reached')}</text>`);
+      // Why it was not reached is in the table below: a long note here would run into its neighbours.
+      parts.push(`<text x="${tx.toFixed(1)}" y="${LABEL_Y + 18}" text-anchor="${anchor}" fill="#8c959f">not reached<title>${esc(p.note ?? 'not reached')}</title></text>`);
     }
   });
   const summary = phases.map((p) => `${p.label} ${p.atMs === null ? `(${p.note ?? 'not reached'})` : `+${formatDuration(p.atMs)}`}`).join(', ');

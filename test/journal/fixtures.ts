@@ -181,3 +181,21 @@ export function backendEscalatedRun(): RunEvent[] {
     { type: 'run-end', outcome: 'escalated', cause: 'backend-error', exitCode: 3, durationMs: 1700, hosts: { 'router-1': 'ok', 'mp-1': 'ok' } },
   ]);
 }
+
+/** router-mp-tls fixed on mp-1, failed on mp-2 (verification), the run failed: a partial fix. */
+export function partialRun(): RunEvent[] {
+  const longCommand = `sudo -n -u apigee -- sh -c '${'sed -i -e s/^conf_message-processor-communication_local.http.ssl=.*$/conf_message-processor-communication_local.http.ssl=true/ '.repeat(4)}/opt/apigee/customer/application/message-processor.properties'`;
+  return seq([
+    runStart(['router-1', 'mp-1', 'mp-2']),
+    ...diagnose(),
+    ...decide('router-mp-tls', 'hosts("message_processors").exists(m, m.facts.mp_ssl && m.facts.mp_cfg_port != int(m.vars.mp_tls_port))'),
+    { type: 'step-start', step: 'restart_mps', name: 'Restart the MPs', kind: 'run', mutates: true, hosts: ['mp-1', 'mp-2'] },
+    { type: 'approval', step: 'restart_mps', decision: 'approved', source: 'operator', operator: 'alice', hosts: ['mp-1', 'mp-2'], planHash: 'sha256:abc123' },
+    { type: 'host-start', step: 'restart_mps', host: 'mp-1', attempt: 1, command: longCommand },
+    { type: 'host-start', step: 'restart_mps', host: 'mp-2', attempt: 1, command: longCommand },
+    { type: 'host-end', step: 'restart_mps', host: 'mp-1', status: 'changed', attempt: 1, exitCode: 0, signal: null, durationMs: 4100, final: true },
+    { type: 'host-end', step: 'restart_mps', host: 'mp-2', status: 'failed', attempt: 1, exitCode: 1, signal: null, durationMs: 3900, error: `verification failed: ${'x'.repeat(300)}`, final: true },
+    { type: 'step-end', step: 'restart_mps', status: 'partial', durationMs: 4200, counts: counts({ changed: 1, failed: 1 }), next: null, failedHosts: ['mp-2'] },
+    { type: 'run-end', outcome: 'failed', cause: 'router-mp-tls', exitCode: 1, durationMs: 6000, message: 'restart_mps failed on mp-2', hosts: { 'router-1': 'ok', 'mp-1': 'ok', 'mp-2': 'failed' } },
+  ]);
+}
