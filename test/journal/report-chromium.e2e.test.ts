@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The HTML report as a reader sees it: Debian's chromium, headless, renders the report of a
 // resolved, an escalated and a partial run; every section is there, the timeline is drawn, and
 // nothing is wider than a 1280 px window. No browser is downloaded: /usr/bin/chromium comes from
