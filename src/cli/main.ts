@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   report: () => import('./commands/report.js'),
   graph: () => import('./commands/graph.js'),
   schema: () => import('./commands/schema.js'),
+  test: () => import('./commands/test.js'),
   lab: () => import('./commands/lab.js'),
 };
 

@@ -79,7 +79,8 @@ export function expandRunbookPaths(paths: readonly string[]): string[] {
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') walk(p);
-      else if (e.isFile() && EXTENSIONS.some((ext) => e.name.endsWith(ext))) out.push(p);
+      // `*.test.yaml` beside runbooks are their tests (remedy test), not runbooks.
+      else if (e.isFile() && EXTENSIONS.some((ext) => e.name.endsWith(ext)) && !/\.test\.ya?ml$/.test(e.name)) out.push(p);
     }
   };
   for (const p of paths) {

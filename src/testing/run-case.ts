@@ -1,0 +1,183 @@
+// One test case through the real planner and executor: the runbook and inventory as `remedy run`
+// loads them, an unattended strategy (--yes unless the case says otherwise), the scripted fleet
+// instead of SSH and a fake clock instead of time. What the run shows is gathered into an
+// Observation the assertions read.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { MemorySink } from '../engine/emitter.js';
+import type { FinalHostStatus, HostStatus, RunEvent, RunOutcome } from '../engine/events.js';
+import { executePlan } from '../engine/executor.js';
+import { UnattendedStrategy } from '../engine/strategy.js';
+import { loadInventory, parseInventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/types.js';
+import { planRunbook } from '../plan/index.js';
+import type { Plan } from '../plan/types.js';
+import { loadRunbook, type LoadedRunbook } from '../runbook/index.js';
+import { resolveRunbookRef } from '../runbook/resolve.js';
+import type { LoadedTestFile } from './load.js';
+import type { TestCase } from './schema.js';
+import { FakeClock, ReplyBook, ScriptedFleet, StepTracker, type SentCommand } from './scripted-transport.js';
+
+/** `run.id` in every case, so rendered paths (backups, kept conf.d) are the same every time. */
+export const TEST_RUN_ID = 'test-run';
+
+/** What a run showed, in the terms assertions use. */
+export interface Observation {
+  cause: string | null;
+  outcome: RunOutcome;
+  exitCode: number;
+  message: string;
+  hosts: Record<string, FinalHostStatus>;
+  /** Steps that ran, in order of first start (host steps on some host, decide/outcome steps on the controller). */
+  ran: string[];
+  /** Steps skipped as a whole (step-skip). */
+  skipped: string[];
+  /** Steps refused at approval. */
+  refused: string[];
+  /** Last host-end status per step and host. */
+  statuses: Record<string, Record<string, HostStatus>>;
+  /** Per rolling step: the hosts of each batch that started. */
+  batches: Record<string, string[][]>;
+  commands: SentCommand[];
+  /** Properties diffs per step and host (empty: nothing changed). */
+  diffs: Record<string, Record<string, string>>;
+  facts: Record<string, Record<string, unknown>>;
+  events: RunEvent[];
+  /** Fake-clock milliseconds the run took. */
+  durationMs: number;
+}
+
+/** Loaded once per file: the runbook and inventories are shared by its cases. */
+export class CaseInputs {
+  readonly #file: LoadedTestFile;
+  #runbook: LoadedRunbook | null = null;
+  readonly #inventories = new Map<string, Inventory>();
+
+  constructor(file: LoadedTestFile) {
+    this.#file = file;
+  }
+
+  get runbook(): LoadedRunbook {
+    if (!this.#runbook) {
+      const ref = resolveRunbookRef(this.#file.data.runbook, this.#file.file);
+      this.#runbook = loadRunbook(ref).loaded;
+    }
+    return this.#runbook;
+  }
+
+  inventory(ref: string | Record<string, unknown>, label: string): Inventory {
+    const key = typeof ref === 'string' ? `path:${ref}` : `inline:${label}`;
+    let inv = this.#inventories.get(key);
+    if (!inv) {
+      inv = typeof ref === 'string' ? loadInventory(resolve(dirname(this.#file.file), ref)) : parseInventory(stringify(ref), `${this.#file.display} (${label})`, { format: 'yaml' });
+      this.#inventories.set(key, inv);
+    }
+    return inv;
+  }
+}
+
+export function planCase(inputs: CaseInputs, file: LoadedTestFile, index: number): { plan: Plan; inventory: Inventory } {
+  const c = file.data.cases[index] as TestCase;
+  const inventory = c.inventory !== undefined ? inputs.inventory(c.inventory, `cases[${index}].inventory`) : inputs.inventory(file.data.inventory, 'inventory');
+  const params = { ...(file.data.params ?? {}), ...(c.params ?? {}) };
+  const overrides = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const plan = planRunbook({ loaded: inputs.runbook, inventory, overrides, limit: c.limit ?? file.data.limit });
+  return { plan, inventory };
+}
+
+export async function runCase(inputs: CaseInputs, file: LoadedTestFile, index: number): Promise<{ observation: Observation; inventory: Inventory }> {
+  const c = file.data.cases[index] as TestCase;
+  const { plan, inventory } = planCase(inputs, file, index);
+  const clock = new FakeClock();
+  const tracker = new StepTracker();
+  const book = new ReplyBook([c.returns ?? {}, file.data.returns ?? {}], inventory);
+  const fleet = new ScriptedFleet(book, tracker, clock);
+  const memory = new MemorySink();
+  // Fetch steps need a run directory for their artifacts (without one they are skipped): a
+  // temporary one, removed after. Other plans run without, so nothing touches the disk.
+  const fetches = plan.steps.some((s) => s.templates.fetch !== undefined || s.rollback.some((r) => r.templates.fetch !== undefined));
+  const runDir = fetches ? mkdtempSync(join(tmpdir(), 'remedy-test-')) : null;
+  try {
+    const result = await executePlan({
+      plan,
+      inventory,
+      transports: fleet,
+      strategy: new UnattendedStrategy({ yes: c.yes ?? true, operator: 'remedy-test' }),
+      sinks: [tracker, memory],
+      runId: TEST_RUN_ID,
+      runDir,
+      user: 'remedy-test',
+      controller: 'remedy-test',
+      clock,
+    });
+    return { observation: observe(result, memory.events, fleet.sent, clock.t), inventory };
+  } finally {
+    if (runDir !== null) rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+export function observe(
+  result: { cause: string | null; outcome: RunOutcome; exitCode: number; message?: string | undefined; hosts: Record<string, FinalHostStatus>; facts: Record<string, Record<string, unknown>> },
+  events: RunEvent[],
+  commands: SentCommand[],
+  durationMs: number,
+): Observation {
+  const ran: string[] = [];
+  const mark = (step: string): void => {
+    if (!ran.includes(step)) ran.push(step);
+  };
+  const skipped: string[] = [];
+  const refused: string[] = [];
+  const statuses: Record<string, Record<string, HostStatus>> = {};
+  const batches: Record<string, string[][]> = {};
+  const diffs: Record<string, Record<string, string>> = {};
+  const runStatus = new Map<string, HostStatus>();
+  for (const e of events) {
+    switch (e.type) {
+      case 'step-start':
+        if (e.batch !== undefined) (batches[e.step] ??= []).push(e.hosts);
+        break;
+      case 'step-skip':
+        if (!skipped.includes(e.step)) skipped.push(e.step);
+        break;
+      case 'host-end': {
+        // A verify check that passes leaves the step's own status (changed); one that fails wins.
+        const byHost = (statuses[e.step] ??= {});
+        if (e.phase !== 'verify') runStatus.set(`${e.step}\u0000${e.host}`, e.status);
+        const own = runStatus.get(`${e.step}\u0000${e.host}`) ?? e.status;
+        byHost[e.host] = e.phase === 'verify' && e.status !== 'ok' ? e.status : own;
+        if (e.status !== 'skipped' && e.attempt > 0) mark(e.step);
+        if (e.diff !== undefined) (diffs[e.step] ??= {})[e.host] = e.diff;
+        break;
+      }
+      case 'decision':
+      case 'outcome':
+        mark(e.step);
+        break;
+      case 'approval':
+        if (e.decision === 'refused' && !refused.includes(e.step)) refused.push(e.step);
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    cause: result.cause,
+    outcome: result.outcome,
+    exitCode: result.exitCode,
+    message: result.message ?? '',
+    hosts: result.hosts,
+    ran,
+    skipped,
+    refused,
+    statuses,
+    batches,
+    commands,
+    diffs,
+    facts: result.facts,
+    events,
+    durationMs,
+  };
+}

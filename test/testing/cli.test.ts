@@ -1,0 +1,64 @@
+// `remedy test` through the built CLI: the shipped suite passes (this is how `npm test` runs
+// every runbooks/**/*.test.yaml), failures exit 1 with file:line:col and a diff, invalid files 64.
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { miniProject } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+
+function remedy(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+});
+
+describe('remedy test', () => {
+  it('the shipped runbooks pass their suite: at least 40 cases, exit 0', () => {
+    const r = remedy('test', 'runbooks/', '--output', 'jsonl');
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; name?: string; failures?: unknown[] });
+    const failed = lines.filter((l) => l.type === 'case' && l.status !== 'passed');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    const summary = lines.at(-1) as { type: string; cases: number; passed: number; exitCode: number };
+    expect(summary.type).toBe('summary');
+    expect(summary.cases).toBeGreaterThanOrEqual(40);
+    expect(summary.passed).toBe(summary.cases);
+    expect(r.code, r.err).toBe(0);
+  }, 120_000);
+
+  it('a failing case exits 1 and names the assertion with a diff', () => {
+    const dir = miniProject({
+      'mini.test.yaml': 'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: wrong\n    returns: { check: { stdout: "200" } }\n    expect:\n      outcome: resolved\n',
+    });
+    const r = remedy('test', dir);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toContain('✗');
+    expect(r.out).toMatch(/mini\.test\.yaml:7:16: expect\.outcome: the outcome differs\n\s+- expected\s+\+ actual\n\s+- resolved\n\s+\+ nothing-to-do/);
+    expect(r.out).toMatch(/0 passed, 1 failed — 1 cases in 1 files/);
+  });
+
+  it('an invalid test file exits 64 with file:line:col; jsonl says so too', () => {
+    const dir = miniProject({ 'bad.test.yaml': 'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: x\n    expect: { outcome: fixed }\n' });
+    const r = remedy('test', join(dir, 'bad.test.yaml'));
+    expect(r.code).toBe(64);
+    expect(r.out).toMatch(/bad\.test\.yaml:5:24: cases\.0\.expect\.outcome: /);
+    const j = remedy('test', join(dir, 'bad.test.yaml'), '--output', 'jsonl');
+    expect(j.code).toBe(64);
+    expect(j.out).toMatch(/"type":"invalid"/);
+    expect(j.out).toMatch(/"type":"summary".*"exitCode":64/);
+  });
+
+  it('a path that does not exist, or holds no test, is a usage error (64)', () => {
+    expect(remedy('test', 'nosuch/').code).toBe(64);
+    const dir = miniProject({});
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    const r = remedy('test', dir);
+    expect(r.code).toBe(64);
+    expect(r.err).toMatch(/no \*\.test\.yaml files/);
+  });
+});
