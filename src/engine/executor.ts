@@ -35,6 +35,8 @@ export interface ExecuteOptions {
   runId: string;
   /** outputs/ and artifacts/ go here; null keeps nothing on disk (probe without --run-dir). */
   runDir: string | null;
+  /** false: command outputs are not written to the run dir (remedy test keeps only artifacts). */
+  keepOutputs?: boolean | undefined;
   /** The OS user (default: the current user). The operator's name comes from the strategy. */
   user?: string | undefined;
   controller?: string | undefined;
@@ -99,7 +101,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     state,
     conditions: null as unknown as Conditions,
     clock: options.clock ?? systemClock,
-    outputs: new OutputStore(options.runDir, redactor),
+    outputs: new OutputStore(options.keepOutputs === false ? null : options.runDir, redactor),
     runId: options.runId,
     previousRunIds: options.resume?.previousRunIds ?? [],
     runDir: options.runDir,

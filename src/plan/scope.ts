@@ -24,6 +24,9 @@ const planVarsCache: VarsCache = new WeakMap();
  * at run time they are rendered fresh, with the host's current facts in scope.
  */
 export function renderVars(scope: PlanStep['scope'], host: Host | null, deferred?: ReadonlySet<string>, runtime?: HostRuntime): Record<string, unknown> {
+  // Vars that read no run-time value render the same at run time as at plan time: reuse those
+  // (conditions render a level's vars once per host and step, `remedy test` thousands of times).
+  if (runtime && !deferred && !readsRuntime(scope)) return renderVars(scope, host, DEFERRED_ROOTS);
   const key = host?.name ?? '';
   let perHost: Map<string, Record<string, unknown>> | undefined;
   if (deferred) {
@@ -49,6 +52,18 @@ export function renderVars(scope: PlanStep['scope'], host: Host | null, deferred
   }
   perHost?.set(key, out);
   return out;
+}
+
+const runtimeReaders = new WeakMap<object, boolean>();
+/** Whether any var of the level mentions facts, cause or run (then each run-time render is fresh). */
+function readsRuntime(scope: PlanStep['scope']): boolean {
+  let reads = runtimeReaders.get(scope);
+  if (reads === undefined) {
+    const roots = new RegExp(`\\b(${[...DEFERRED_ROOTS].join('|')})\\b`);
+    reads = Object.values(scope.vars).some((v) => typeof v !== 'string' || roots.test(v));
+    runtimeReaders.set(scope, reads);
+  }
+  return reads;
 }
 
 function runtimeValues(runtime: HostRuntime): Record<string, unknown> {

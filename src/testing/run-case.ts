@@ -54,6 +54,7 @@ export class CaseInputs {
   readonly #file: LoadedTestFile;
   #runbook: LoadedRunbook | null = null;
   readonly #inventories = new Map<string, Inventory>();
+  readonly #plans = new Map<Inventory, Map<string, Plan>>();
 
   constructor(file: LoadedTestFile) {
     this.#file = file;
@@ -65,6 +66,16 @@ export class CaseInputs {
       this.#runbook = loadRunbook(ref).loaded;
     }
     return this.#runbook;
+  }
+
+  /** Cases with the same inventory, params and --limit share one plan (planning is pure; the executor does not change it). */
+  plan(inventory: Inventory, overrides: Record<string, string>, limit: string | undefined): Plan {
+    let byInputs = this.#plans.get(inventory);
+    if (!byInputs) this.#plans.set(inventory, (byInputs = new Map()));
+    const key = JSON.stringify([Object.entries(overrides).sort(), limit ?? null]);
+    let plan = byInputs.get(key);
+    if (!plan) byInputs.set(key, (plan = planRunbook({ loaded: this.runbook, inventory, overrides, limit })));
+    return plan;
   }
 
   inventory(ref: string | Record<string, unknown>, label: string): Inventory {
@@ -83,7 +94,8 @@ export function planCase(inputs: CaseInputs, file: LoadedTestFile, index: number
   const inventory = c.inventory !== undefined ? inputs.inventory(c.inventory, `cases[${index}].inventory`) : inputs.inventory(file.data.inventory, 'inventory');
   const params = { ...(file.data.params ?? {}), ...(c.params ?? {}) };
   const overrides = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
-  const plan = planRunbook({ loaded: inputs.runbook, inventory, overrides, limit: c.limit ?? file.data.limit });
+  const limit = c.limit ?? file.data.limit;
+  const plan = inputs.plan(inventory, overrides, limit);
   return { plan, inventory };
 }
 
@@ -108,6 +120,7 @@ export async function runCase(inputs: CaseInputs, file: LoadedTestFile, index: n
       sinks: [tracker, memory],
       runId: TEST_RUN_ID,
       runDir,
+      keepOutputs: false,
       user: 'remedy-test',
       controller: 'remedy-test',
       clock,
