@@ -18,7 +18,7 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
 });
 
-describe('remedy test', () => {
+describe('remedy test', { timeout: 120_000 }, () => {
   it('the shipped runbooks pass their suite: at least 40 cases, exit 0', () => {
     const r = remedy('test', 'runbooks/', '--output', 'jsonl');
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; name?: string; failures?: unknown[] });
@@ -29,7 +29,7 @@ describe('remedy test', () => {
     expect(summary.cases).toBeGreaterThanOrEqual(40);
     expect(summary.passed).toBe(summary.cases);
     expect(r.code, r.err).toBe(0);
-  }, 120_000);
+  });
 
   it('a failing case exits 1 and names the assertion with a diff', () => {
     const dir = miniProject({

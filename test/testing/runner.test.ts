@@ -29,7 +29,7 @@ function lineOf(text: string, needle: string): number {
   return text.slice(0, text.indexOf(needle)).split('\n').length;
 }
 
-describe('remedy test cases', () => {
+describe('remedy test cases', { timeout: 60_000 }, () => {
   it('passes when the run shows what the case expects', async () => {
     const { results } = await run(`
   - name: healthy
@@ -137,7 +137,7 @@ describe('remedy test cases', () => {
   });
 });
 
-describe('invalid test files', () => {
+describe('invalid test files', { timeout: 60_000 }, () => {
   it('are reported at file:line:col and make the suite exit 64', async () => {
     const dir = miniProject({
       'bad.test.yaml': `runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: typo\n    expect:\n      cuase: down\n  - name: bad reply\n    returns:\n      check: { w1: { exit_code: "x" } }\n    expect: {}\n`,
