@@ -59,8 +59,10 @@ const runtimeReaders = new WeakMap<object, boolean>();
 function readsRuntime(scope: PlanStep['scope']): boolean {
   let reads = runtimeReaders.get(scope);
   if (reads === undefined) {
+    // Only names inside {{ }} / {% %} count: a literal path such as /var/run/… reads nothing.
     const roots = new RegExp(`\\b(${[...DEFERRED_ROOTS].join('|')})\\b`);
-    reads = Object.values(scope.vars).some((v) => typeof v !== 'string' || roots.test(v));
+    const tags = (v: string): string[] => [...v.matchAll(/\{[{%]([\s\S]*?)[}%]\}/g)].map((m) => m[1] ?? '');
+    reads = Object.values(scope.vars).some((v) => typeof v !== 'string' || tags(v).some((t) => roots.test(t)));
     runtimeReaders.set(scope, reads);
   }
   return reads;
