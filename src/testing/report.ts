@@ -8,7 +8,9 @@ import type { CaseResult, SuiteResult } from './suite.js';
 
 function asText(value: unknown): string {
   if (typeof value === 'string') return value.endsWith('\n') ? value : `${value}\n`;
-  return stringify(value, { lineWidth: 0 });
+  // Short values on one line ([[mp-1], [mp-2]]); long lists one item a line, so the diff shows which.
+  const flow = stringify(value, { lineWidth: 0, collectionStyle: 'flow' });
+  return flow.length <= 80 ? flow : stringify(value, { lineWidth: 0 });
 }
 
 /** Expected against actual, line by line: `-` expected, `+` actual, unchanged lines kept for context. */
@@ -59,8 +61,8 @@ export function caseJson(r: CaseResult): string {
   return `${JSON.stringify({ type: 'case', ...r, ms: Math.round(r.ms * 10) / 10 })}\n`;
 }
 
-export function summaryJson(s: SuiteResult, exitCode: number): string {
+export function summaryJson(s: SuiteResult, exitCode: number, extra: Record<string, unknown> = {}): string {
   const invalid = s.invalid.map((d) => `${JSON.stringify({ type: 'invalid', ...d })}\n`).join('');
   const count = (st: CaseResult['status']): number => s.cases.filter((x) => x.status === st).length;
-  return `${invalid}${JSON.stringify({ type: 'summary', files: s.files, cases: s.cases.length, passed: count('passed'), failed: count('failed'), errors: count('error'), invalid: s.invalid.length, exitCode, ms: Math.round(s.ms) })}\n`;
+  return `${invalid}${JSON.stringify({ type: 'summary', files: s.files, cases: s.cases.length, passed: count('passed'), failed: count('failed'), errors: count('error'), invalid: s.invalid.length, exitCode, ms: Math.round(s.ms), ...extra })}\n`;
 }

@@ -68,7 +68,7 @@ async function replayCommand(paths: string[], opts: TestCliOptions): Promise<num
   const code = suiteExitCode(result);
   if (opts.output === 'jsonl') {
     for (const r of result.cases) process.stdout.write(caseJson(r));
-    process.stdout.write(summaryJson(result, code));
+    process.stdout.write(summaryJson(result, code, { changes }));
     return code;
   }
   for (const r of result.cases) process.stdout.write(renderCaseText(r, c));
