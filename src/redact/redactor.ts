@@ -9,7 +9,7 @@ export class Redactor {
   constructor(secrets: Iterable<string>) {
     // Longest first, so a secret that contains another is masked whole. Very short values
     // (1-2 chars) would mask unrelated text everywhere; they are still masked, but only as
-    // whole words.
+    // whole words (not next to a letter, digit or underscore).
     this.secrets = [...new Set([...secrets].filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
   }
 
@@ -26,7 +26,7 @@ export class Redactor {
     let out = text;
     for (const secret of this.secrets) {
       if (secret.length <= 2) {
-        out = out.replace(new RegExp(`\\b${escapeRegExp(secret)}\\b`, 'g'), REDACTED);
+        out = out.replace(new RegExp(`(?<!\\w)${escapeRegExp(secret)}(?!\\w)`, 'g'), REDACTED);
       } else {
         out = out.split(secret).join(REDACTED);
       }
@@ -34,10 +34,30 @@ export class Redactor {
     return out;
   }
 
-  /** Redacts every string inside a JSON-like value. */
+  /**
+   * Redacts every string value inside a JSON-like value, structurally: keys, numbers, booleans
+   * and null are never touched, so a secret such as `1`, `true` or `seq` cannot rename a field
+   * or break the JSON. (A text replace over serialized JSON did both.) Returns a copy.
+   */
   redactValue<T>(value: T): T {
     if (this.empty) return value;
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+    return this.#redactNode(value, 0) as T;
+  }
+
+  #redactNode(value: unknown, depth: number): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (value === null || typeof value !== 'object') return value;
+    // Events are a few levels deep; a cycle or absurd depth is a bug, not something to mask.
+    if (depth > 200) throw new Error('redactValue: value nested more than 200 levels');
+    const json = (value as { toJSON?: unknown }).toJSON;
+    if (typeof json === 'function') return this.#redactNode((json as () => unknown).call(value), depth + 1);
+    if (Array.isArray(value)) return value.map((v) => this.#redactNode(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined || typeof v === 'function') continue;
+      out[k] = this.#redactNode(v, depth + 1);
+    }
+    return out;
   }
 }
 

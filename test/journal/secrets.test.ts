@@ -81,3 +81,45 @@ describe('secrets in the run directory', () => {
     expect(readFileSync(dir.report, 'utf8')).toContain('********');
   });
 });
+
+describe('short secrets (redaction is structural)', () => {
+  // A text replace over serialized JSON turned `"exitCode":1` into `"exitCode":********` (invalid
+  // JSON) for the secret `1`, and renamed the "seq" key of every line for the secret `seq`.
+  for (const secret of ['1', 'true', 'seq', '12', 'null', '"', '\\']) {
+    it(`keeps the journal and result.json valid JSON with the secret ${JSON.stringify(secret)}`, async () => {
+      const redactor = new Redactor([secret]);
+      const dir = createRunDir({ runbook: 'rb', base });
+      const journal = new JournalSink(dir.path, redactor);
+      const result = new ResultSink(dir.path, redactor);
+      const events = leakyRun()
+        .filter((ev) => ev.type !== 'host-output')
+        .map((ev) => (ev.type === 'warning' ? { ...ev, message: `the value is ${secret} here` } : ev));
+      for (const ev of events) {
+        journal.write(ev);
+        result.write(ev);
+      }
+      await journal.close();
+      await result.close();
+      const lines = readFileSync(dir.journal, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(events.length);
+      const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      // Keys, numbers and booleans are untouched.
+      expect(parsed.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+      const end = parsed.find((e) => e.type === 'host-end') as Record<string, unknown>;
+      expect(end.exitCode).toBe(0);
+      expect(end.final).toBe(true);
+      expect((parsed.at(-1) as Record<string, unknown>).exitCode).toBe(1);
+      // The secret inside a longer string is still masked.
+      const warning = parsed.find((e) => e.type === 'warning') as Record<string, unknown>;
+      expect(warning.message).toBe('the value is ******** here');
+      expect(() => JSON.parse(readFileSync(dir.result, 'utf8')) as unknown).not.toThrow();
+    });
+  }
+
+  it('masks a secret holding JSON-escaped characters, which a replace over JSON text missed', () => {
+    const secret = 'pa"ss\\word';
+    const redactor = new Redactor([secret]);
+    const out = redactor.redactValue({ seq: 3, cmd: `login ${secret} now`, list: [secret, 7, false, null] });
+    expect(out).toEqual({ seq: 3, cmd: 'login ******** now', list: ['********', 7, false, null] });
+  });
+});
