@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
 import { selectHosts } from '../inventory/index.js';
 import type { Inventory } from '../inventory/types.js';
 import { durationMs } from '../runbook/index.js';
-import { DURATION_PATTERN } from '../runbook/schema.js';
+import { DURATION_PATTERN, LIMITS } from '../runbook/schema.js';
 import { checkExpression, evaluateCondition } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 
@@ -21,9 +21,9 @@ export function batchHosts(hosts: string[], serial: number | string): string[][]
 export function renderCount(value: number | string, params: Record<string, unknown>, at: { file: string; line: number; col: number }): number | string {
   if (typeof value === 'number' || !value.includes('{{')) return value;
   const text = renderText(value, { ...params, params }).trim();
-  if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
-  if (/^\d{1,3}%$/.test(text)) return text;
-  throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 or more) nor a percentage`, severity: 'error' }]);
+  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= LIMITS.serial) return Number(text);
+  if (/^(100|[1-9]?\d)%$/.test(text)) return text;
+  throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 to ${LIMITS.serial}) nor a percentage (0% to 100%)`, severity: 'error' }]);
 }
 
 /** Durations may be templated over params (`interval: "{{ dump_interval }}"`). */
@@ -32,7 +32,9 @@ export function renderDuration(value: string, params: Record<string, unknown>, a
   if (!DURATION_PATTERN.test(text)) {
     throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is not a duration such as 30s`, severity: 'error' }]);
   }
-  return durationMs(text);
+  const ms = durationMs(text);
+  if (ms > LIMITS.durationMs) throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}": a duration may be at most 168h (7 days)`, severity: 'error' }]);
+  return ms;
 }
 
 export function countOf(value: number | string, total: number): number {

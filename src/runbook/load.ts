@@ -1,6 +1,6 @@
 // Loading a runbook: YAML with positions → schema → includes (recursively, cycles named) →
 // semantic checks. Every problem of every file is collected before anything is thrown.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ValidationError, type Diagnostic } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
@@ -9,7 +9,7 @@ import { walkSteps } from './fields.js';
 import { defaultSearchDirs, resolveRunbookRef } from './resolve.js';
 import type { Runbook } from './schema.js';
 import { checkSemantics } from './semantics.js';
-import { parseSource, positionAt, type Path, type Position } from './source.js';
+import { MAX_FILE_DIAGNOSTICS, MAX_RUNBOOK_BYTES, parseSource, positionAt, type Path, type Position } from './source.js';
 import { checkStructure } from './structure.js';
 
 export interface LoadedRunbook {
@@ -53,6 +53,20 @@ export class Loader {
     this.inventory = options.inventory;
   }
 
+  /** Keeps a file's first MAX_FILE_DIAGNOSTICS diagnostics (a loop: spreading 10⁵ of them overflows the stack). */
+  #report(list: readonly Diagnostic[]): void {
+    let errors = 0;
+    for (const d of list) {
+      if (errors >= MAX_FILE_DIAGNOSTICS) {
+        const rest = list.filter((x) => x.severity === 'error').length - errors;
+        if (rest > 0) this.diagnostics.push({ ...d, message: `${rest} more errors in this file not shown (the first ${MAX_FILE_DIAGNOSTICS} are above)`, severity: 'error' });
+        return;
+      }
+      this.diagnostics.push(d);
+      if (d.severity === 'error') errors++;
+    }
+  }
+
   private fail(file: string, message: string): null {
     this.diagnostics.push({ file: displayPath(file), line: 1, col: 1, message, severity: 'error' });
     this.cache.set(file, null);
@@ -66,6 +80,10 @@ export class Loader {
     this.files.push(displayPath(file));
     let text: string;
     try {
+      const size = statSync(file).size;
+      if (size > MAX_RUNBOOK_BYTES) {
+        return this.fail(file, `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a runbook may be at most ${MAX_RUNBOOK_BYTES / 1024 / 1024} MiB (not parsed)`);
+      }
       text = readFileSync(file, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -73,7 +91,7 @@ export class Loader {
     }
     const { source, diagnostics: yamlErrors } = parseSource(displayPath(file), text);
     if (yamlErrors.length > 0) {
-      this.diagnostics.push(...yamlErrors);
+      this.#report(yamlErrors);
       this.cache.set(file, null);
       return null;
     }
@@ -86,7 +104,7 @@ export class Loader {
     const diags = new Diagnostics(source);
     const runbook = checkStructure(diags, data);
     if (!runbook) {
-      this.diagnostics.push(...diags.list);
+      this.#report(diags.list);
       this.cache.set(file, null);
       return null;
     }
@@ -114,7 +132,7 @@ export class Loader {
     }
 
     checkSemantics({ diags, runbook, includes, fileStem: stem(file), inventory: this.inventory });
-    this.diagnostics.push(...diags.list);
+    this.#report(diags.list);
     const loaded: LoadedRunbook = { file, runbook, includes, position: (p) => positionAt(source, p) };
     this.cache.set(file, loaded);
     return loaded;

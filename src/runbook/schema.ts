@@ -6,10 +6,27 @@ import { z } from 'zod';
 export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
 /** A value may instead be a template over params (`"{{ dump_interval }}"`), checked once rendered. */
 export const TEMPLATE_PATTERN = /\{\{.*\}\}/;
+/** Upper bounds of numeric fields: past these a value is a typo, and timers would overflow. */
+export const LIMITS = {
+  /** 7 days; Node timers cap at 2³¹−1 ms (24.8 days) and fire at once beyond it. */
+  durationMs: 7 * 24 * 3_600_000,
+  retries: 1_000,
+  repeatCount: 10_000,
+  serial: 100_000,
+} as const;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+function literalDurationMs(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
+  return total;
+}
+
 export const Duration = z
   .string()
   // A regex rather than a refine, so the JSON Schema carries it and editors flag `5 minutes` too.
   .regex(/^(?:(?:\d+(?:ms|s|m|h))+|[\s\S]*\{\{.*\}\}[\s\S]*)$/, 'expected a duration such as 500ms, 30s, 5m or 1h, or a {{ template }}')
+  .refine((v) => !DURATION_PATTERN.test(v) || literalDurationMs(v) <= LIMITS.durationMs, 'a duration may be at most 168h (7 days)')
   .meta({ description: 'A duration: 500ms, 30s, 5m, 1h, 1m30s, or a {{ template }} over params that renders to one.' });
 
 export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -79,13 +96,13 @@ export const OnFailure = z.union([
 ]);
 
 export const Repeat = z.strictObject({
-  count: z.union([z.number().int().min(1), z.string().regex(TEMPLATE_PATTERN, 'expected a count or a {{ template }}')]),
+  count: z.union([z.number().int().min(1).max(LIMITS.repeatCount), z.string().regex(TEMPLATE_PATTERN, 'expected a count or a {{ template }}')]),
   interval: Duration.optional(),
 });
 
 /** `serial: 1`, `serial: "25%"`, or a template such as `"{{ restart_serial }}"`; for rolling batches. */
 export const Serial = z.union([
-  z.number().int().min(1),
+  z.number().int().min(1).max(LIMITS.serial),
   z.string().regex(/^(\d{1,3}%|.*\{\{.*\}\}.*)$/, 'expected a count, a percentage such as "25%", or a {{ template }}'),
 ]);
 
@@ -95,7 +112,7 @@ export const Check = z.strictObject({
   until: Expression.optional().meta({
     description: 'CEL over `result` (exit_code, stdout, stderr) and the host context; default: result.exit_code == 0.',
   }),
-  retries: z.number().int().min(0).optional(),
+  retries: z.number().int().min(0).max(LIMITS.retries).optional(),
   delay: Duration.optional(),
   timeout: Duration.optional().meta({ description: 'Overall deadline for all attempts.' }),
   become: z.union([z.boolean(), z.string()]).optional(),
@@ -108,7 +125,7 @@ const common = {
   hosts: HostPattern.optional(),
   when: Expression.optional(),
   timeout: Duration.optional(),
-  retries: z.number().int().min(0).optional(),
+  retries: z.number().int().min(0).max(LIMITS.retries).optional(),
   delay: Duration.optional().meta({ description: 'Pause between retries.' }),
   repeat: Repeat.optional(),
   serial: Serial.optional(),

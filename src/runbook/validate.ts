@@ -1,6 +1,6 @@
 // `remedy validate`: runbooks (and the inventories among the files given) checked together,
 // every problem reported with file:line:col, nothing thrown.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, isMap, isScalar } from 'yaml';
 import { RemedyError, ValidationError, type Diagnostic } from '../errors.js';
@@ -8,6 +8,7 @@ import { loadInventory, type Inventory } from '../inventory/index.js';
 import { orderDiagnostics } from './diagnostics.js';
 import { displayPath, Loader } from './load.js';
 import { expandRunbookPaths } from './resolve.js';
+import { checkYamlLimits, MAX_RUNBOOK_BYTES } from './source.js';
 
 export interface CheckedFile {
   /** As displayed in diagnostics. */
@@ -28,14 +29,25 @@ function isInventory(file: string): boolean {
   if (!/\.(ya?ml|json)$/i.test(file)) return true;
   let text: string;
   try {
+    // Too big or too deep to parse: the runbook loader reports why.
+    if (statSync(file).size > MAX_RUNBOOK_BYTES) return false;
     text = readFileSync(file, 'utf8');
   } catch {
     return false;
   }
+  if (checkYamlLimits(text)) return false;
   const doc = parseDocument(text);
   if (!isMap(doc.contents)) return false;
   const keys = doc.contents.items.map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
   return keys.includes('all') && !keys.includes('steps');
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function checkInventory(file: string): Diagnostic[] {
@@ -54,10 +66,16 @@ export function validatePaths(paths: readonly string[], options: { inventory?: I
   const loader = new Loader(options);
   const files: CheckedFile[] = [];
   const diagnostics: Diagnostic[] = [];
+  for (const p of paths) {
+    // A directory that holds no runbook was most likely a typo: nothing checked is not "valid".
+    if (isDirectory(p) && expandRunbookPaths([p]).length === 0) {
+      diagnostics.push({ file: displayPath(path.resolve(p)), line: 1, col: 1, message: 'no runbook here: the directory holds no .yaml or .yml file', severity: 'error' });
+    }
+  }
   for (const f of expandRunbookPaths(paths).map((p) => path.resolve(p))) {
     if (isInventory(f)) {
       files.push({ file: displayPath(f), kind: 'inventory' });
-      diagnostics.push(...checkInventory(f));
+      for (const d of checkInventory(f)) diagnostics.push(d);
     } else {
       files.push({ file: displayPath(f), kind: 'runbook' });
       loader.load(f, []);

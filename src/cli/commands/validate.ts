@@ -28,6 +28,7 @@ export function summaryLine(files: readonly CheckedFile[], diagnostics: readonly
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.length - errors.length;
   const warned = `${plural(warnings, 'warning')}`;
+  if (files.length === 0) return `no runbook checked: ${plural(errors.length, 'error')}, ${warned}`;
   if (errors.length === 0) return `${countFiles(files)} valid, ${warned}`;
   const bad = new Set(errors.map((d) => d.file));
   return `${bad.size} of ${countFiles(files)} invalid: ${plural(errors.length, 'error')}, ${warned}`;
