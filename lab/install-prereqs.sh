@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the lab and the end-to-end tests need: OpenSSH's server (real
 # sshd per lab host), nginx (the Routers), a JDK (jstack/jmap/jcmd on the MPs), sudo, curl, jq,
-# tmux (guided-mode terminal tests), chromium (the report rendering test drives it headless). Idempotent and quick when everything is present.
+# tmux (guided-mode terminal tests), chromium (the report rendering test drives it headless), redis-server
+# (`remedy serve` starts a private one). Idempotent and quick when everything is present.
 # Without root it only reports what is missing.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ have ss || need+=(iproute2)
 have pgrep || need+=(procps)
 have setpriv && have setsid || need+=(util-linux)
 have ssh-keygen || need+=(openssh-client)
+have redis-server || need+=(redis-server)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   schema: () => import('./commands/schema.js'),
   test: () => import('./commands/test.js'),
   lab: () => import('./commands/lab.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -36,7 +37,9 @@ export async function loadCommands(argv: readonly string[]): Promise<Register[]>
   const name = argv.find((a) => !a.startsWith('-'));
   if (name === undefined && (argv.includes('-V') || argv.includes('--version'))) return [];
   // resume continues guided runs too: it needs guide's strategy.
-  const wanted = name !== undefined && name in COMMANDS ? (name === 'resume' ? ['resume', 'guide'] : [name]) : Object.keys(COMMANDS);
+  // serve and worker are one module (two commands).
+  const key = name === 'worker' ? 'serve' : name;
+  const wanted = key !== undefined && key in COMMANDS ? (key === 'resume' ? ['resume', 'guide'] : [key]) : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((n) => (COMMANDS[n] as () => Promise<{ register: Register }>)()));
   return modules.map((m) => m.register);
 }

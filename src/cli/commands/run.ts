@@ -128,6 +128,8 @@ export interface SessionRequest {
   sinks?: EventSink[] | undefined;
   /** The console view, when the caller needs its pause()/resume() (guided prompts). */
   console?: ConsoleSink | undefined;
+  /** Cancels the run as SIGTERM would (no new work, running commands killed): `remedy serve`'s cancel. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Runs a plan in a run directory: journal, result.json, report.md, console, transports, Ctrl-C. */
@@ -145,6 +147,9 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
   const notices = new NoticeRelay();
   const pool = createTransportPool(session, req.inventory, notices);
   const interrupt = installInterruptHandlers();
+  const stop = req.signal ? AbortSignal.any([interrupt.stop, req.signal]) : interrupt.stop;
+  const kill = req.signal ? AbortSignal.any([interrupt.kill, req.signal]) : interrupt.kill;
+  setMaxListeners(0, stop, kill);
   try {
     const result = await executePlan({
       plan,
@@ -157,8 +162,8 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
       user: osUser(),
       forks: session.forks,
       breakLock: session.breakLock,
-      signal: interrupt.stop,
-      killSignal: interrupt.kill,
+      signal: stop,
+      killSignal: kill,
       resume: req.resume,
       notices,
     });

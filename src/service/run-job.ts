@@ -1,0 +1,205 @@
+// What a worker does with one job: the run it names goes through the CLI's own session
+// (planWithOverrides → runSession, with the strategy the route's mode asks for). A job that
+// already has journal events in its stream is a takeover (its worker died): the run directory is
+// rebuilt from the stream and the run continues with `remedy resume`'s semantics.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { rebuildPlan } from '../cli/commands/resume.js';
+import { runSession } from '../cli/commands/run.js';
+import { planWithOverrides } from '../cli/load-inputs.js';
+import { DEFAULT_FORKS, type RunResult } from '../engine/executor.js';
+import type { EventSink, RunEvent } from '../engine/events.js';
+import { resumePointFromEvents, type ResumePoint } from '../engine/resume-point.js';
+import { ProbeStrategy, UnattendedStrategy, type Strategy } from '../engine/strategy.js';
+import { writeJsonAtomic } from '../journal/atomic.js';
+import { readJournal } from '../journal/journal.js';
+import { createRunDir, makeRunInputs, readRunInputs, runDirPaths, writeRunInputs, type RunDir } from '../journal/run-dir.js';
+import { planToJson } from '../plan/index.js';
+import type { Plan } from '../plan/types.js';
+import type { Inventory } from '../inventory/types.js';
+import { Redactor } from '../redact/redactor.js';
+import type { ConsoleSink } from '../ui/console.js';
+import { ApiApprovalStrategy } from './api-approval.js';
+import type { Metrics } from './metrics.js';
+import type { Notifier } from './notify.js';
+import type { NotifyEvent } from './policy-schema.js';
+import type { Safety } from './safety.js';
+import { FINAL_OUTCOMES, type RunRecord, type RunStore } from './store.js';
+import { RedisStreamSink } from './stream-sink.js';
+
+export interface JobContext {
+  redis: Redis;
+  store: RunStore;
+  safety: Safety;
+  notifier: Notifier | null;
+  metrics: Metrics | null;
+  dataDir: string;
+  workerName: string;
+  /** Running runs of this process, for cancel requests. */
+  running: Map<string, AbortController>;
+  log: (line: string) => void;
+}
+
+/** The service has no terminal: the journal, the stream and the API are the views. */
+const SILENT_CONSOLE: ConsoleSink = { write: () => undefined, close: async () => undefined, pause: async () => undefined, resume: () => undefined };
+
+const NOTIFY_ON: Partial<Record<string, NotifyEvent>> = { resolved: 'resolved', escalated: 'escalated', failed: 'failed', unreachable: 'failed', refused: 'refused', 'nothing-to-do': 'nothing-to-do' };
+
+/** The evidence a notification carries: the decision's facts and the outcome's message. */
+export function evidenceOf(events: readonly RunEvent[]): Record<string, unknown> {
+  const decision = [...events].reverse().find((e) => e.type === 'decision');
+  const outcome = [...events].reverse().find((e) => e.type === 'outcome');
+  const failures = events.filter((e) => e.type === 'host-end' && (e.status === 'failed' || e.status === 'timed-out' || e.status === 'unreachable')).slice(-10);
+  return {
+    cause: decision?.type === 'decision' ? decision.cause : null,
+    facts: decision?.type === 'decision' ? decision.evidence : null,
+    outcome: outcome?.type === 'outcome' ? outcome.message : null,
+    failures: failures.map((e) => (e.type === 'host-end' ? { step: e.step, host: e.host, status: e.status, exitCode: e.exitCode, error: e.error ?? null } : null)),
+  };
+}
+
+/** Watches the run's events: the first remote command (latency), per-host status. */
+class ProgressSink implements EventSink {
+  #sawCommand = false;
+  private readonly onFirstCommand: () => void;
+  constructor(onFirstCommand: () => void) {
+    this.onFirstCommand = onFirstCommand;
+  }
+  write(event: RunEvent): void {
+    if (!this.#sawCommand && event.type === 'host-start' && event.command !== undefined) {
+      this.#sawCommand = true;
+      this.onFirstCommand();
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+interface Prepared {
+  plan: Plan;
+  inventory: Inventory;
+  runDir: RunDir;
+  resume: ResumePoint | undefined;
+  previous: RunEvent[];
+}
+
+/** A new run: plan, run directory, inputs.json and plan.json (stored in Redis too, for a takeover elsewhere). */
+async function prepareFresh(ctx: JobContext, record: RunRecord): Promise<Prepared> {
+  const inputs = planWithOverrides(record.runbook, { inventory: record.inventory, overrides: record.params, limit: record.limit ?? undefined });
+  const { plan } = inputs;
+  const runDir = createRunDir({ runbook: plan.runbook, runDir: join(ctx.dataDir, 'runs', record.id) });
+  const runInputs = makeRunInputs({
+    runbook: record.runbook,
+    runbookFile: inputs.loaded.file,
+    inventory: record.inventory,
+    overrides: inputs.overrides,
+    secretParams: plan.secretParams,
+    limit: record.limit ?? undefined,
+    planHash: plan.planHash,
+    options: { mode: record.decision.mode === 'plan' ? 'probe' : 'unattended', forks: DEFAULT_FORKS, yes: record.decision.mode === 'auto' },
+  });
+  writeRunInputs(runDir, runInputs);
+  const planJson = new Redactor(plan.secrets).redactValue(planToJson(plan));
+  writeJsonAtomic(runDir.plan, planJson);
+  await ctx.redis.hset(`remedy:run:${record.id}`, 'inputsJson', JSON.stringify(runInputs), 'planJson', JSON.stringify(planJson));
+  return { plan, inventory: inputs.inventory, runDir, resume: undefined, previous: [] };
+}
+
+/** A takeover: the run directory as the dead worker left it, or rebuilt from Redis, then resumed. */
+async function prepareTakeover(ctx: JobContext, record: RunRecord, streamed: RunEvent[]): Promise<Prepared> {
+  const runDir = runDirPaths(join(ctx.dataDir, 'runs', record.id));
+  mkdirSync(runDir.outputs, { recursive: true, mode: 0o700 });
+  mkdirSync(runDir.artifacts, { recursive: true, mode: 0o700 });
+  const [inputsJson, planJson] = await ctx.redis.hmget(`remedy:run:${record.id}`, 'inputsJson', 'planJson');
+  if (!existsSync(runDir.inputs) && inputsJson) writeFileSync(runDir.inputs, inputsJson);
+  if (!existsSync(runDir.plan) && planJson) writeFileSync(runDir.plan, planJson);
+  // The local journal (same machine) may hold events the stream has not got yet; otherwise the
+  // stream is the record.
+  const local = existsSync(runDir.journal) ? readJournal(runDir.path).events : [];
+  if (local.length < streamed.length) writeFileSync(runDir.journal, streamed.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+  const events = local.length < streamed.length ? streamed : local;
+  const { plan, inventory } = rebuildPlan(readRunInputs(runDir), []);
+  const resume = resumePointFromEvents(plan, events, { retryFailed: false });
+  return { plan, inventory, runDir, resume, previous: events };
+}
+
+function strategyFor(ctx: JobContext, record: RunRecord, signal: AbortSignal): Strategy {
+  switch (record.decision.mode) {
+    case 'auto':
+      return new UnattendedStrategy({ yes: true, operator: 'remedy-serve' });
+    case 'plan':
+      return new ProbeStrategy({ operator: 'remedy-serve' });
+    case 'approve':
+      return new ApiApprovalStrategy({
+        redis: ctx.redis,
+        store: ctx.store,
+        runId: record.id,
+        timeoutMs: record.decision.approvalTimeoutMs ?? 3_600_000,
+        signal,
+        onRequest: async (pending) => {
+          const run = (await ctx.store.get(record.id)) ?? record;
+          await ctx.notifier?.send({ event: 'approval-needed', run, summary: `${record.runbook}: step ${pending.step} on ${pending.hosts.join(', ')} waits for approval (plan ${pending.planHash})`, evidence: { commands: pending.commands, diffs: pending.diffs } });
+        },
+      });
+  }
+}
+
+export async function executeRun(ctx: JobContext, runId: string): Promise<RunResult | null> {
+  const record = await ctx.store.get(runId);
+  if (!record || FINAL_OUTCOMES.includes(record.outcome)) return null;
+  const cancel = new AbortController();
+  ctx.running.set(runId, cancel);
+  try {
+    if (await ctx.redis.exists(`remedy:cancel:${runId}`)) cancel.abort();
+    const streamed = (await ctx.store.events(runId)).map((e) => e.event);
+    let prepared: Prepared;
+    try {
+      prepared = streamed.length > 0 ? await prepareTakeover(ctx, record, streamed) : await prepareFresh(ctx, record);
+    } catch (err) {
+      const message = (err as Error).message;
+      ctx.log(`remedy: run ${runId}: cannot start: ${message}`);
+      await ctx.store.finish(runId, { outcome: 'failed', exitCode: 64, message });
+      ctx.metrics?.runs.inc({ outcome: 'failed' });
+      const run = await ctx.store.get(runId);
+      if (run) await ctx.notifier?.send({ event: 'failed', run, summary: `${record.runbook}: the run could not start: ${message}` });
+      return null;
+    }
+    await ctx.store.update(runId, { outcome: 'running', startedAt: record.startedAt ?? new Date().toISOString(), worker: ctx.workerName, planHash: prepared.plan.planHash, runDir: prepared.runDir.path });
+    if (streamed.length > 0) ctx.log(`remedy: run ${runId}: taken over by ${ctx.workerName}, resuming from its journal (${streamed.length} events)`);
+    const received = record.alert ? Date.parse(record.alert.receivedAt) : null;
+    const progress = new ProgressSink(() => {
+      const now = new Date();
+      if (received !== null && streamed.length === 0) ctx.metrics?.firstCommand.observe((now.getTime() - received) / 1000);
+      void ctx.store.update(runId, { firstCommandAt: now.toISOString() });
+    });
+    const { result, events } = await runSession({
+      plan: prepared.plan,
+      inventory: prepared.inventory,
+      strategy: strategyFor(ctx, record, cancel.signal),
+      runDir: prepared.runDir,
+      runId,
+      session: { forks: DEFAULT_FORKS, output: 'jsonl' },
+      resume: prepared.resume,
+      previousEvents: prepared.previous,
+      sinks: [new RedisStreamSink(ctx.redis, runId), progress],
+      console: SILENT_CONSOLE,
+      signal: cancel.signal,
+    });
+    const outcome = cancel.signal.aborted && result.outcome === 'interrupted' ? 'cancelled' : result.outcome;
+    await ctx.store.finish(runId, { outcome, exitCode: result.exitCode, cause: result.cause, message: result.message ?? null, hosts: result.hosts, approval: null });
+    ctx.metrics?.runs.inc({ outcome });
+    if (outcome === 'resolved' && record.decision.scopeId && record.decision.breakerWindowMs) {
+      await ctx.safety.markResolved(record.decision.scopeId, runId, record.decision.breakerWindowMs);
+    }
+    const all = [...prepared.previous, ...events.events];
+    const run = await ctx.store.get(runId);
+    const event: NotifyEvent | undefined = record.decision.mode === 'plan' ? 'plan' : NOTIFY_ON[outcome];
+    if (run && event) {
+      const evidence = record.decision.mode === 'plan' ? { ...evidenceOf(all), plan: result.probe ?? null } : evidenceOf(all);
+      await ctx.notifier?.send({ event, run, summary: `${record.runbook}: ${outcome}${result.cause ? ` (cause ${result.cause})` : ''}${result.message ? `: ${result.message}` : ''}`, evidence });
+    }
+    return result;
+  } finally {
+    ctx.running.delete(runId);
+  }
+}
