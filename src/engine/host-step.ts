@@ -123,6 +123,7 @@ async function approve(
   const approvedHosts = answer.decision === 'approved' ? (answer.hosts ?? hosts).filter((h) => hosts.includes(h)) : [];
   e.emitter.emit({
     ...base,
+    operator: answer.operator ?? base.operator,
     decision: answer.decision,
     source: answer.source,
     hosts: answer.decision === 'approved' ? approvedHosts : hosts,

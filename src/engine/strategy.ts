@@ -30,6 +30,8 @@ export interface ApprovalAnswer {
   decision: ApprovalDecision;
   hosts?: string[] | undefined;
   source: ApprovalSource;
+  /** Who answered, when not the strategy's operator (`remedy serve`: the API token's name). */
+  operator?: string | undefined;
 }
 
 export interface HostFailure {

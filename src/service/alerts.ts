@@ -27,7 +27,7 @@ const Fingerprint = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a fingerprint i
 
 const AlertmanagerAlert = z.object({
   status: z.enum(['firing', 'resolved']),
-  labels: Labels,
+  labels: Labels.refine((m) => Object.keys(m).length > 0, 'labels must not be empty'),
   annotations: Annotations.default({}),
   startsAt: z.string().max(64).optional(),
   endsAt: z.string().max(64).optional(),

@@ -32,15 +32,12 @@ export interface ApiApprovalOptions {
 
 export class ApiApprovalStrategy implements Strategy {
   readonly mode = 'unattended' as const;
-  #operator = 'remedy-serve';
+  /** Recorded when no person answered (timeouts, cancels); approvals carry their operator. */
+  readonly operator = 'remedy-serve';
 
   private readonly opts: ApiApprovalOptions;
   constructor(opts: ApiApprovalOptions) {
     this.opts = opts;
-  }
-
-  get operator(): string {
-    return this.#operator;
   }
 
   async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
@@ -70,9 +67,8 @@ export class ApiApprovalStrategy implements Strategy {
         if (!popped) continue;
         const a = JSON.parse(popped[1]) as ApprovalMessage;
         if (a.step !== pending.step || a.batch !== pending.batch || a.planHash !== pending.planHash) continue;
-        this.#operator = a.operator;
         const hosts = a.hosts.filter((h) => pending.hosts.includes(h));
-        return { decision: a.decision, hosts: hosts.length > 0 ? hosts : pending.hosts, source: 'operator' };
+        return { decision: a.decision, hosts: hosts.length > 0 ? hosts : pending.hosts, source: 'operator', operator: a.operator };
       }
     } finally {
       conn.disconnect();

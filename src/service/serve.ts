@@ -29,6 +29,8 @@ export interface ServeOptions {
   publicUrl?: string | undefined;
   lockDurationMs?: number | undefined;
   log: (line: string) => void;
+  /** Where token secrets are read from (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface RunningServe {
@@ -47,7 +49,7 @@ export function parseListen(text: string): { host: string; port: number } {
 
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const { policy } = loadPolicy(o.policyFile);
-  const auth = new Authenticator(policy.auth.tokens);
+  const auth = new Authenticator(policy.auth.tokens, o.env ?? process.env);
   const listen = parseListen(o.listen);
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

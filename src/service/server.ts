@@ -48,8 +48,13 @@ function jsonBody(req: FastifyRequest): unknown {
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) throw new HttpError(415, `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw new HttpError(400, 'empty body: expected a JSON document');
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    // A `__proto__` key is never data remedy reads: refuse it rather than risk a polluted prototype.
+    return JSON.parse(raw.toString('utf8'), (key, value: unknown) => {
+      if (key === '__proto__') throw new HttpError(400, 'forbidden key "__proto__" in the body');
+      return value;
+    }) as unknown;
   } catch (err) {
+    if (err instanceof HttpError) throw err;
     throw new HttpError(400, `body is not JSON: ${(err as Error).message.slice(0, 200)}`);
   }
 }
@@ -182,18 +187,19 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     let last = last0;
     try {
       for (;;) {
-        const reply = (await conn.xread('COUNT', 500, 'BLOCK', 10_000, 'STREAMS', eventsKey(run.id), last)) as [string, [string, string[]][]][] | null;
+        type XRead = [string, [string, string[]][]][] | null;
+        let rows = ((await conn.xread('COUNT', 500, 'STREAMS', eventsKey(run.id), last)) as XRead)?.[0]?.[1] ?? [];
+        if (rows.length === 0) {
+          // Everything sent: a run that has ended ends the stream; otherwise wait for more.
+          const now = await d.store.get(run.id);
+          if (!now || FINAL_OUTCOMES.includes(now.outcome)) break;
+          rows = ((await conn.xread('COUNT', 500, 'BLOCK', 10_000, 'STREAMS', eventsKey(run.id), last)) as XRead)?.[0]?.[1] ?? [];
+          if (rows.length === 0) res.write(': keep-alive\n\n');
+        }
         if (closed) return;
-        const rows = reply?.[0]?.[1] ?? [];
         for (const [sid, fields] of rows) {
           send(sid, JSON.parse(fields[1] as string) as RunEvent);
           last = sid;
-        }
-        if (rows.length === 0) {
-          // Nothing new: a run that has ended ends the stream; otherwise keep the connection warm.
-          const now = await d.store.get(run.id);
-          if (!now || FINAL_OUTCOMES.includes(now.outcome)) break;
-          res.write(': keep-alive\n\n');
         }
       }
     } catch (err) {
