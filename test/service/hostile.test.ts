@@ -52,7 +52,7 @@ const cases: Case[] = [
   { name: 'unauthenticated garbage gets 401, not 400', token: null, headers: json, raw: '{{{', status: 401 },
   { name: 'hook token on the API', path: '/api/runs', method: 'GET', token: TOKENS.hook, status: 401 },
   { name: 'no token on the API', path: '/api/runs', method: 'GET', token: null, status: 401 },
-  { name: 'viewer starting a run', path: '/api/runs', token: TOKENS.viewer, headers: json, raw: JSON.stringify({ runbook: ws?.runbook ?? 'x' }), status: 403 },
+  { name: 'viewer starting a run', path: '/api/runs', token: TOKENS.viewer, headers: json, raw: JSON.stringify({ runbook: 'svc-fix' }), status: 403 },
   // Malformed bodies (authenticated)
   { name: 'not JSON', headers: json, raw: '{"version": "4",', status: 400, error: /^body is not JSON/ },
   { name: 'empty body', headers: json, raw: '', status: 400, error: /^empty body/ },
