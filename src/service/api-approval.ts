@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { ApprovalAnswer, ApprovalRequest, CauseRequest, FailureAnswer, FailureRequest, Strategy } from '../engine/strategy.js';
 import type { ApprovalDecision } from '../engine/events.js';
-import { KEY_PREFIX } from './redis.js';
+import { duplicate, KEY_PREFIX } from './redis.js';
 import type { PendingApproval, RunStore } from './store.js';
 
 export const approvalsKey = (runId: string): string => `${KEY_PREFIX}run:${runId}:approvals`;
@@ -56,7 +56,7 @@ export class ApiApprovalStrategy implements Strategy {
     await store.update(runId, { approval: pending });
     await this.opts.onRequest(pending);
     // BLPOP blocks its connection: one of its own for the wait.
-    const conn = redis.duplicate();
+    const conn = duplicate(redis, `approval ${runId}`);
     try {
       const deadline = Date.now() + this.opts.timeoutMs;
       for (;;) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { RemedyError } from '../errors.js';
 
-export const FSYNC_POLICIES = ['always', 'everysec'] as const;
+export const FSYNC_POLICIES = ['everysec', 'always'] as const;
 export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 
 export interface EmbeddedRedis {

@@ -40,9 +40,29 @@ export function parseRedisUrl(url: string): RedisTarget {
   }
 }
 
+/**
+ * Connection errors while Redis is away are expected (ioredis reconnects and replays queued
+ * commands): say so once per kind of error, not once per retry.
+ */
+function quietErrors(redis: Redis, name: string): Redis {
+  let last = '';
+  redis.on('error', (err: Error) => {
+    if (err.message === last) return;
+    last = err.message;
+    process.stderr.write(`remedy: redis (${name}): ${err.message}; retrying\n`);
+  });
+  redis.on('ready', () => (last = ''));
+  return redis;
+}
+
 /** A connection for commands (BullMQ needs maxRetriesPerRequest null on blocking connections). */
 export function connect(target: RedisTarget, name: string): Redis {
-  return new Redis({ ...target, maxRetriesPerRequest: null, connectionName: name, lazyConnect: false });
+  return quietErrors(new Redis({ ...target, maxRetriesPerRequest: null, connectionName: name, lazyConnect: false }), name);
+}
+
+/** Another connection like `redis` (for blocking reads: BLPOP, XREAD BLOCK). */
+export function duplicate(redis: Redis, name: string): Redis {
+  return quietErrors(redis.duplicate(), name);
 }
 
 /** Prefix of every key remedy writes (BullMQ's queues live under `${KEY_PREFIX}bull`). */

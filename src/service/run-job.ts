@@ -152,9 +152,11 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
   try {
     if (await ctx.redis.exists(`remedy:cancel:${runId}`)) cancel.abort();
     const streamed = (await ctx.store.events(runId)).map((e) => e.event);
+    // Started before (by a worker that died): its events are in the stream, or in a journal on this disk.
+    const takeover = streamed.length > 0 || existsSync(runDirPaths(join(ctx.dataDir, 'runs', runId)).journal);
     let prepared: Prepared;
     try {
-      prepared = streamed.length > 0 ? await prepareTakeover(ctx, record, streamed) : await prepareFresh(ctx, record);
+      prepared = takeover ? await prepareTakeover(ctx, record, streamed) : await prepareFresh(ctx, record);
     } catch (err) {
       const message = (err as Error).message;
       ctx.log(`remedy: run ${runId}: cannot start: ${message}`);
@@ -165,11 +167,11 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
       return null;
     }
     await ctx.store.update(runId, { outcome: 'running', startedAt: record.startedAt ?? new Date().toISOString(), worker: ctx.workerName, planHash: prepared.plan.planHash, runDir: prepared.runDir.path });
-    if (streamed.length > 0) ctx.log(`remedy: run ${runId}: taken over by ${ctx.workerName}, resuming from its journal (${streamed.length} events)`);
+    if (takeover) ctx.log(`remedy: run ${runId}: taken over by ${ctx.workerName}, resuming from its journal (${prepared.previous.length} events)`);
     const received = record.alert ? Date.parse(record.alert.receivedAt) : null;
     const progress = new ProgressSink(() => {
       const now = new Date();
-      if (received !== null && streamed.length === 0) ctx.metrics?.firstCommand.observe((now.getTime() - received) / 1000);
+      if (received !== null && !takeover) ctx.metrics?.firstCommand.observe((now.getTime() - received) / 1000);
       void ctx.store.update(runId, { firstCommandAt: now.toISOString() });
     });
     const { result, events } = await runSession({
@@ -185,7 +187,8 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
       console: SILENT_CONSOLE,
       signal: cancel.signal,
     });
-    const outcome = cancel.signal.aborted && result.outcome === 'interrupted' ? 'cancelled' : result.outcome;
+    // A cancel ends a run interrupted, or refused when it was waiting for an approval.
+    const outcome = cancel.signal.aborted && (result.outcome === 'interrupted' || result.outcome === 'refused') ? 'cancelled' : result.outcome;
     await ctx.store.finish(runId, { outcome, exitCode: result.exitCode, cause: result.cause, message: result.message ?? null, hosts: result.hosts, approval: null });
     ctx.metrics?.runs.inc({ outcome });
     if (outcome === 'resolved' && record.decision.scopeId && record.decision.breakerWindowMs) {

@@ -15,7 +15,7 @@ import type { Metrics } from './metrics.js';
 import { MODES, SOURCES, type AlertSource } from './policy-schema.js';
 import type { Queues } from './queue.js';
 import { jobIdFor } from './queue.js';
-import { KEY_PREFIX } from './redis.js';
+import { duplicate, KEY_PREFIX } from './redis.js';
 import type { Safety } from './safety.js';
 import { eventsKey, FINAL_OUTCOMES, type RunStore } from './store.js';
 
@@ -177,7 +177,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const conn = d.redis.duplicate();
+    const conn = duplicate(d.redis, `events ${run.id}`);
     let closed = false;
     req.raw.on('close', () => {
       closed = true;

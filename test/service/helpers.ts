@@ -96,7 +96,7 @@ export interface TestServe extends RunningServe {
   call(path: string, init?: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string | Buffer }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
 }
 
-export async function serve(ws: Workspace, policyYaml: string, options: { work?: string[]; name?: string } = {}): Promise<TestServe> {
+export async function serve(ws: Workspace, policyYaml: string, options: { work?: string[]; name?: string; redisUrl?: string } = {}): Promise<TestServe> {
   const policyFile = join(ws.dir, `${options.name ?? 'policy'}.yaml`);
   writeFileSync(policyFile, policyYaml);
   const logs: string[] = [];
@@ -107,6 +107,7 @@ export async function serve(ws: Workspace, policyYaml: string, options: { work?:
     concurrency: 4,
     fsync: 'everysec',
     work: options.work,
+    redisUrl: options.redisUrl,
     log: (l) => void logs.push(l),
     env: ENV,
   });

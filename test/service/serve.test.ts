@@ -218,6 +218,15 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     expect((await s.call(`/api/runs/${id}/cancel`, { token: TOKENS.operator, method: 'POST' })).status).toBe(409);
   });
 
+  it('cancel: a running run waiting for its approval ends cancelled, nothing applied', async () => {
+    const root = ws.target('cancel-running', 'STUCK');
+    const id = (await post(alertmanager({ alertname: 'StuckApprove', root }, 'firing', 'fp-cancel-running'))).json.results[0].run as string;
+    await until('approval request', async () => (await run(id)).approval);
+    expect((await s.call(`/api/runs/${id}/cancel`, { token: TOKENS.operator, method: 'POST' })).json).toEqual({ run: id, outcome: 'cancelling' });
+    expect(await ended(id)).toMatchObject({ outcome: 'cancelled', approval: null });
+    expect(readFileSync(join(root, 'state'), 'utf8')).toBe('STUCK\n');
+  });
+
   it('a manual run through POST /api/runs, by an operator', async () => {
     const root = ws.target('manual', 'STUCK');
     const r = await s.call('/api/runs', { token: TOKENS.operator, body: { runbook: ws.runbook, route: 'fix', params: { root } } });

@@ -2,13 +2,11 @@
 // a runner for one region's queue. Both run runbooks through the same session as remedy run.
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
-import { FSYNC_POLICIES, type FsyncPolicy } from '../../service/embedded-redis.js';
-import { Notifier } from '../../service/notify.js';
-import { loadPolicy } from '../../service/policy.js';
-import { parseRedisUrl } from '../../service/redis.js';
-import { startServe } from '../../service/serve.js';
-import { startWorkerHost } from '../../service/worker-host.js';
 import { action } from '../exit.js';
+
+// Fastify, BullMQ and ioredis load only when serve or worker runs (`remedy --help` loads every command).
+const FSYNC_POLICIES = ['everysec', 'always'] as const;
+type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 
 function parseCount(value: string): number {
   const n = Number(value);
@@ -51,6 +49,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  REMEDY_HOOK_TOKEN=… REMEDY_OPERATOR_TOKEN=… remedy serve --policy remedy.policy.yaml --listen 127.0.0.1:8470 --data /var/lib/remedy\n')
     .action(
       action(async (opts: { policy: string; listen: string; data: string; redis?: string; work?: string; concurrency: number; redisFsync: FsyncPolicy; publicUrl?: string; lockDuration: number }) => {
+        const { startServe } = await import('../../service/serve.js');
         const s = await startServe({
           policyFile: opts.policy,
           listen: opts.listen,
@@ -82,6 +81,12 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { redis: string; queue: string; concurrency: number; data: string; policy?: string; name?: string; lockDuration: number }) => {
         if (!/^[A-Za-z0-9_.-]+$/.test(opts.queue)) throw new UsageError(`--queue: letters, digits, ., _ and - only, got "${opts.queue}"`);
+        const [{ loadPolicy }, { Notifier }, { parseRedisUrl }, { startWorkerHost }] = await Promise.all([
+          import('../../service/policy.js'),
+          import('../../service/notify.js'),
+          import('../../service/redis.js'),
+          import('../../service/worker-host.js'),
+        ]);
         const policy = opts.policy !== undefined ? loadPolicy(opts.policy).policy : null;
         const notifier = policy ? new Notifier(policy.notify, policy.public_url ?? 'http://remedy', log) : null;
         const w = await startWorkerHost({
