@@ -121,7 +121,12 @@ export async function serve(ws: Workspace, policyYaml: string, options: { work?:
       body = JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${s.url}${path}`, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${s.url}${path}`, {
+      method: init.method ?? (body !== undefined ? 'POST' : 'GET'),
+      headers,
+      body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await res.text();
     let json: unknown = null;
     try {
