@@ -99,7 +99,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const c of children.splice(0)) await stop(c, 'SIGKILL');
+  // SIGTERM first: a serve stops its embedded redis-server (a SIGKILLed one would leave it behind).
+  for (const c of children.splice(0).reverse()) {
+    const killer = setTimeout(() => c.kill('SIGKILL'), 15_000);
+    await stop(c, 'SIGTERM');
+    clearTimeout(killer);
+  }
 });
 
 afterAll(async () => {
