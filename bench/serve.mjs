@@ -21,7 +21,7 @@ const RUNS = Number(process.env.RUNS ?? 50);
 const TOKEN = 'bench-token';
 const work = mkdtempSync(join(tmpdir(), 'remedy-bench-serve-'));
 const runbook = join(work, 'one-step.yaml');
-writeFileSync(runbook, 'name: one-step\nsummary: one read-only command\nsteps:\n  - id: check\n    name: check\n    run: "true"\n');
+writeFileSync(runbook, 'name: one-step\nsummary: one read-only command\nsteps:\n  - id: check\n    name: check\n    hosts: all\n    run: "true"\n');
 const inventory = join(work, 'inventory.yaml');
 writeFileSync(inventory, 'all:\n  hosts:\n    local1: { ansible_connection: local }\n');
 const policy = join(work, 'policy.yaml');
@@ -85,7 +85,7 @@ async function latency(rate) {
     }
     const runs = await waitEnded(s.url, ids);
     const bad = runs.filter((r) => r.outcome !== 'nothing-to-do' && r.outcome !== 'resolved');
-    if (bad.length) throw new Error(`runs did not complete: ${bad.map((r) => `${r.id} ${r.outcome} ${r.message}`).join('; ')}`);
+    if (bad.length || runs.some((r) => !r.firstCommandAt)) throw new Error(`runs did not complete: ${bad.map((r) => `${r.id} ${r.outcome} ${r.message}`).join('; ')}`);
     return runs.map((r) => Date.parse(r.firstCommandAt) - Date.parse(r.alert.receivedAt));
   } finally {
     await s.stop();

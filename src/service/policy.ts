@@ -45,6 +45,9 @@ function issueDiagnostic(source: SourceFile, data: unknown, issue: z.core.$ZodIs
       if (value === undefined) return { ...at(path.slice(0, -1)), message: `${formatPath(path.slice(0, -1))} is missing "${String(path[path.length - 1])}"` };
       return { ...at(path), message: `${where}: expected ${issue.expected}, got ${typeName(value)}` };
     }
+    case 'too_small':
+      if (issue.origin === 'array' && Number(issue.minimum) === 1) return { ...at(path), message: `${where} needs at least one ${path.at(-1) === 'routes' ? 'route' : 'item'}` };
+      return { ...at(path), message: `${where}: ${issue.message}` };
     case 'invalid_value':
       return { ...at(path), message: `${where}: expected one of ${issue.values.map(String).join(', ')}, got ${JSON.stringify(getIn(data, path))}` };
     default:

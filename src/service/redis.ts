@@ -1,7 +1,7 @@
 // Redis connections: `--redis URL` (redis://, rediss://, unix:///path, or
 // redis+sentinel://host:port,host:port/master-name for Sentinel) or the embedded server's socket.
 import { Redis, type RedisOptions } from 'ioredis';
-import { UsageError } from '../errors.js';
+import { RemedyError, UsageError } from '../errors.js';
 
 export type RedisTarget = RedisOptions;
 
@@ -67,3 +67,16 @@ export function duplicate(redis: Redis, name: string): Redis {
 
 /** Prefix of every key remedy writes (BullMQ's queues live under `${KEY_PREFIX}bull`). */
 export const KEY_PREFIX = 'remedy:';
+
+/** At start-up: Redis answers within `ms`, or a clear error (not endless reconnect messages). */
+export async function ensureReachable(redis: Redis, what: string, ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RemedyError(`cannot reach Redis (${what}) within ${ms / 1000} s`)), ms);
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

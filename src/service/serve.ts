@@ -11,7 +11,7 @@ import { Metrics } from './metrics.js';
 import { Notifier } from './notify.js';
 import { loadPolicy } from './policy.js';
 import { Queues } from './queue.js';
-import { connect, parseRedisUrl, type RedisTarget } from './redis.js';
+import { connect, ensureReachable, parseRedisUrl, type RedisTarget } from './redis.js';
 import { Safety } from './safety.js';
 import { buildServer } from './server.js';
 import { RunStore } from './store.js';
@@ -72,7 +72,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   };
   const queues = new Queues(redis);
   try {
-    await redis.ping();
+    await ensureReachable(redis, o.redisUrl ?? `embedded, ${embedded?.socket ?? ''}`);
     const routeQueues = [...new Set(policy.routes.map((r) => r.queue))];
     for (const q of routeQueues) queues.get(q);
     const metrics = new Metrics(() => queues.depth());

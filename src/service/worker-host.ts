@@ -5,7 +5,7 @@ import type { Worker } from 'bullmq';
 import type { Metrics } from './metrics.js';
 import type { Notifier } from './notify.js';
 import { startWorker, type RunJobData } from './queue.js';
-import { connect, type RedisTarget } from './redis.js';
+import { connect, ensureReachable, type RedisTarget } from './redis.js';
 import { executeRun, type JobContext } from './run-job.js';
 import { Safety } from './safety.js';
 import { CANCEL_CHANNEL } from './server.js';
@@ -20,6 +20,8 @@ export interface WorkerHostOptions {
   metrics: Metrics | null;
   lockDurationMs?: number | undefined;
   name?: string | undefined;
+  /** How to name Redis in errors (the URL as given). */
+  redisLabel?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -32,6 +34,13 @@ export async function startWorkerHost(o: WorkerHostOptions): Promise<WorkerHost>
   const name = o.name ?? `${hostname()}:${process.pid}`;
   const redis = connect(o.target, `remedy-worker-${name}`);
   const subscriber = connect(o.target, `remedy-worker-${name}-cancel`);
+  try {
+    await ensureReachable(redis, o.redisLabel ?? 'worker');
+  } catch (err) {
+    redis.disconnect();
+    subscriber.disconnect();
+    throw err;
+  }
   const running = new Map<string, AbortController>();
   const ctx: JobContext = { redis, store: new RunStore(redis), safety: new Safety(redis), notifier: o.notifier, metrics: o.metrics, dataDir: o.dataDir, workerName: name, running, log: o.log };
   await subscriber.subscribe(CANCEL_CHANNEL);

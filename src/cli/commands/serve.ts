@@ -98,6 +98,7 @@ export function register(program: Command): void {
           metrics: null,
           lockDurationMs: opts.lockDuration,
           name: opts.name,
+          redisLabel: opts.redis,
           log,
         });
         log(`remedy worker ${w.name}: taking runs from queue ${opts.queue}`);
