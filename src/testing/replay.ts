@@ -99,7 +99,9 @@ export function caseFromRun(dir: string, outFile: string): RecordedRun {
         description: `Recorded from ${paths.path} by remedy test --record.`,
         ...(Object.keys(inputs.overrides).length > 0 ? { params: inputs.overrides } : {}),
         ...(inputs.limit !== null ? { limit: inputs.limit } : {}),
-        yes: inputs.options.yes === true,
+        // A guided run's approvals were the operator's: replayed as given (a step the operator
+        // skipped would run in the replay and show up as a changed decision).
+        yes: inputs.options.yes === true || inputs.options.mode === 'guided',
         returns: repliesFromRun(paths.path, events),
         expect: {
           cause: end.cause,
@@ -107,7 +109,8 @@ export function caseFromRun(dir: string, outFile: string): RecordedRun {
           exit_code: end.exitCode,
           ran_exactly: observed.ran,
           ...(observed.refused.length > 0 ? { refused: observed.refused } : {}),
-          ...(end.hosts ? { hosts: end.hosts } : {}),
+          // Statuses as the run wrote them; the schema's list is what the executor knows today.
+          ...(end.hosts ? { hosts: end.hosts as NonNullable<TestFile['cases'][number]['expect']['hosts']> } : {}),
         },
       },
     ],

@@ -160,7 +160,9 @@ export class ScriptedFleet {
     if (command.includes('remedy.lock')) return this.#lock(host, command);
     const step = this.#tracker.step ?? '';
     const phase = this.#tracker.phaseOf(host);
-    if (command.includes('sha256sum') && options.stdin !== undefined) {
+    // The properties write script (src/engine/properties-action.ts writeScript): it reports the
+    // sha256 of what it wrote, which the engine checks against the text it sent.
+    if (options.stdin !== undefined && command.includes('mktemp "$f.remedy-XXXXXX"') && command.includes('sha256sum -- "$f"')) {
       const text = options.stdin.toString();
       return done({ stdout: `${createHash('sha256').update(text).digest('hex')}  file\n` });
     }
