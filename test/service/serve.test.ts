@@ -13,6 +13,8 @@ let rx: Awaited<ReturnType<typeof receiver>>;
 function policy(): string {
   return `${AUTH_YAML}notify:
   - { url: "${rx.url}", on: [refused, resolved, approval-needed, breaker-tripped, failed] }
+maintenance:
+  - { name: freeze, match: { alertname: Frozen }, start: "2000-01-01T00:00:00Z", end: "2999-01-01T00:00:00Z" }
 routes:
   - name: fix
     match: { alertname: Stuck }
@@ -28,6 +30,19 @@ routes:
     inventory: ${ws.inventory}
     params: { root: "{{ labels.root }}" }
     mode: approve
+  - name: frozen
+    match: { alertname: Frozen }
+    runbook: ${ws.runbook}
+    inventory: ${ws.inventory}
+    params: { root: "{{ labels.root }}" }
+    mode: auto
+  - name: cooled
+    match: { alertname: Cooled }
+    runbook: ${ws.runbook}
+    inventory: ${ws.inventory}
+    params: { root: "{{ labels.root }}" }
+    mode: auto
+    cooldown: 1h
   - name: parked
     match: { alertname: Parked }
     runbook: ${ws.runbook}
@@ -136,6 +151,23 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     for (const id of ids) expect((await ended(id)).outcome).toBe('nothing-to-do');
     const metrics = (await s.call('/metrics', { token: null })).text;
     expect(metrics).toMatch(/^remedy_budget_exhausted_total [1-9]/m);
+  });
+
+  it('a maintenance window and a cooldown refuse runs, each recorded with its reason', async () => {
+    const frozen = await post(alertmanager({ alertname: 'Frozen', root: ws.target('frozen', 'STUCK') }, 'firing', 'fp-frozen'));
+    expect(frozen.json.results[0]).toMatchObject({ action: 'refused', reason: 'maintenance window "freeze" until 2999-01-01T00:00:00Z' });
+    expect(await run(frozen.json.results[0].run)).toMatchObject({ outcome: 'refused', exitCode: 5 });
+    const root = ws.target('cooled', 'OK');
+    const first = await post(alertmanager({ alertname: 'Cooled', root, n: '1' }, 'firing', 'fp-cool-1'));
+    expect(first.json.results[0].action).toBe('enqueued');
+    const second = await post(alertmanager({ alertname: 'Cooled', root, n: '2' }, 'firing', 'fp-cool-2'));
+    expect(second.json.results[0]).toMatchObject({ action: 'refused', reason: expect.stringMatching(/^cooldown: another run for this scope started less than 1h ago/) });
+    // Another scope (another root) is not cooled down.
+    expect((await post(alertmanager({ alertname: 'Cooled', root: ws.target('cooled-2', 'OK') }, 'firing', 'fp-cool-3'))).json.results[0].action).toBe('enqueued');
+    const metrics = (await s.call('/metrics', { token: null })).text;
+    expect(metrics).toMatch(/^remedy_policy_refusals_total\{reason="maintenance"\} 1$/m);
+    expect(metrics).toMatch(/^remedy_policy_refusals_total\{reason="cooldown"\} 1$/m);
+    await ended(first.json.results[0].run);
   });
 
   it('the breaker trips when the alert fires again after a resolved run, and resets through the API', async () => {
