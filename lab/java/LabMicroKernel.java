@@ -51,6 +51,9 @@ public final class LabMicroKernel {
 
   /** Epoch millis until which the MP is "busy" (spinning and stalling); 0 when healthy. */
   volatile long busyUntil;
+  /** Epoch millis until which Router traffic is answered only after slowDelayMs (the mp-slow fault). */
+  volatile long slowUntil;
+  volatile long slowDelayMs;
   final Object busyLock = new Object();
   MpConfig config;
 
@@ -146,6 +149,7 @@ public final class LabMicroKernel {
     req.remote = socket.getRemoteSocketAddress().toString();
     String messageId = messageIdPrefix + "-" + messageCount.incrementAndGet();
     stallWhileBusy();
+    delayWhileSlow(messageId, req);
     LabHttp.Response res = proxyToTarget(req, messageId);
     LabHttp.writeResponse(socket.getOutputStream(), res, req.method.equals("HEAD"));
   }
@@ -271,22 +275,31 @@ public final class LabMicroKernel {
         + mgmtPort + "\"},{\"name\":\"Profile\",\"value\":\"MessageProcessor\"}]}}";
   }
 
-  /** POST /lab/fault?mode=busy&seconds=N | mode=none. Never stalls, so the lab can always heal. */
+  /** POST /lab/fault?mode=busy&seconds=N | mode=slow&delay=MS&seconds=N | mode=none. Never stalls, so the lab can always heal. */
   LabHttp.Response control(LabHttp.Request req) {
     if (!req.method.equals("POST")) return new LabHttp.Response(405, "text/plain", "POST only\n");
     String mode = req.queryParam("mode");
     if ("busy".equals(mode)) {
       String seconds = req.queryParam("seconds");
       startBusy(seconds == null ? 600 : Integer.parseInt(seconds));
+    } else if ("slow".equals(mode)) {
+      String seconds = req.queryParam("seconds");
+      String delay = req.queryParam("delay");
+      synchronized (busyLock) {
+        slowDelayMs = delay == null ? 10_000 : Long.parseLong(delay);
+        slowUntil = System.currentTimeMillis() + (seconds == null ? 600 : Integer.parseInt(seconds)) * 1000L;
+      }
     } else if ("none".equals(mode)) {
       synchronized (busyLock) {
         busyUntil = 0;
+        slowUntil = 0;
         busyLock.notifyAll();
       }
     } else {
-      return new LabHttp.Response(400, "text/plain", "mode must be busy or none\n");
+      return new LabHttp.Response(400, "text/plain", "mode must be busy, slow or none\n");
     }
-    return new LabHttp.Response(200, "application/json", "{\"mode\":\"" + (busyUntil > 0 ? "busy" : "none") + "\"}");
+    String now = busy() ? "busy" : slowUntil > System.currentTimeMillis() ? "slow" : "none";
+    return new LabHttp.Response(200, "application/json", "{\"mode\":\"" + now + "\"}");
   }
 
   boolean busy() {
@@ -308,6 +321,24 @@ public final class LabMicroKernel {
   void stallWhileBusy() throws InterruptedException {
     synchronized (busyLock) {
       while (busy()) busyLock.wait(Math.max(1, busyUntil - System.currentTimeMillis()));
+    }
+  }
+
+  /**
+   * The mp-slow fault: the MP stays healthy on its management port but holds every API request for
+   * slowDelayMs before working on it (longer than the Router's read timeout), as a slow policy would.
+   */
+  void delayWhileSlow(String messageId, LabHttp.Request req) throws InterruptedException {
+    long until;
+    synchronized (busyLock) {
+      if (slowUntil <= System.currentTimeMillis()) return;
+      until = System.currentTimeMillis() + slowDelayMs;
+    }
+    log(messageId, "WARN", "MESSAGING.FLOW", "FlowExecution.execute()", "Slow request " + req.method + " " + req.target
+        + ": policy execution is taking " + slowDelayMs + " ms");
+    synchronized (busyLock) {
+      long left;
+      while (slowUntil > System.currentTimeMillis() && (left = until - System.currentTimeMillis()) > 0) busyLock.wait(left);
     }
   }
 

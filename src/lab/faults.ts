@@ -3,13 +3,13 @@
 // the symptoms (status codes, nginx log lines, thread dumps) are produced, never written.
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { isAlive, signal, waitFor } from './exec.js';
-import { HostWriter, writeHost } from './hosts.js';
+import { isAlive, run, runOk, signal, waitFor } from './exec.js';
+import { HostWriter, truststoreBundle, writeHost } from './hosts.js';
 import { renderMpCustomerProperties, renderMpTokenDefaults, withMpTls } from './render.js';
 import { apigeeServiceOk, backendFault, backendPid, clearConfD, mpControl, mpReady, servicePid, startBackend, waitForRouters } from './services.js';
 import { startSshd } from './ssh.js';
 import { readState, resolveLabDir, writeState } from './state.js';
-import { routersFor, resolveMpTargets } from './targets.js';
+import { actsOnRouters, mpsBehind, orderFaults, resolveMpTargets, resolveRouterTargets, routersFor, type FaultRequest } from './targets.js';
 import { apigeePaths, isRouter, labPaths, mps, routers } from './topology.js';
 import { SCENARIOS, type AppliedFault, type LabMpHost, type LabRouterHost, type LabState, type Scenario } from './types.js';
 import { userIds } from './users.js';
@@ -46,10 +46,63 @@ async function setMpTls(state: LabState, mp: LabMpHost, port: number): Promise<v
   await apigeeServiceOk(mp, 'restart');
 }
 
-export async function labBreak(dir: string | undefined, scenario: Scenario, hosts?: readonly string[]): Promise<AppliedFault> {
-  const state = readState(resolveLabDir(dir));
-  if (!state.running) throw new UsageError(`the lab in ${state.topology.dir} is down; run: remedy lab up --dir ${state.topology.dir}`);
+/** How long mp-slow holds each request: well past the lab Router's 3 s read timeout. */
+export const MP_SLOW_DELAY_MS = 8000;
+/** Size of the filesystem mp-disk-full mounts over the dump directory (MP heaps are 64 MB). */
+export const DISK_FULL_SIZE = '2m';
+
+/** Live mount points at or under a directory (from /proc/self/mountinfo, octal escapes decoded). */
+export function mountsUnder(dir: string): string[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return text
+    .split('\n')
+    .map((l) => decode(l.split(' ')[4] ?? ''))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length); // deepest first
+}
+
+/** Unmounts everything the lab mounted under its directory (mp-disk-full); lazily if busy. */
+export async function unmountLab(dir: string): Promise<void> {
+  for (const m of mountsUnder(dir)) {
+    const r = await run('umount', [m]);
+    if (r.code !== 0) await runOk('umount', ['-l', m], { what: `unmounting ${m}` });
+  }
+}
+
+async function fillDumpDir(state: LabState, mp: LabMpHost): Promise<string> {
+  const dir = apigeePaths(mp.apigeeRoot).mpDumpDir;
+  if (mountsUnder(dir).includes(dir)) return dir;
+  if (process.getuid?.() !== 0) throw new UsageError('mp-disk-full mounts a small filesystem over the MPs\' dump directory and needs root; run the lab as root');
+  const owner = state.users.become === 'sudo' ? await userIds(state.users.service) : { uid: process.getuid(), gid: process.getgid?.() ?? 0 };
+  await runOk('mount', ['-t', 'tmpfs', '-o', `size=${DISK_FULL_SIZE},mode=0755,uid=${owner.uid},gid=${owner.gid}`, 'remedy-lab-disk-full', dir], {
+    what: `mounting a ${DISK_FULL_SIZE} filesystem on ${dir}`,
+  });
+  return dir;
+}
+
+/** Applies one fault; returns the hosts it acted on. */
+async function applyFault(state: LabState, scenario: Scenario, hosts?: readonly string[]): Promise<string[]> {
   const t = state.topology;
+  if (actsOnRouters(scenario)) {
+    const front = resolveRouterTargets(t, scenario, hosts);
+    if (scenario === 'router-truststore') {
+      // The MPs behind these Routers move to TLS correctly (secure port, keystore from the lab
+      // CA); the Routers verify them against a bundle that holds only an unrelated CA.
+      const lp = labPaths(t.dir);
+      await Promise.all(front.map((r) => rewrite(state, apigeePaths(r.apigeeRoot).routerTruststore, truststoreBundle(lp, false))));
+      await Promise.all(mpsBehind(t, front).map((mp) => setMpTls(state, mp, mp.mpTlsPort)));
+      await Promise.all(front.map(regenerateRouter));
+    } else {
+      await Promise.all(front.map((r) => apigeeServiceOk(r, 'stop')));
+    }
+    return front.map((r) => r.name);
+  }
   const targets = resolveMpTargets(t, scenario, hosts);
   const front = routersFor(t, targets);
   switch (scenario) {
@@ -63,6 +116,14 @@ export async function labBreak(dir: string | undefined, scenario: Scenario, host
     case 'mps-busy':
       await Promise.all(targets.map((mp) => mpControl(mp, 'busy')));
       break;
+    case 'mp-slow':
+      await Promise.all(targets.map((mp) => mpControl(mp, 'slow', MP_SLOW_DELAY_MS)));
+      break;
+    case 'mp-disk-full': {
+      const mounted = await Promise.all(targets.map((mp) => fillDumpDir(state, mp)));
+      state.mounts = [...new Set([...(state.mounts ?? []), ...mounted])];
+      break;
+    }
     case 'router-mp-tls':
       // TLS switched on, but the port left on the plain-text one; Routers regenerated from it.
       await Promise.all(targets.map((mp) => setMpTls(state, mp, mp.mpPort)));
@@ -79,10 +140,36 @@ export async function labBreak(dir: string | undefined, scenario: Scenario, host
       await backendFault(state, 502, hosts && hosts.length ? targets.map((m) => m.name) : []);
       break;
   }
-  const fault: AppliedFault = { scenario, hosts: targets.map((m) => m.name), at: new Date().toISOString() };
-  state.faults.push(fault);
-  writeState(state);
-  return fault;
+  return targets.map((m) => m.name);
+}
+
+/**
+ * Switches on one or several faults at once, each on its own hosts. They are applied in a fixed
+ * order (configuration changes first, see APPLY_ORDER) so that no restart undoes another fault.
+ */
+export async function labBreakMany(dir: string | undefined, requests: readonly FaultRequest[]): Promise<AppliedFault[]> {
+  const state = readState(resolveLabDir(dir));
+  if (!state.running) throw new UsageError(`the lab in ${state.topology.dir} is down; run: remedy lab up --dir ${state.topology.dir}`);
+  const ordered = orderFaults(requests);
+  // Host names are checked for every fault before any is applied.
+  for (const r of ordered) {
+    if (actsOnRouters(r.scenario)) resolveRouterTargets(state.topology, r.scenario, r.hosts);
+    else resolveMpTargets(state.topology, r.scenario, r.hosts);
+  }
+  const applied: AppliedFault[] = [];
+  for (const r of ordered) {
+    const hosts = await applyFault(state, r.scenario, r.hosts);
+    const fault: AppliedFault = { scenario: r.scenario, hosts, at: new Date().toISOString() };
+    state.faults.push(fault);
+    applied.push(fault);
+    writeState(state);
+  }
+  return applied;
+}
+
+export async function labBreak(dir: string | undefined, scenario: Scenario, hosts?: readonly string[]): Promise<AppliedFault> {
+  const [fault] = await labBreakMany(dir, [{ scenario, hosts }]);
+  return fault!;
 }
 
 /**
@@ -111,7 +198,9 @@ export async function labHeal(dir?: string): Promise<void> {
   const service = state.users.become === 'sudo' ? await userIds(state.users.service) : null;
   const w = new HostWriter(service);
   const runtime = { users: state.users, javaBin: state.javaBin, classes: lp.classes, registry: lp.registry };
-  for (const h of t.hosts) writeHost(w, t, h, runtime, lp.keystore); // pristine properties, scripts, configs
+  await unmountLab(t.dir); // mp-disk-full's filesystems, before the dump directories are rewritten
+  state.mounts = [];
+  for (const h of t.hosts) writeHost(w, t, h, runtime, lp); // pristine properties, truststores, scripts, configs
 
   await Promise.all(
     t.hosts.map(async (h) => {
@@ -124,10 +213,9 @@ export async function labHeal(dir?: string): Promise<void> {
 
   await Promise.all(
     mps(t).map(async (mp) => {
-      if (mpNeedsRestart.get(mp.name)) {
-        await mpControl(mp, 'none').catch(() => undefined); // release stalled threads before the stop
-        await apigeeServiceOk(mp, 'restart');
-      }
+      // Release stalled or slowed requests (mps-busy, mp-slow) first: before a stop, or instead of one.
+      await mpControl(mp, 'none').catch(() => undefined);
+      if (mpNeedsRestart.get(mp.name)) await apigeeServiceOk(mp, 'restart');
     }),
   );
   await Promise.all(t.hosts.filter(isRouter).map(regenerateRouter));

@@ -1,9 +1,9 @@
 // Writes each lab host's filesystem: an install root laid out like /opt/apigee (apigee-service,
 // customer properties, token defaults, var/log, var/run) and, on Routers, /opt/nginx.
-import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { labAsset, readAsset } from './assets.js';
-import { apigeePaths, labPaths, sshdPaths } from './topology.js';
+import { apigeePaths, labPaths, mpCaCertPath, sshdPaths } from './topology.js';
 import {
   renderHostEnv,
   renderMpCustomerProperties,
@@ -52,8 +52,21 @@ export class HostWriter {
   }
 }
 
-/** `keystore`: the lab's keytool-made JKS, copied to customer/application as the TLS docs place it. */
-export function writeHost(w: HostWriter, t: LabTopology, host: LabHost, rt: HostRuntime, keystore: string): void {
+/** The lab's certificate files (lab dir java/): the MPs' keystore and the two CAs (see java.ts). */
+export interface LabCerts {
+  keystore: string;
+  mpCa: string;
+  otherCa: string;
+}
+
+/** A healthy Router truststore: the corporate CA and the CA that signed the MPs' certificates. */
+export function truststoreBundle(certs: LabCerts, withMpCa: boolean): string {
+  const pem = (f: string) => readFileSync(f, 'utf8').trimEnd() + '\n';
+  return pem(certs.otherCa) + (withMpCa ? pem(certs.mpCa) : '');
+}
+
+/** Every file a host has when freshly installed (what `heal` restores), the keystore copied to customer/application as the TLS docs place it. */
+export function writeHost(w: HostWriter, t: LabTopology, host: LabHost, rt: HostRuntime, certs: LabCerts): void {
   const p = apigeePaths(host.apigeeRoot);
   const s = sshdPaths(host);
   w.dir(dirname(s.config));
@@ -66,13 +79,14 @@ export function writeHost(w: HostWriter, t: LabTopology, host: LabHost, rt: Host
   w.dir(p.customerDir, true);
   w.dir(join(host.apigeeRoot, 'var', 'run', 'apigee-monit'), true);
   w.file(join(host.apigeeRoot, 'var', 'run', 'apigee-monit', 'state'), 'running\n', { serviceOwned: true });
-  if (host.role === 'message-processor') writeMp(w, host, keystore);
-  else writeRouter(w, host);
+  if (host.role === 'message-processor') writeMp(w, host, certs.keystore);
+  else writeRouter(w, host, certs);
 }
 
 function writeMp(w: HostWriter, mp: LabMpHost, keystore: string): void {
   const p = apigeePaths(mp.apigeeRoot);
   w.copy(keystore, p.keystore, 0o600, true);
+  w.dir(p.mpDumpDir, true);
   w.file(p.mpProperties, renderMpCustomerProperties(mp), { serviceOwned: true });
   w.file(p.mpTokenDefaults, renderMpTokenDefaults(mp));
   w.dir(join(mp.apigeeRoot, 'edge-message-processor', 'bin'));
@@ -81,8 +95,10 @@ function writeMp(w: HostWriter, mp: LabMpHost, keystore: string): void {
   w.dir(dirname(p.mpPidFile), true);
 }
 
-function writeRouter(w: HostWriter, r: LabRouterHost): void {
+function writeRouter(w: HostWriter, r: LabRouterHost, certs: LabCerts): void {
   const p = apigeePaths(r.apigeeRoot);
+  w.file(p.routerTruststore, truststoreBundle(certs, true), { serviceOwned: true });
+  w.copy(certs.mpCa, mpCaCertPath(r), 0o644);
   w.file(p.routerProperties, renderRouterCustomerProperties(r), { serviceOwned: true });
   w.file(p.routerTokenDefaults, renderRouterTokenDefaults(r));
   w.copy(labAsset('host/generate-router-conf'), join(r.apigeeRoot, 'edge-router', 'bin', 'generate-router-conf'), 0o755);

@@ -4,13 +4,15 @@
 //   await labHeal(dir);
 //   await labDown(dir);                    // nothing left running or listening
 export { labUp, labDown, type LabDownOptions } from './lifecycle.js';
-export { labBreak, labHeal, parseScenario } from './faults.js';
+export { labBreak, labBreakMany, labHeal, parseScenario, MP_SLOW_DELAY_MS } from './faults.js';
+export type { FaultRequest } from './targets.js';
 export { labStatus } from './status.js';
 export { readState, labInfo, DEFAULT_LAB_DIR } from './state.js';
 export { apigeePaths, labPaths, routerLogFiles, routerUrl, sshdPaths } from './topology.js';
 export { INVENTORY_VARS_DOC } from './inventory.js';
 export {
   API_PATH,
+  ROUTER_SCENARIOS,
   SCENARIOS,
   SCENARIO_HELP,
   type AppliedFault,

@@ -15,6 +15,7 @@ import { startSshd, writeSshFiles } from './ssh.js';
 import { hasState, labInfo, readState, resolveLabDir, writeState } from './state.js';
 import { allPorts, apigeePaths, buildTopology, DEFAULTS, defaultBasePort, labPaths, mps, portCount, routers, sshdPaths, validateShape } from './topology.js';
 import type { LabInfo, LabState, LabUpOptions } from './types.js';
+import { mountsUnder, unmountLab } from './faults.js';
 import { ensureUsers, installSudoers, labUsers, removeSudoers, sudoersFileFor, userIds } from './users.js';
 
 const ROUTERS_HEALTHY_TIMEOUT_MS = 30_000;
@@ -83,10 +84,10 @@ async function startLab(state: LabState, log: (line: string) => void): Promise<v
   log(`remedy lab: building ${t.hosts.length} hosts in ${t.dir} (127.0.0.1 ports ${ports[0]}-${ports[ports.length - 1]})`);
   const [javaCache] = await Promise.all([buildJavaArtifacts(), writeSshFiles(w, t, state.users)]);
   w.dir(lp.javaDir);
-  installJavaArtifacts(javaCache, lp.classes, lp.keystore);
+  installJavaArtifacts(javaCache, lp.classes, lp.javaDir);
   writeShared(w, t);
   const runtime = { users: state.users, javaBin: state.javaBin, classes: lp.classes, registry: lp.registry };
-  for (const h of t.hosts) writeHost(w, t, h, runtime, lp.keystore);
+  for (const h of t.hosts) writeHost(w, t, h, runtime, lp);
   w.file(lp.inventory, renderInventory(t, { users: state.users, privateKey: lp.privateKey, knownHosts: lp.knownHosts }));
   w.file(lp.sshConfig, renderSshConfig(t, state.users, lp.privateKey, lp.knownHosts));
   if (state.users.become === 'sudo') {
@@ -187,14 +188,17 @@ export async function labDown(dir?: string, opts: LabDownOptions = {}): Promise<
   for (const pid of [...pids]) if (cmdline(pid).startsWith('nginx: master')) for (const c of childPids(pid)) pids.add(c);
   const survivors = await stopPids([...pids]);
   removeSudoers(state.sudoersFile);
+  await unmountLab(abs).catch(() => undefined); // mp-disk-full's filesystems; a left one is reported below
   const problems: string[] = [];
   if (survivors.length) problems.push(`processes still alive after SIGKILL: ${survivors.join(', ')}`);
+  for (const m of mountsUnder(abs)) problems.push(`${m} is still mounted`);
   const busy = await listeningPorts(allPorts(t));
   for (const [port, line] of busy) problems.push(`port ${port} is still listening: ${line}`);
 
   state.running = false;
   state.pids = { sshd: {} };
   state.faults = [];
+  state.mounts = [];
   writeState(state);
   if (problems.length) throw new RemedyError(`remedy lab down: ${abs}:\n  ${problems.join('\n  ')}`);
   if (opts.purge) rmSync(abs, { recursive: true, force: true });

@@ -69,6 +69,7 @@ export function renderHostEnv(t: LabTopology, host: LabHost, rt: HostRuntime): s
     ['LAB_MAX_MEM', '64m'],
     ['LAB_WAIT_FOR_READY_TIMEOUT', 30],
     ['NGINX_BIN', '/usr/sbin/nginx'],
+    ['MP_TLS_NAME', MP_TLS_NAME],
   ];
   if (host.role === 'message-processor') {
     vars.push(['MP_PORT', host.mpPort], ['MP_TLS_PORT', host.mpTlsPort], ['MP_MGMT_PORT', host.mpMgmtPort]);
@@ -84,6 +85,8 @@ export function renderHostEnv(t: LabTopology, host: LabHost, rt: HostRuntime): s
 export const MP_COMMS = 'message-processor-communication';
 export const KEYSTORE_ALIAS = 'apigee-devtest';
 export const KEYSTORE_PASSWORD = 'remedy-lab-keystore';
+/** The name in the MPs' TLS certificate, which Routers verify (nginx proxy_ssl_name). */
+export const MP_TLS_NAME = 'message-processor.apigee.lab';
 
 /** The customer override file as a freshly installed MP has it (what `heal` restores). */
 export function renderMpCustomerProperties(host: LabMpHost): string {

@@ -43,8 +43,10 @@ export async function mpReady(mp: LabMpHost, timeoutMs = 1000): Promise<boolean>
   return r?.status === 200 && r.body.trim() === 'true';
 }
 
-export async function mpControl(mp: LabMpHost, mode: 'busy' | 'none'): Promise<void> {
-  const r = await httpRequest(`http://127.0.0.1:${mp.mpMgmtPort}/lab/fault?mode=${mode}`, { method: 'POST', timeoutMs: 3000 });
+/** The MP's fault switch; `slow` holds each API request for `delayMs`. */
+export async function mpControl(mp: LabMpHost, mode: 'busy' | 'slow' | 'none', delayMs?: number): Promise<void> {
+  const q = `mode=${mode}${delayMs !== undefined ? `&delay=${delayMs}` : ''}`;
+  const r = await httpRequest(`http://127.0.0.1:${mp.mpMgmtPort}/lab/fault?${q}`, { method: 'POST', timeoutMs: 3000 });
   if (r?.status !== 200) throw new RemedyError(`${mp.name}: the MP did not accept mode=${mode} on its management port ${mp.mpMgmtPort} (is it running?)`);
 }
 

@@ -131,11 +131,15 @@ export function apigeePaths(apigeeRoot: string) {
     mpProperties: join(apigeeRoot, 'customer', 'application', 'message-processor.properties'),
     routerProperties: join(apigeeRoot, 'customer', 'application', 'router.properties'),
     keystore: join(apigeeRoot, 'customer', 'application', 'keystore.jks'),
+    /** Routers: the CA bundle nginx verifies the MPs' TLS certificates against (proxy_ssl_trusted_certificate). */
+    routerTruststore: join(apigeeRoot, 'customer', 'application', 'router-truststore.pem'),
     mpTokenDefaults: join(apigeeRoot, 'edge-message-processor', 'token', 'default.properties'),
     routerTokenDefaults: join(apigeeRoot, 'edge-router', 'token', 'default.properties'),
     mpPidFile: join(apigeeRoot, 'var', 'run', 'edge-message-processor', 'edge-message-processor.pid'),
     mpLogDir: join(apigeeRoot, 'var', 'log', 'edge-message-processor', 'logs'),
     mpSystemLog: join(apigeeRoot, 'var', 'log', 'edge-message-processor', 'logs', 'system.log'),
+    /** Where runbooks write thread and heap dumps (the mp-disk-full scenario fills it). */
+    mpDumpDir: join(apigeeRoot, 'var', 'log', 'edge-message-processor', 'dumps'),
     routerPidFile: join(apigeeRoot, 'var', 'run', 'edge-router', 'edge-router.pid'),
     routerLogDir: join(apigeeRoot, 'var', 'log', 'edge-router', 'nginx'),
     hostEnv: join(apigeeRoot, 'etc', 'lab-host.env'),
@@ -162,10 +166,18 @@ export function labPaths(dir: string) {
     javaDir: join(dir, 'java'),
     classes: join(dir, 'java', 'classes'),
     keystore: join(dir, 'java', 'keystore.jks'),
+    /** The lab CA that signs the MPs' certificate, and an unrelated CA (see java.ts). */
+    mpCa: join(dir, 'java', 'mp-ca.pem'),
+    otherCa: join(dir, 'java', 'other-ca.pem'),
     backendDir: join(dir, 'backend'),
     backendPid: join(dir, 'backend', 'backend.pid'),
     backendLog: join(dir, 'backend', 'backend.log'),
   };
+}
+
+/** Routers: the MP CA certificate as an operator would have distributed it (inventory var mp_ca_cert). */
+export function mpCaCertPath(host: LabHost): string {
+  return join(host.root, 'etc', 'pki', 'apigee', 'mp-ca.pem');
 }
 
 export function sshdPaths(host: LabHost) {

@@ -1,8 +1,21 @@
 // The lab's model: topology (which hosts, which ports, which paths), the state file kept in the
 // lab directory, and what the programmatic API returns. Declared once, used everywhere in lab/.
 
-export const SCENARIOS = ['mps-down', 'mps-busy', 'router-mp-tls', 'stale-router-config', 'backend-error'] as const;
+export const SCENARIOS = [
+  'mps-down',
+  'mps-busy',
+  'router-mp-tls',
+  'stale-router-config',
+  'backend-error',
+  'router-truststore',
+  'router-down',
+  'mp-slow',
+  'mp-disk-full',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+
+/** Scenarios that act on Routers (`--hosts` names Routers or regions); the others act on MPs. */
+export const ROUTER_SCENARIOS: readonly Scenario[] = ['router-truststore', 'router-down'];
 
 export const SCENARIO_HELP: Record<Scenario, string> = {
   'mps-down': 'kill the MP JVMs: Routers log connect() failed (111) then no live upstreams; clients get 502',
@@ -10,6 +23,11 @@ export const SCENARIO_HELP: Record<Scenario, string> = {
   'router-mp-tls': 'MPs get local.http.ssl=true on the plain port and Routers are regenerated for https: peer closed connection in SSL handshake, 502',
   'stale-router-config': 'MPs move correctly to TLS on the 8443-role port but Routers keep their old conf.d: 502 until conf.d is cleared and the Router restarted',
   'backend-error': 'the backend answers 502: access log shows fault source target, code messaging.adaptors.http.flow.ErrorResponseCode',
+  'router-truststore':
+    "MPs move correctly to TLS with a certificate from the lab CA, but the Routers' truststore lacks that CA: upstream SSL certificate verify error (unable to get local issuer certificate), 502",
+  'router-down': 'nginx stopped on the Routers (apigee-service edge-router stop): connections to the virtual host are refused',
+  'mp-slow': "MPs hold every API request longer than the Router's read timeout (management API stays healthy): upstream timed out, 504 then 502",
+  'mp-disk-full': "a 2 MB filesystem is mounted over the MPs' dump directory: room for thread dumps, none for a heap dump (needs root)",
 };
 
 export type HostRole = 'router' | 'message-processor';
@@ -88,6 +106,7 @@ export interface LabUsers {
 
 export interface AppliedFault {
   scenario: Scenario;
+  /** The hosts acted on: MPs, or Routers for the Router scenarios. */
   hosts: string[];
   at: string;
 }
@@ -103,6 +122,8 @@ export interface LabState {
   /** /etc/sudoers.d file written for the login user, removed by `down`. */
   sudoersFile?: string | undefined;
   faults: AppliedFault[];
+  /** Filesystems mounted by mp-disk-full (unmounted by heal and down). */
+  mounts?: string[] | undefined;
   startedAt: string;
   running: boolean;
 }

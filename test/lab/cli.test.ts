@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { register } from '../../src/cli/commands/lab.js';
+import { parseBreakArgs, register } from '../../src/cli/commands/lab.js';
 
 const empty = mkdtempSync(join(tmpdir(), 'remedy-lab-cli-'));
 afterAll(() => rmSync(empty, { recursive: true, force: true }));
@@ -35,6 +35,24 @@ describe('remedy lab (CLI)', () => {
     const r = await runLab('break', 'disk-full', '--dir', empty);
     expect(r.exitCode).toBe(64);
     expect(r.stderr).toContain('unknown scenario "disk-full"; scenarios: mps-down, mps-busy, router-mp-tls, stale-router-config, backend-error');
+  });
+
+  it('break: each --hosts belongs to the scenario before it', () => {
+    expect(parseBreakArgs(['mps-down', '--hosts', 'mp-1,mp-2', 'backend-error'])).toEqual([
+      { scenario: 'mps-down', hosts: ['mp-1', 'mp-2'] },
+      { scenario: 'backend-error' },
+    ]);
+    expect(parseBreakArgs(['router-down', '--hosts=dc_2'])).toEqual([{ scenario: 'router-down', hosts: ['dc_2'] }]);
+    expect(() => parseBreakArgs(['--hosts', 'mp-1', 'mps-down'])).toThrow('--hosts goes after the scenario it applies to');
+    expect(() => parseBreakArgs(['mps-down', '--hosts'])).toThrow('--hosts needs a comma-separated list');
+    expect(() => parseBreakArgs(['mps-down', '--force'])).toThrow('unknown option --force for lab break');
+    expect(() => parseBreakArgs(['mps-down', '--hosts', 'mp-1', '--hosts', 'mp-2'])).toThrow('mps-down has two --hosts lists');
+  });
+
+  it('break with an unknown scenario among several exits 64 before touching the lab', async () => {
+    const r = await runLab('break', 'mps-down', '--hosts', 'mp-1', 'disk-full', '--dir', empty);
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toContain('unknown scenario "disk-full"');
   });
 
   it('up refuses a topology nginx cannot fail over in, before touching anything', async () => {

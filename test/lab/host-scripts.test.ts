@@ -21,8 +21,11 @@ beforeAll(() => {
   const lp = labPaths(dir);
   writeShared(w, t);
   writeFileSync(join(dir, 'keystore.jks'), 'not a real keystore');
+  writeFileSync(join(dir, 'mp-ca.pem'), '-----BEGIN CERTIFICATE-----\nmp-ca\n-----END CERTIFICATE-----\n');
+  writeFileSync(join(dir, 'other-ca.pem'), '-----BEGIN CERTIFICATE-----\nother-ca\n-----END CERTIFICATE-----\n');
   const rt = { users: { login: me, service: me, become: 'none' as const }, javaBin: '/bin/false', classes: lp.classes, registry: lp.registry };
-  for (const h of t.hosts) writeHost(w, t, h, rt, join(dir, 'keystore.jks'));
+  const certs = { keystore: join(dir, 'keystore.jks'), mpCa: join(dir, 'mp-ca.pem'), otherCa: join(dir, 'other-ca.pem') };
+  for (const h of t.hosts) writeHost(w, t, h, rt, certs);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,7 +80,21 @@ describe('generate-router-conf', () => {
   it('speaks https to the region when an MP registered with TLS', () => {
     register('dc_2', 'mp-3', 30003, 'https');
     register('dc_2', 'mp-4', 30004, 'http');
-    expect(generate(1)).toContain('proxy_pass https://mps_dc_2;');
+    const conf = generate(1);
+    expect(conf).toContain('proxy_pass https://mps_dc_2;');
+    // and verifies the MPs' certificates against the Router's truststore, by the certificate's name
+    const r2 = routers(t)[1]!;
+    expect(conf).toContain('proxy_ssl_verify on;');
+    expect(conf).toContain(`proxy_ssl_trusted_certificate ${apigeePaths(r2.apigeeRoot).routerTruststore};`);
+    expect(conf).toContain('proxy_ssl_name message-processor.apigee.lab;');
+    // a healthy truststore holds the corporate CA and the MPs' CA
+    expect(readFileSync(apigeePaths(r2.apigeeRoot).routerTruststore, 'utf8')).toBe(
+      '-----BEGIN CERTIFICATE-----\nother-ca\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nmp-ca\n-----END CERTIFICATE-----\n',
+    );
+  });
+
+  it('plain http upstreams carry no TLS verification settings', () => {
+    expect(generate(0)).not.toContain('proxy_ssl_verify');
   });
 });
 

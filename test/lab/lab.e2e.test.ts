@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/index.js';
 import { childPids, httpRequest, isAlive, readPidFile, waitFor } from '../../src/lab/exec.js';
-import { labBreak, labDown, labHeal, labStatus, labUp, readState, type LabInfo } from '../../src/lab/index.js';
+import { labBreak, labBreakMany, labDown, labHeal, labStatus, labUp, readState, type LabInfo } from '../../src/lab/index.js';
 import { allPorts, apigeePaths, mps, routerLogFiles, routers, routerUrl } from '../../src/lab/topology.js';
 import type { LabMpHost, LabRouterHost, LabTopology } from '../../src/lab/types.js';
 
@@ -245,6 +245,105 @@ describe('remedy lab', () => {
     expect(logs).toContain(`messageid:${fields[12]} `);
     await labHeal(dir);
     expect((await get(routerUrl(r1))).status).toBe(200);
+  });
+
+  it('router-truststore: nginx cannot verify the MPs\' certificate (unable to get local issuer certificate), 502; the CA from mp_ca_cert fixes it', async () => {
+    const r1 = router('router-1');
+    const { error } = routerLogFiles(t, r1);
+    const mark = sizeOf(error);
+    const [fault] = await labBreakMany(dir, [{ scenario: 'router-truststore', hosts: ['router-1'] }]);
+    expect(fault).toMatchObject({ scenario: 'router-truststore', hosts: ['router-1'] });
+    expect((await get(routerUrl(r1))).status).toBe(502);
+    expect((await get(routerUrl(router('router-2')))).status).toBe(200); // only router-1's region
+    const log = logSince(error, mark);
+    const tlsPorts = [mp('mp-1').mpTlsPort, mp('mp-2').mpTlsPort];
+    expect(
+      tlsPorts.some((port) =>
+        nginxLine('error', String.raw`upstream SSL certificate verify error: \(20:unable to get local issuer certificate\) while SSL handshaking to upstream`, `https://127.0.0.1:${port}`).test(log),
+      ),
+    ).toBe(true);
+    // The MPs themselves are right: TLS on the secure port with the lab CA's certificate.
+    const props = readFileSync(apigeePaths(mp('mp-1').apigeeRoot).mpProperties, 'utf8');
+    expect(props).toContain(`conf/message-processor-communication.properties+local.http.port=${mp('mp-1').mpTlsPort}\n`);
+    const inv = loadInventory(lab.inventory).hosts.get('router-1')!.vars;
+    const truststore = String(inv.router_truststore);
+    const caCert = readFileSync(String(inv.mp_ca_cert), 'utf8');
+    expect(readFileSync(truststore, 'utf8')).not.toContain(caCert.trim());
+    // The fix a runbook applies: the CA into the truststore, a Router restart.
+    const svc = apigeePaths(r1.apigeeRoot).apigeeService;
+    const fix = await ssh('router-1', `sudo -n sh -c 'cat ${String(inv.mp_ca_cert)} >> ${truststore} && ${svc} edge-router restart && ${svc} edge-router wait_for_ready'`);
+    expect(fix.code, fix.out).toBe(0);
+    expect(await waitFor(async () => (await get(routerUrl(r1))).status === 200, 15_000, 500)).toBe(true);
+    await labHeal(dir);
+    expect(readFileSync(truststore, 'utf8')).toContain(caCert.trim());
+  });
+
+  it('router-down: the Router refuses connections and apigee-service says Not running; the other region answers', async () => {
+    await labBreak(dir, 'router-down', ['dc_2']);
+    expect(await httpRequest(routerUrl(router('router-2')), { timeoutMs: 3000 })).toBeNull();
+    expect((await get(routerUrl(router('router-1')))).status).toBe(200);
+    const svc = apigeePaths(router('router-2').apigeeRoot).apigeeService;
+    expect(await ssh('router-2', `sudo -n ${svc} edge-router status`)).toEqual({ code: 1, out: 'apigee-service: edge-router: Not running\n' });
+    await expect(labBreak(dir, 'router-down', ['mp-1'])).rejects.toThrow('router-down acts on Routers; mp-1 is a Message Processor');
+    await labHeal(dir);
+    expect((await get(routerUrl(router('router-2')))).status).toBe(200);
+  });
+
+  it('mp-slow: the management API answers, API requests outlast the Router read timeout: upstream timed out, 504', async () => {
+    const r1 = router('router-1');
+    const { error } = routerLogFiles(t, r1);
+    const mark = sizeOf(error);
+    await labBreak(dir, 'mp-slow', ['dc_1']);
+    const started = Date.now();
+    expect((await get(routerUrl(r1))).status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    expect(logSince(error, mark)).toMatch(/\[error\] .*upstream timed out \(110: Connection timed out\) while reading response header from upstream, .*upstream: "http:\/\/127\.0\.0\.1:\d+\/v1\/hello"/);
+    const up = await httpRequest(`http://127.0.0.1:${mp('mp-1').mpMgmtPort}/v1/servers/self/up`, { timeoutMs: 1000 });
+    expect(up?.body).toBe('true');
+    const logs = ['mp-1', 'mp-2'].map((n) => readFileSync(apigeePaths(mp(n).apigeeRoot).mpSystemLog, 'utf8')).join('');
+    expect(logs).toMatch(/WARN MESSAGING\.FLOW - FlowExecution\.execute\(\) : Slow request GET \/v1\/hello: policy execution is taking \d+ ms/);
+    await labHeal(dir);
+    expect((await get(routerUrl(r1))).status).toBe(200);
+  });
+
+  it('mp-disk-full: the dump directory has room for a thread dump but not for the heap; heal unmounts it', async () => {
+    const m = mp('mp-4');
+    const dumps = apigeePaths(m.apigeeRoot).mpDumpDir;
+    await labBreak(dir, 'mp-disk-full', ['mp-4']);
+    const df = await ssh('mp-4', `df -Pk ${dumps} | awk 'NR==2 {print $4}'`);
+    expect(Number(df.out.trim())).toBeLessThanOrEqual(2048);
+    const pidFile = apigeePaths(m.apigeeRoot).mpPidFile;
+    const dump = await ssh('mp-4', `sudo -n -u apigee sh -c 'jstack -l $(cat ${pidFile}) > ${dumps}/t.txt && wc -c < ${dumps}/t.txt'`);
+    expect(dump.code, dump.out).toBe(0);
+    expect(Number(dump.out.trim())).toBeGreaterThan(1000);
+    const heap = await ssh('mp-4', `sudo -n -u apigee sh -c 'head -c 4000000 /dev/zero > ${dumps}/big'`);
+    expect(heap.code).not.toBe(0);
+    expect(heap.out).toContain('No space left on device');
+    await labHeal(dir);
+    expect((await ssh('mp-4', `df -Pk ${dumps} | awk 'NR==2 {print $4}'`)).out.trim()).not.toBe(df.out.trim());
+  });
+
+  it('several faults at once, each on its own hosts: mps-down on dc_1 with backend-error everywhere', async () => {
+    const applied = await labBreakMany(dir, [
+      { scenario: 'mps-down', hosts: ['mp-1', 'mp-2'] },
+      { scenario: 'backend-error' },
+    ]);
+    expect(applied.map((f) => [f.scenario, f.hosts])).toEqual([
+      ['backend-error', ['mp-1', 'mp-2', 'mp-3', 'mp-4']],
+      ['mps-down', ['mp-1', 'mp-2']],
+    ]);
+    const r1 = await get(routerUrl(router('router-1')));
+    expect(r1.status).toBe(502);
+    expect(r1.body).toContain('An error occurred.'); // the Router's own page: no MP answered
+    const r2 = await get(routerUrl(router('router-2')));
+    expect(r2.status).toBe(502);
+    expect(r2.body).toContain('<center><h1>502 Bad Gateway</h1></center>'); // the backend's page through the MPs
+    expect((await labStatus(dir)).faults.map((f) => f.scenario)).toEqual(['backend-error', 'mps-down']);
+    await expect(labBreakMany(dir, [{ scenario: 'router-mp-tls' }, { scenario: 'router-truststore' }])).rejects.toThrow(
+      'router-mp-tls and router-truststore each set the MPs\' TLS configuration',
+    );
+    await labHeal(dir);
+    expect((await get(routerUrl(router('router-1')))).status).toBe(200);
   });
 
   it('down stops every process by pid and leaves no port listening', async () => {

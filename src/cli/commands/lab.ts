@@ -2,8 +2,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { relative } from 'node:path';
 import pc from 'picocolors';
-import { labBreak, labDown, labHeal, labStatus, labUp, parseScenario, DEFAULT_LAB_DIR, SCENARIOS, SCENARIO_HELP } from '../../lab/index.js';
-import type { LabInfo, LabStatus } from '../../lab/index.js';
+import { labBreakMany, labDown, labHeal, labStatus, labUp, parseScenario, DEFAULT_LAB_DIR, ROUTER_SCENARIOS, SCENARIOS, SCENARIO_HELP } from '../../lab/index.js';
+import type { FaultRequest, LabInfo, LabStatus } from '../../lab/index.js';
+import { UsageError } from '../../errors.js';
 import { action } from '../exit.js';
 
 function intOption(name: string) {
@@ -24,6 +25,27 @@ function table(rows: string[][]): string {
   return rows.map((r) => '  ' + r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/** `mps-down --hosts mp-1,mp-2 backend-error`: each --hosts applies to the scenario just before it. */
+export function parseBreakArgs(args: readonly string[]): FaultRequest[] {
+  const out: { scenario: FaultRequest['scenario']; hosts?: string[] }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--hosts' || a.startsWith('--hosts=')) {
+      const value = a === '--hosts' ? args[++i] : a.slice('--hosts='.length);
+      if (value === undefined || value === '' || value.startsWith('-')) throw new UsageError('--hosts needs a comma-separated list of hosts or groups');
+      const last = out[out.length - 1];
+      if (!last) throw new UsageError(`--hosts goes after the scenario it applies to, e.g. remedy lab break mps-down --hosts ${value}`);
+      if (last.hosts) throw new UsageError(`${last.scenario} has two --hosts lists; give one, comma-separated`);
+      last.hosts = value.split(',');
+    } else if (a.startsWith('-')) {
+      throw new UsageError(`unknown option ${a} for lab break (options: --hosts LIST after a scenario, --dir DIR)`);
+    } else {
+      out.push({ scenario: parseScenario(a) });
+    }
+  }
+  return out;
+}
+
 function printUp(info: LabInfo): void {
   const mps = info.hosts.filter((h) => h.role === 'message-processor').length;
   const secs = ((info.elapsedMs ?? 0) / 1000).toFixed(1);
@@ -36,7 +58,7 @@ function printUp(info: LabInfo): void {
       ['ssh', `ssh -F ${show(info.sshConfig)} mp-1`],
       ['login', `${info.loginUser} (become: ${info.becomeMethod}; service user ${info.serviceUser})`],
     ]),
-    `Break it: remedy lab break <${SCENARIOS.join('|')}> [--hosts dc_1]`,
+    `Break it: remedy lab break <${SCENARIOS.join('|')}> [--hosts dc_1] [another scenario [--hosts …]]`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -99,16 +121,23 @@ export function register(program: Command): void {
 
   lab
     .command('break')
-    .description('switch on a fault through the real components')
-    .argument('<scenario>', SCENARIOS.join(' | '))
+    .description('switch on one or several faults through the real components')
+    .argument('<scenario...>', `${SCENARIOS.join(' | ')}, each optionally followed by --hosts LIST`)
     .option(...dirOption)
-    .option('--hosts <list>', 'comma-separated MPs or groups (mp-1, dc_2, message_processors); default: every MP')
-    .addHelpText('after', `\nScenarios:\n${SCENARIOS.map((s) => `  ${s.padEnd(20)} ${SCENARIO_HELP[s]}`).join('\n')}\n`)
+    .allowUnknownOption() // --hosts belongs to the scenario before it, so it is parsed here, in order
+    .addHelpText(
+      'after',
+      `\n--hosts LIST after a scenario: comma-separated hosts or groups it acts on (MPs: mp-1, dc_2, message_processors;
+Routers for ${ROUTER_SCENARIOS.join(', ')}: router-1, dc_2, routers); default: every MP, or every Router.
+Several scenarios at once: remedy lab break mps-down --hosts mp-1,mp-2 backend-error
+
+Scenarios:\n${SCENARIOS.map((s) => `  ${s.padEnd(20)} ${SCENARIO_HELP[s]}`).join('\n')}\n`,
+    )
     .action(
-      action(async (name: string, opts: { dir?: string; hosts?: string }) => {
-        const scenario = parseScenario(name);
-        const fault = await labBreak(opts.dir, scenario, opts.hosts?.split(','));
-        process.stdout.write(`${pc.yellow(`remedy lab: ${scenario}`)} on ${fault.hosts.join(', ')}\n  ${SCENARIO_HELP[scenario]}\n  undo: remedy lab heal${opts.dir ? ` --dir ${opts.dir}` : ''}\n`);
+      action(async (args: string[], opts: { dir?: string }) => {
+        const faults = await labBreakMany(opts.dir, parseBreakArgs(args));
+        const lines = faults.map((f) => `${pc.yellow(`remedy lab: ${f.scenario}`)} on ${f.hosts.join(', ')}\n  ${SCENARIO_HELP[f.scenario]}`);
+        process.stdout.write(`${lines.join('\n')}\n  undo: remedy lab heal${opts.dir ? ` --dir ${opts.dir}` : ''}\n`);
       }),
     );
 
