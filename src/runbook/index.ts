@@ -3,7 +3,7 @@ export { loadRunbook, displayPath } from './load.js';
 export type { LoadedRunbook, LoadOptions } from './load.js';
 export { validateFiles, validatePaths } from './validate.js';
 export type { ValidationReport, CheckedFile } from './validate.js';
-export { resolveRunbookRef, expandRunbookPaths, defaultSearchDirs, PACKAGE_RUNBOOKS } from './resolve.js';
+export { resolveRunbookRef, expandRunbookPaths, isVarsFile, defaultSearchDirs, PACKAGE_RUNBOOKS } from './resolve.js';
 export { resolveParams, parseExtraVars, coerceParam } from './params.js';
 export type { ParamValue } from './params.js';
 export { durationMs, isDuration } from './duration.js';

@@ -38,6 +38,11 @@ function findByName(dir: string, fileNames: readonly string[]): string | null {
   return null;
 }
 
+/** Shared vars files (`imports:`) are named *.vars.yaml, so nobody takes them for runbooks. */
+export function isVarsFile(file: string): boolean {
+  return /\.vars\.ya?ml$/.test(file);
+}
+
 function looksLikePath(ref: string): boolean {
   return ref.includes('/') || ref.includes(path.sep) || EXTENSIONS.some((ext) => ref.endsWith(ext));
 }

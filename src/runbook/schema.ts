@@ -260,13 +260,34 @@ export const Step: z.ZodType<Step> = z.union([
   DecideStep,
 ]) as unknown as z.ZodType<Step>;
 
+const VarName = z.string().regex(/^[a-z][a-z0-9_]*$/);
+const VarValue = z.union([z.string(), z.number(), z.boolean()]);
+export const Vars = z.record(VarName, VarValue).meta({
+  description: 'Named values, templated over params, inventory vars and the vars above them; steps use them as {{ name }}.',
+});
+
+/** A shared vars file, imported by runbooks with `imports:`. */
+export const VarsFile = z
+  .strictObject({
+    description: z.string().optional(),
+    vars: Vars,
+  })
+  .meta({ title: 'remedy shared vars', description: 'Vars shared by several runbooks, which list this file under imports:.' });
+
 export const Runbook = z
   .strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'runbook names are kebab-case'),
     summary: z.string().min(1),
     description: z.string().optional(),
+    imports: z
+      .array(z.string().regex(/\.ya?ml$/, 'expected the path of a .yaml vars file'))
+      .optional()
+      .meta({
+        description:
+          "Shared vars files (paths relative to this runbook), each a YAML map with vars:. Their vars come before this runbook's own, in order; a name declared twice is an error.",
+      }),
     params: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), Param).optional(),
-    vars: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    vars: Vars.optional(),
     steps: z.array(Step).min(1),
   })
   .meta({ title: 'remedy runbook', description: 'A remedy runbook: diagnose, decide, fix, verify.' });
@@ -311,6 +332,7 @@ export type Param = z.output<typeof Param>;
 export type CaptureSpec = z.output<typeof CaptureSpec>;
 export type EvidenceSpec = z.output<typeof EvidenceSpec>;
 export type Runbook = z.output<typeof Runbook>;
+export type VarsFile = z.output<typeof VarsFile>;
 
 /** The kind of a step is the one action key it carries. */
 export function stepKind(step: Step): StepKind {

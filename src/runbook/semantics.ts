@@ -26,6 +26,8 @@ export interface SemanticInput {
   /** The file's base name without extension, to compare with `name`. */
   fileStem: string;
   inventory?: Inventory | undefined;
+  /** Vars that came from imported files, with the diagnostics of the file that declares each. */
+  importedVars?: ReadonlyMap<string, Diagnostics> | undefined;
 }
 
 /** Commands that usually change a host; a run step using one without `mutates: true` gets a warning. */
@@ -220,7 +222,8 @@ export function checkSemantics(input: SemanticInput): void {
   // vars: templates over params, inventory vars and the vars above them.
   const earlierVars = new Set<string>();
   for (const [name, value] of Object.entries(runbook.vars ?? {})) {
-    if (typeof value === 'string') checkTemplate({ diags, path: ['vars', name], earlierVars }, value, 'vars', { ...base, facts: new Set(), decided: false });
+    const where = input.importedVars?.get(name) ?? diags;
+    if (typeof value === 'string') checkTemplate({ diags: where, path: ['vars', name], earlierVars }, value, 'vars', { ...base, facts: new Set(), decided: false });
     earlierVars.add(name);
   }
 

@@ -2,7 +2,7 @@
 // action key and checked against that kind's schema alone, so a typo in a `run` step reports
 // the typo, not "Invalid input" from every other kind of the union.
 import type { z } from 'zod';
-import { Runbook, STEP_KINDS, STEP_SCHEMAS, type Runbook as RunbookData, type StepKind } from './schema.js';
+import { Runbook, STEP_KINDS, STEP_SCHEMAS, VarsFile, type Runbook as RunbookData, type StepKind, type VarsFile as VarsFileData } from './schema.js';
 import { formatPath, type Diagnostics } from './diagnostics.js';
 import type { Path } from './source.js';
 
@@ -118,7 +118,7 @@ function report(ctx: Context, issue: Issue, prefix: Path = []): void {
           ctx.diags.error([...path, key], special, { key: true });
           continue;
         }
-        const owner = rel.length === 0 && ctx.kind ? `a ${ctx.kind} step` : where || 'the runbook';
+        const owner = rel.length === 0 && ctx.kind ? `a ${ctx.kind} step` : where || (ctx.schema === (VarsFile as unknown as AnySchema) ? 'the vars file' : 'the runbook');
         ctx.diags.error([...path, key], `unknown key "${key}" in ${owner}${suggest(key, objectKeysAt(ctx.schema, rel))}`, { key: true });
       }
       return;
@@ -146,7 +146,7 @@ function report(ctx: Context, issue: Issue, prefix: Path = []): void {
       if (value === undefined) {
         const key = String(path[path.length - 1]);
         const parent = path.slice(0, -1);
-        const owner = rel.length === 1 && ctx.kind ? `${ctx.kind} step` : formatPath(parent) || 'runbook';
+        const owner = rel.length === 1 && ctx.kind ? `${ctx.kind} step` : formatPath(parent) || (ctx.schema === (VarsFile as unknown as AnySchema) ? 'the vars file' : 'runbook');
         ctx.diags.error(parent, `${owner} is missing "${key}"`);
         return;
       }
@@ -243,4 +243,17 @@ export function checkStructure(diags: Diagnostics, data: unknown): RunbookData |
     return null;
   }
   return result.data;
+}
+
+/** Validates a shared vars file (imports:). Returns it when the shape is right, else null with every problem in `diags`. */
+export function checkVarsFile(diags: Diagnostics, data: unknown): VarsFileData | null {
+  if (!isPlainMap(data)) {
+    diags.error([], `a vars file is a YAML map with vars:, got ${data === null || data === undefined ? 'an empty file' : typeName(data)}`);
+    return null;
+  }
+  const result = VarsFile.safeParse(data);
+  if (result.success) return result.data;
+  const ctx: Context = { diags, data, schema: VarsFile as unknown as AnySchema, base: [] };
+  for (const issue of result.error.issues) report(ctx, issue);
+  return null;
 }

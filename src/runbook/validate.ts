@@ -7,13 +7,13 @@ import { RemedyError, ValidationError, type Diagnostic } from '../errors.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import { orderDiagnostics } from './diagnostics.js';
 import { displayPath, Loader } from './load.js';
-import { expandRunbookPaths } from './resolve.js';
+import { expandRunbookPaths, isVarsFile } from './resolve.js';
 import { checkYamlLimits, MAX_RUNBOOK_BYTES } from './source.js';
 
 export interface CheckedFile {
   /** As displayed in diagnostics. */
   file: string;
-  kind: 'runbook' | 'inventory';
+  kind: 'runbook' | 'vars' | 'inventory';
 }
 
 export interface ValidationReport {
@@ -73,7 +73,10 @@ export function validatePaths(paths: readonly string[], options: { inventory?: I
     }
   }
   for (const f of expandRunbookPaths(paths).map((p) => path.resolve(p))) {
-    if (isInventory(f)) {
+    if (isVarsFile(f)) {
+      files.push({ file: displayPath(f), kind: 'vars' });
+      loader.loadVars(f);
+    } else if (isInventory(f)) {
       files.push({ file: displayPath(f), kind: 'inventory' });
       for (const d of checkInventory(f)) diagnostics.push(d);
     } else {

@@ -69,7 +69,10 @@ describe('valid runbooks', () => {
     expect(shippedFiles.length).toBeGreaterThan(0);
     const errors = validateFiles([shipped]).filter((d) => d.severity === 'error');
     expect(show(errors)).toBe('(no diagnostics)');
-    for (const f of shippedFiles) expect(readFileSync(f, 'utf8').split('\n')[0], f).toMatch(/^# yaml-language-server: \$schema=\S+runbook\.schema\.json$/);
+    for (const f of shippedFiles) {
+      const schema = f.endsWith('.vars.yaml') ? 'vars' : 'runbook';
+      expect(readFileSync(f, 'utf8').split('\n')[0], f).toMatch(new RegExp(String.raw`^# yaml-language-server: \$schema=\S+${schema}\.schema\.json$`));
+    }
   });
 });
 
@@ -117,14 +120,14 @@ describe('remedy validate (built CLI)', () => {
   it('valid runbooks: exit 0 and a summary line', () => {
     const r = cli('validate', 'test/fixtures/runbooks/valid');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('3 runbooks valid, 0 warnings\n');
+    expect(r.stdout).toBe('4 runbooks and 1 vars file valid, 0 warnings\n');
   });
 
   it('warnings are marked and do not fail the run', () => {
     const r = cli('validate', 'runbooks', '-i', 'inventory/example.yaml');
     expect(r.status, r.stdout + r.stderr).toBe(0);
     for (const line of r.stdout.trim().split('\n').slice(0, -1)) expect(line).toMatch(/^runbooks\/\S+\.yaml:\d+:\d+: warning: /);
-    expect(r.stdout).toMatch(/\d+ runbooks valid, \d+ warnings?\n$/);
+    expect(r.stdout).toMatch(/\d+ runbooks and 1 vars file valid, \d+ warnings?\n$/);
   });
 
   it('--format json lists every diagnostic', () => {

@@ -306,3 +306,25 @@ describe('positions inside strings', () => {
     expect(at('folded')).toEqual({ line: 8, col: 10 });
   });
 });
+
+describe('imports: shared vars files', () => {
+  it("puts imported vars before the runbook's own, in order, and plans commands from them", () => {
+    write('shared/paths.vars.yaml', 'vars:\n  root: /opt/apigee\n  service: "{{ root }}/apigee-service/bin/apigee-service"\n');
+    write('shared/more.vars.yaml', 'vars:\n  log_dir: "{{ root }}/var/log"\n');
+    const file = write(
+      'importer.yaml',
+      'name: importer\nsummary: s\nimports: [shared/paths.vars.yaml, shared/more.vars.yaml]\nvars:\n  status: "{{ service }} edge-router status"\nsteps:\n  - id: a\n    name: a\n    run: "{{ status }} > {{ log_dir }}/s.txt"\n',
+    );
+    const { loaded, warnings } = loadRunbook(file);
+    expect(warnings).toEqual([]);
+    expect(Object.keys(loaded.runbook.vars ?? {})).toEqual(['root', 'service', 'log_dir', 'status']);
+    expect(loaded.runbook.vars?.service).toBe('{{ root }}/apigee-service/bin/apigee-service');
+  });
+
+  it('a var of an imported file may not use a var declared only in the runbook (order is imports first)', () => {
+    write('shared/uses-later.vars.yaml', 'vars:\n  service: "{{ vars.root }}/bin"\n');
+    const file = write('uses-later.yaml', 'name: uses-later\nsummary: s\nimports: [shared/uses-later.vars.yaml]\nvars:\n  root: /opt\nsteps:\n  - id: a\n    name: a\n    run: ls {{ service }}\n');
+    const err = errorsOf(() => loadRunbook(file));
+    expect(err.diagnostics.map((d) => `${path.basename(d.file)}:${d.line}:${d.col}`)).toContain('uses-later.vars.yaml:2:21');
+  });
+});

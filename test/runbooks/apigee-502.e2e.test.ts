@@ -83,7 +83,7 @@ describe('apigee-502-bad-gateway on the lab', () => {
   });
 
   const fixable: { scenario: Scenario; cause: string; firstMutation: string }[] = [
-    { scenario: 'mps-down', cause: 'mps-down', firstMutation: 'restart_region_all_down' },
+    { scenario: 'mps-down', cause: 'mps-down', firstMutation: 'restart_region_all_down.restart' },
     { scenario: 'mps-busy', cause: 'mps-busy', firstMutation: 'busy_dumps.heap_dump' },
     { scenario: 'router-mp-tls', cause: 'router-mp-tls', firstMutation: 'tls_fix.mp_properties' },
     { scenario: 'stale-router-config', cause: 'stale-router-config', firstMutation: 'confd_reset.reset_router_confd' },

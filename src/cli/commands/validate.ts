@@ -16,9 +16,11 @@ function plural(n: number, word: string): string {
 
 function countFiles(files: readonly CheckedFile[]): string {
   const runbooks = files.filter((f) => f.kind === 'runbook').length;
-  const inventories = files.length - runbooks;
+  const varsFiles = files.filter((f) => f.kind === 'vars').length;
+  const inventories = files.length - runbooks - varsFiles;
   const parts = [];
-  if (runbooks > 0 || inventories === 0) parts.push(plural(runbooks, 'runbook'));
+  if (runbooks > 0 || inventories + varsFiles === 0) parts.push(plural(runbooks, 'runbook'));
+  if (varsFiles > 0) parts.push(plural(varsFiles, 'vars file'));
   if (inventories > 0) parts.push(inventories === 1 ? '1 inventory' : `${inventories} inventories`);
   return parts.join(' and ');
 }
