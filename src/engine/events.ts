@@ -139,6 +139,16 @@ export type RunEvent = Base &
     | { type: 'rollback'; step: string; host: string; reason: string }
     | { type: 'lock'; host: string; action: 'acquired' | 'released' | 'refused' | 'broken'; detail?: string | undefined }
     | { type: 'outcome'; step: string; status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string }
+    | {
+        type: 'bundle';
+        step: string;
+        /** Relative to the run directory. */
+        path: string;
+        bytes: number;
+        sha256: string;
+        /** How many files it holds (manifest and SHA256SUMS not counted). */
+        files: number;
+      }
     | { type: 'warning'; message: string; step?: string | undefined; host?: string | undefined }
     | {
         type: 'run-end';

@@ -9,6 +9,7 @@ import { Redactor } from '../redact/redactor.js';
 import { Conditions } from './conditions.js';
 import { errorMessage, resolveGoto, runtimeFor, type Engine, type TransportSource } from './context.js';
 import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
+import { runBundle } from './bundle-action.js';
 import { Emitter, type NoticeRelay } from './emitter.js';
 import type { EventSink, FinalHostStatus, RunOutcome } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
@@ -218,6 +219,8 @@ async function runStep(e: Engine, step: PlanStep, nextId: string | null, resume:
       return runDecide(e, step, nextId);
     case 'outcome':
       return runOutcome(e, step);
+    case 'bundle':
+      return runBundle(e, step, nextId);
     case 'pause':
       if (step.hostPattern === null) return runControllerPause(e, step, nextId);
       return runHostStep(e, step, { nextId, resume });

@@ -49,7 +49,7 @@ async function previewStep(e: Engine, step: PlanStep, first: boolean): Promise<P
     p.note = first ? undefined : 'decided at run time, from the facts gathered after the steps above';
     return p;
   }
-  if (step.kind === 'outcome' || (step.kind === 'pause' && step.hostPattern === null)) {
+  if (step.kind === 'outcome' || step.kind === 'bundle' || (step.kind === 'pause' && step.hostPattern === null)) {
     if (step.when !== null) {
       try {
         p.note = e.conditions.evaluate(step.when, step, null) ? 'condition holds with the facts known now' : 'condition is false with the facts known now';
@@ -58,6 +58,7 @@ async function previewStep(e: Engine, step: PlanStep, first: boolean): Promise<P
       }
     }
     if (step.templates.outcome) p.commands.push({ host: 'controller', command: redact(`${step.templates.outcome.status}: ${step.templates.outcome.message}`) });
+    if (step.templates.bundle) p.commands.push({ host: 'controller', command: redact(`bundle artifacts into artifacts/${step.templates.bundle.name}`) });
     return p;
   }
   for (const name of step.hosts) {

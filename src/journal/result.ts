@@ -109,6 +109,10 @@ export class ResultBuilder {
         }
         for (const a of ev.artifacts ?? []) this.#artifacts.push({ host: ev.host, step: ev.step, ...a });
         break;
+      case 'bundle':
+        // Written on the controller: listed with the fetched files, so reports link it.
+        this.#artifacts.push({ host: 'controller', step: ev.step, path: ev.path, bytes: ev.bytes, sha256: ev.sha256 });
+        break;
       case 'decision':
         this.#decision = { step: ev.step, cause: ev.cause, evidence: ev.evidence, candidates: ev.candidates, override: ev.override };
         break;

@@ -28,6 +28,7 @@ export interface PlanStepJson {
   evidenceFacts: string[];
   outcome: { status: string; message: string } | null;
   decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | null;
+  bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
   rollback: PlanStepJson[];
   dynamic: boolean;
   source: string;
@@ -83,6 +84,8 @@ function stepToJson(step: PlanStep): PlanStepJson {
     evidenceFacts: step.evidenceFacts,
     outcome: step.templates.outcome ?? null,
     decide: step.templates.decide ?? null,
+    // Only bundle steps carry this key, so every other step's JSON (and plan hash) is unchanged.
+    ...(step.templates.bundle ? { bundle: step.templates.bundle } : {}),
     rollback: step.rollback.map(stepToJson),
     dynamic: step.dynamic,
     // Relative to the runbook's directory would vary with cwd; the file name is stable.

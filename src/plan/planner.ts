@@ -4,7 +4,7 @@ import type { Host, Inventory } from '../inventory/types.js';
 import { limitHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
 import { resolveParams, type LoadedRunbook } from '../runbook/index.js';
-import { stepKind, stepMutates, type Check, type EvidenceSpec, type Step } from '../runbook/schema.js';
+import { DEFAULT_BUNDLE_NAME, stepKind, stepMutates, type Check, type EvidenceSpec, type Step } from '../runbook/schema.js';
 import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
 import { describePropertiesEdit } from '../properties/edit.js';
@@ -128,7 +128,9 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
       hosts: combinePatterns(step.hosts ?? null, level.hosts),
     });
   }
-  return [buildStep(ctx, level, step, kind as PlanStep['kind'], when, combinePatterns(step.hosts ?? null, level.hosts), path)];
+  // A bundle runs on the controller even inside an include that names hosts.
+  const hosts = kind === 'bundle' ? null : combinePatterns(step.hosts ?? null, level.hosts);
+  return [buildStep(ctx, level, step, kind as PlanStep['kind'], when, hosts, path)];
 }
 
 function buildStep(
@@ -294,6 +296,7 @@ function stepTemplates(step: Step, durationMs: (value: string) => number): StepT
   }
   if ('outcome' in step) return { outcome: step.outcome };
   if ('decide' in step) return { decide: step.decide };
+  if ('bundle' in step) return { bundle: { name: step.bundle.name ?? DEFAULT_BUNDLE_NAME, files: step.bundle.files } };
   return {};
 }
 

@@ -43,6 +43,7 @@ export interface StepTemplates {
   pauseMessage?: string | undefined;
   outcome?: { status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string } | undefined;
   decide?: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | undefined;
+  bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
 }
 
 export interface PlanStep {

@@ -31,7 +31,7 @@ export interface ExpressionField {
 const isTemplate = (s: unknown): s is string => typeof s === 'string' && (s.includes('{{') || s.includes('{%'));
 
 /** Kinds that run once on the controller: their conditions are fleet-level, without a host. */
-export const CONTROLLER_KINDS: ReadonlySet<StepKind> = new Set(['outcome', 'decide']);
+export const CONTROLLER_KINDS: ReadonlySet<StepKind> = new Set(['outcome', 'decide', 'bundle']);
 
 export function stepTemplateFields(step: Step): TemplateField[] {
   const out: TemplateField[] = [];
@@ -83,6 +83,7 @@ export function stepTemplateFields(step: Step): TemplateField[] {
   }
   if ('include' in step) for (const [k, v] of Object.entries(step.include.params ?? {})) add(['include', 'params', k], v, 'plan');
   if ('outcome' in step) add(['outcome', 'message'], step.outcome.message, 'text');
+  if ('bundle' in step) add(['bundle', 'name'], step.bundle.name, 'text');
   return out;
 }
 

@@ -235,7 +235,35 @@ export const DecideStep = z
   })
   .meta({ title: 'decide', description: 'Name the diagnosed cause from ordered conditions; later steps branch on `cause`.' });
 
-export const STEP_KINDS = ['run', 'properties', 'fetch', 'wait', 'pause', 'include', 'outcome', 'decide'] as const;
+/** The support bundle's default file name, under the run's artifacts/. */
+export const DEFAULT_BUNDLE_NAME = 'support-bundle-{{ run.id }}.tar.gz';
+
+export const BundleStep = z
+  .strictObject({
+    ...common,
+    bundle: z.strictObject({
+      name: z
+        .string()
+        .regex(/^[^/]*\.tar\.gz$/, 'expected a file name ending in .tar.gz (it is written to the run\'s artifacts/)')
+        .optional()
+        .meta({ description: `File name under artifacts/ (default ${DEFAULT_BUNDLE_NAME}); templated.` }),
+      files: z
+        .array(
+          z.strictObject({
+            match: z.string().min(1).meta({ description: 'Glob over artifacts/, e.g. "*/system.log" (the first segment is the host).' }),
+            describe: z.string().min(1).meta({ description: 'What these files are, written into the manifest.' }),
+          }),
+        )
+        .min(1),
+    }),
+  })
+  .meta({
+    title: 'bundle',
+    description:
+      'Pack the artifacts fetched so far into one .tar.gz under artifacts/, with manifest.json and SHA256SUMS (sha256 and what each file is); streamed from disk, on the controller.',
+  });
+
+export const STEP_KINDS = ['run', 'properties', 'fetch', 'wait', 'pause', 'include', 'outcome', 'decide', 'bundle'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export const STEP_SCHEMAS = {
@@ -247,6 +275,7 @@ export const STEP_SCHEMAS = {
   include: IncludeStep,
   outcome: OutcomeStep,
   decide: DecideStep,
+  bundle: BundleStep,
 } as const;
 
 export const Step: z.ZodType<Step> = z.union([
@@ -258,6 +287,7 @@ export const Step: z.ZodType<Step> = z.union([
   IncludeStep,
   OutcomeStep,
   DecideStep,
+  BundleStep,
 ]) as unknown as z.ZodType<Step>;
 
 const VarName = z.string().regex(/^[a-z][a-z0-9_]*$/);
@@ -327,7 +357,8 @@ export type OutcomeStep = Common & { outcome: { status: (typeof OutcomeStatus)[n
 export type DecideStep = Common & {
   decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string };
 };
-export type Step = RunStep | PropertiesStep | FetchStep | WaitStep | PauseStep | IncludeStep | OutcomeStep | DecideStep;
+export type BundleStep = Common & { bundle: { name?: string | undefined; files: { match: string; describe: string }[] } };
+export type Step = RunStep | PropertiesStep | FetchStep | WaitStep | PauseStep | IncludeStep | OutcomeStep | DecideStep | BundleStep;
 export type Param = z.output<typeof Param>;
 export type CaptureSpec = z.output<typeof CaptureSpec>;
 export type EvidenceSpec = z.output<typeof EvidenceSpec>;

@@ -118,6 +118,7 @@ export class ListrView implements EventSink {
       case 'approval':
       case 'decision':
       case 'outcome':
+      case 'bundle':
       case 'rollback':
       case 'warning': {
         // Said about the step on screen: shown under it; otherwise a line of its own.

@@ -63,6 +63,8 @@ export function formatPlainLine(ev: RunEvent, c: Colors = colors(false)): string
       return `${c.yellow('rollback')} ${ev.step} on ${ev.host}: ${ev.reason}`;
     case 'lock':
       return `${c.dim('lock')} ${ev.host} ${ev.action === 'refused' || ev.action === 'broken' ? c.yellow(ev.action) : ev.action}${ev.detail ? `: ${ev.detail}` : ''}`;
+    case 'bundle':
+      return `${c.bold('bundle')} ${ev.step}: ${ev.path} (${ev.files} files, ${ev.bytes} bytes, sha256 ${ev.sha256})`;
     case 'outcome':
       return `${c.bold('outcome')} ${ev.step}: ${ev.status === 'escalate' ? c.yellow(ev.status) : c.green(ev.status)}: ${ev.message}`;
     case 'warning':
