@@ -167,6 +167,7 @@ export function observe(
       }
       case 'decision':
       case 'outcome':
+      case 'bundle':
         mark(e.step);
         break;
       case 'approval':

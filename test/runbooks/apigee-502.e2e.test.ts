@@ -2,7 +2,8 @@
 // (sshd per host, nginx Routers, JVM MPs), through the built CLI, for every cause the seed page
 // names, a healthy lab and a partial outage.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,9 @@ const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const RUNBOOK = 'apigee-502-bad-gateway';
 // Short waits so the whole file stays around two minutes.
-const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s'];
+// Thresholds: a busy lab MP spins one thread, but on a loaded machine it may get little CPU, and
+// its 64 MB heap is mostly free; the thresholds are lowered so the dumps are always taken.
+const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s', '-e', 'cpu_threshold=1', '-e', 'memory_threshold=0'];
 
 let lab: LabInfo;
 let work: string;
@@ -90,7 +93,7 @@ describe('apigee-502-bad-gateway on the lab', () => {
   ];
 
   for (const { scenario, cause, firstMutation } of fixable) {
-    it(`${scenario}: probe names the cause, run without --yes changes nothing (exit 5), run --yes fixes and verifies`, async () => {
+    it(`${scenario}: probe names the cause, run without --yes changes nothing (exit 5), run --yes fixes and verifies`, { timeout: 300_000 }, async () => {
       await labHeal(lab.dir);
       await labBreak(lab.dir, scenario);
       expect((await routerStatuses()).some((s) => s !== 200)).toBe(true);
@@ -111,12 +114,33 @@ describe('apigee-502-bad-gateway on the lab', () => {
       expect(await routerStatuses()).toEqual(lab.routers.map(() => 200));
 
       if (scenario === 'mps-busy') {
-        for (const mp of lab.hosts.filter((h) => h.role === 'message-processor')) {
-          const files = readdirSync(join(fix.dir, 'artifacts', mp.name));
-          expect(files).toEqual(expect.arrayContaining(['thread-dumps.tgz', 'heap.hprof']));
-          const listing = spawnSync('tar', ['-tzf', join(fix.dir, 'artifacts', mp.name, 'thread-dumps.tgz')], { encoding: 'utf8' }).stdout;
-          expect(listing.split('\n').filter((f) => /jstack-.*\.txt$/.test(f))).toHaveLength(3);
+        const runId = (fix.events.find((e) => e.type === 'run-start') as unknown as { runId: string }).runId;
+        const bundle = join(fix.dir, 'artifacts', `support-bundle-${runId}.tar.gz`);
+        expect(existsSync(bundle), bundle).toBe(true);
+        const out = join(fix.dir, 'unpacked');
+        mkdirSync(out);
+        expect(spawnSync('tar', ['-xzf', bundle, '-C', out]).status).toBe(0);
+        const top = join(out, `support-bundle-${runId}`);
+        const manifest = JSON.parse(readFileSync(join(top, 'manifest.json'), 'utf8')) as { files: { path: string; host: string; description: string; sha256: string }[] };
+        const mpNames = lab.hosts.filter((h) => h.role === 'message-processor').map((h) => h.name);
+        for (const mp of mpNames) {
+          const pid = '\\d+';
+          const files = manifest.files.filter((f) => f.host === mp).map((f) => f.path.slice(mp.length + 1));
+          expect(files).toEqual(expect.arrayContaining(['apigee-service-status.txt', 'message-processor.properties', 'system.log']));
+          expect(files.some((f) => new RegExp(`^heap-${mp}-${pid}-\\d{8}T\\d{6}Z\\.hprof$`).test(f)), files.join()).toBe(true);
+          const dumps = files.find((f) => f.startsWith(`thread-dumps-${mp}-`))!;
+          const listing = spawnSync('tar', ['-tzf', join(top, mp, dumps)], { encoding: 'utf8' }).stdout;
+          expect(listing.split('\n').filter((f) => new RegExp(`^jstack-${mp}-${pid}-\\d{8}T\\d{6}Z\\.txt$`).test(f))).toHaveLength(3);
         }
+        for (const r of lab.routers) {
+          expect(manifest.files.filter((f) => f.host === r.name).map((f) => f.path)).toEqual(
+            [`${r.name}/access_log`, `${r.name}/apigee-service-status.txt`, `${r.name}/error_log`],
+          );
+        }
+        // Every sha256 in the manifest matches the unpacked file, and SHA256SUMS checks too.
+        for (const f of manifest.files) expect(createHash('sha256').update(readFileSync(join(top, f.path))).digest('hex'), f.path).toBe(f.sha256);
+        const check = spawnSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: top, encoding: 'utf8' });
+        expect(check.status, check.stdout + check.stderr).toBe(0);
       }
       if (scenario === 'router-mp-tls') {
         const runId = fix.events.find((e) => e.type === 'run-start') as unknown as { runId: string };
