@@ -13,14 +13,14 @@ const RUNBOOK = 'runbooks/apigee/apigee-502-bad-gateway.yaml';
 const SUITE = 'runbooks/apigee/tests/apigee-502-bad-gateway.test.yaml';
 
 /** runbooks/ and inventory/ copied to a temp dir, the 502 runbook edited by `mutate`. */
-function brokenCopy(mutate: (text: string) => string): string {
+function brokenCopy(mutate: (text: string) => string, file = RUNBOOK): string {
   const dir = mkdtempSync(join(tmpdir(), 'remedy-broken-'));
   cpSync(join(ROOT, 'runbooks'), join(dir, 'runbooks'), { recursive: true });
   cpSync(join(ROOT, 'inventory'), join(dir, 'inventory'), { recursive: true });
-  const original = readFileSync(join(ROOT, RUNBOOK), 'utf8');
+  const original = readFileSync(join(ROOT, file), 'utf8');
   const broken = mutate(original);
   expect(broken).not.toBe(original);
-  writeFileSync(join(dir, RUNBOOK), broken);
+  writeFileSync(join(dir, file), broken);
   return dir;
 }
 
@@ -57,12 +57,12 @@ describe('a deliberately broken 502 runbook fails its suite', { timeout: 120_000
     expect(suite.cases.filter((c) => c.status === 'failed').length).toBeGreaterThanOrEqual(5);
   });
 
-  it('with `mutates: true` removed from the region restart: the --yes guard case fails', async () => {
+  it('with `mutates: true` removed from the MP restart every runbook includes: the --yes guard case fails', async () => {
     const dir = brokenCopy((text) => {
-      const start = text.indexOf('- id: restart_region_all_down');
+      const start = text.indexOf('- id: restart');
       const at = text.indexOf('    mutates: true\n', start);
       return text.slice(0, at) + text.slice(at + '    mutates: true\n'.length);
-    });
+    }, 'runbooks/apigee/apigee-mp-rolling-restart.yaml');
     const suite = await runSuite([join(dir, SUITE)]);
     expect(suiteExitCode(suite)).toBe(1);
     const guard = suite.cases.find((c) => c.name.startsWith('without --yes a whole region is not started'));
@@ -70,6 +70,6 @@ describe('a deliberately broken 502 runbook fails its suite', { timeout: 120_000
     const shown = failedText(suite);
     expect(shown).toMatch(/expect\.outcome: the outcome differs\n\s+- expected\s+\+ actual\n\s+- refused\n\s+\+ resolved/);
     expect(shown).toMatch(/expect\.exit_code: the exit code differs\n\s+- expected\s+\+ actual\n\s+- 5\n\s+\+ 0/);
-    expect(shown).toMatch(/expect\.refused\.0: step restart_region_all_down did not get refused/);
+    expect(shown).toMatch(/expect\.refused\.0: step restart_region_all_down\.restart did not get refused/);
   });
 });
