@@ -1,9 +1,9 @@
 // The tester tested: copies of the shipped 502 runbook with a deliberate mistake must fail the
 // shipped suite, with a diff a runbook author can read, at the assertion's file:line:col.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { renderCaseText } from '../../src/testing/report.js';
 import { runSuite, suiteExitCode, type SuiteResult } from '../../src/testing/suite.js';
 import { colors } from '../../src/ui/format.js';
@@ -12,9 +12,15 @@ const ROOT = join(import.meta.dirname, '../..');
 const RUNBOOK = 'runbooks/apigee/apigee-502-bad-gateway.yaml';
 const SUITE = 'runbooks/apigee/tests/apigee-502-bad-gateway.test.yaml';
 
+const copies: string[] = [];
+afterAll(() => {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
+
 /** runbooks/ and inventory/ copied to a temp dir, the 502 runbook edited by `mutate`. */
 function brokenCopy(mutate: (text: string) => string, file = RUNBOOK): string {
   const dir = mkdtempSync(join(tmpdir(), 'remedy-broken-'));
+  copies.push(dir);
   cpSync(join(ROOT, 'runbooks'), join(dir, 'runbooks'), { recursive: true });
   cpSync(join(ROOT, 'inventory'), join(dir, 'inventory'), { recursive: true });
   const original = readFileSync(join(ROOT, file), 'utf8');

@@ -3,8 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { miniProject } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { miniProject, removeMiniProjects } from './helpers.js';
+
+afterAll(removeMiniProjects);
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');

@@ -1,6 +1,6 @@
 // Small test files written to a temporary directory, with a tiny runbook and inventory beside
 // them, so the tester's own behaviour is checked on inputs whose answers are obvious.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,9 +64,17 @@ export const MINI_INVENTORY = `all:
             w3:
 `;
 
+const made: string[] = [];
+
+/** Removes the directories miniProject made (call from afterAll). */
+export function removeMiniProjects(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** A directory with mini.yaml, inventory.yaml and the given test files. */
 export function miniProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'remedy-testing-'));
+  made.push(dir);
   writeFileSync(join(dir, 'mini.yaml'), MINI_RUNBOOK);
   writeFileSync(join(dir, 'inventory.yaml'), MINI_INVENTORY);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/engine/executor.js';
 import { UnattendedStrategy } from '../../src/engine/strategy.js';
 import { loadInventory } from '../../src/inventory/load.js';
@@ -17,7 +17,9 @@ import { loadTestFile } from '../../src/testing/load.js';
 import { recordCase, replayRun } from '../../src/testing/replay.js';
 import { FakeClock, ReplyBook, ScriptedFleet, StepTracker } from '../../src/testing/scripted-transport.js';
 import { runFileCases } from '../../src/testing/suite.js';
-import { miniProject } from './helpers.js';
+import { miniProject, removeMiniProjects } from './helpers.js';
+
+afterAll(removeMiniProjects);
 
 /** A finished run of mini.yaml in `dir`, hosts answering as `returns` says. */
 async function recordedRun(dir: string, returns: Record<string, unknown>, yes = true): Promise<string> {

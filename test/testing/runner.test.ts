@@ -1,7 +1,7 @@
 // The tester on a tiny runbook: replies by step and host pattern, sequences, the fake clock,
 // assertions placed at file:line:col, invalid test files (exit 64).
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { wrapBecome } from '../../src/shell/become.js';
 import { unwrapBecome } from '../../src/testing/assertions.js';
@@ -9,7 +9,9 @@ import { loadTestFile } from '../../src/testing/load.js';
 import { renderCaseText } from '../../src/testing/report.js';
 import { runFileCases, runSuite, suiteExitCode } from '../../src/testing/suite.js';
 import { colors } from '../../src/ui/format.js';
-import { miniProject } from './helpers.js';
+import { miniProject, removeMiniProjects } from './helpers.js';
+
+afterAll(removeMiniProjects);
 
 const HEAD = `runbook: mini.yaml
 inventory: inventory.yaml
