@@ -23,6 +23,8 @@ export interface ConsoleSinkOptions {
   color?: boolean | undefined;
   /** Print the per-host recap when the run ends (text output only; default true). */
   recap?: boolean | undefined;
+  /** Also lock acquired/released lines (the live view hides them by default). */
+  verbose?: boolean | undefined;
 }
 
 /** An event sink for the console; pause()/resume() release the terminal for prompts. */
@@ -37,7 +39,7 @@ export function createConsoleSink(options: ConsoleSinkOptions): ConsoleSink {
   const color = options.color ?? colorEnabled(stream);
   const redactor = options.redactor && !options.redactor.empty ? options.redactor : null;
   if (options.output === 'jsonl') return new ConsoleSinkImpl(new JsonlSink(stream), redactor, null, stream, color);
-  const view = options.tty ? new ListrView({ stream, color }) : new PlainSink(stream, { color });
+  const view = options.tty ? new ListrView({ stream, color, verbose: options.verbose }) : new PlainSink(stream, { color });
   return new ConsoleSinkImpl(view, redactor, options.recap === false ? null : new RecapCounter(), stream, color);
 }
 

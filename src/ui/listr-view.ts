@@ -38,6 +38,8 @@ export interface ListrViewOptions {
   outputIntervalMs?: number | undefined;
   /** Steps with more hosts than this draw only running and failed ones (default: terminal rows − 8, at least 10). */
   maxListedHosts?: number | undefined;
+  /** Lock acquired/released lines too (default: only refused or broken locks, which need a person). */
+  verbose?: boolean | undefined;
 }
 
 type Job = () => Promise<void>;
@@ -58,6 +60,8 @@ export class ListrView implements EventSink {
   /** Hosts with an output line not yet shown (throttled). */
   readonly #dirty = new Set<HostView>();
   #flushTimer: NodeJS.Timeout | null = null;
+  /** Steps skipped since the last thing shown: one line for all of them, not one each. */
+  #skipped: Extract<RunEvent, { type: 'step-skip' }>[] = [];
 
   constructor(options: ListrViewOptions = {}) {
     this.#options = options;
@@ -68,6 +72,12 @@ export class ListrView implements EventSink {
 
   write(ev: RunEvent): void {
     if (this.#closed) return;
+    if (ev.type === 'step-skip') {
+      this.#skipped.push(ev);
+      return;
+    }
+    if (ev.type === 'lock' && !this.#options.verbose && (ev.action === 'acquired' || ev.action === 'released')) return;
+    if (ev.type !== 'host-output' && ev.type !== 'warning') this.#flushSkipped();
     switch (ev.type) {
       case 'step-start': {
         this.#closeCurrent();
@@ -123,7 +133,8 @@ export class ListrView implements EventSink {
       case 'warning': {
         // Said about the step on screen: shown under it; otherwise a line of its own.
         const seg = 'step' in ev && ev.step !== undefined && this.#current?.step === ev.step && this.#current.state !== 'closed' ? this.#current : null;
-        const text = formatPlainLine(ev, this.#c);
+        // Under its step, a decision is its cause only: the decision panel showed the condition.
+        const text = seg && ev.type === 'decision' ? `${this.#c.bold('cause')} ${ev.cause}${ev.override ? this.#c.yellow(` (overridden by ${ev.override.operator}, was ${ev.override.from})`) : ''}` : formatPlainLine(ev, this.#c);
         if (seg && text !== null) {
           seg.notes.push(text.trim());
           if (seg.task) seg.task.output = text.trim();
@@ -167,6 +178,7 @@ export class ListrView implements EventSink {
   /** Ends every step view and waits until the terminal is released. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#flushSkipped();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.#closeCurrent();
@@ -232,6 +244,17 @@ export class ListrView implements EventSink {
     if (seg.state !== 'pending') return;
     seg.state = 'queued';
     this.#enqueue(() => this.#run(seg));
+  }
+
+  /** `skipped: 14 steps of other causes`: the journal and the report list each with its reason. */
+  #flushSkipped(): void {
+    if (this.#skipped.length === 0) return;
+    const skipped = this.#skipped.splice(0);
+    const causes = skipped.every((e) => /\bcause\b/.test(e.reason));
+    const text = this.#c.dim(`skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} ${causes ? 'of other causes' : 'whose condition is false'} (${skipped.map((e) => e.step).join(', ')})`);
+    this.#enqueue(async () => {
+      this.#stream.write(`${text}\n`);
+    });
   }
 
   #line(ev: RunEvent): void {
@@ -325,7 +348,9 @@ export class ListrView implements EventSink {
       rendererOptions: {
         logger,
         lazy: this.#options.lazy === true,
-        collapseSubtasks: false,
+        // A finished read-only step is one line (its hosts are in the journal and the report);
+        // a mutating step keeps its hosts on screen.
+        collapseSubtasks: !seg.mutates && seg.hosts.size > 0,
         collapseErrors: false,
         showErrorMessage: true,
         removeEmptyLines: true,

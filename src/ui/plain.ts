@@ -30,7 +30,7 @@ export class PlainSink implements EventSink {
 export function formatPlainLine(ev: RunEvent, c: Colors = colors(false)): string | null {
   switch (ev.type) {
     case 'run-start':
-      return `${c.bold('run')} ${ev.runbook} ${c.dim(`plan ${ev.planHash}`)} · ${ev.hosts.length} host${ev.hosts.length === 1 ? '' : 's'} · ${ev.mode} · operator ${ev.operator}${ev.resumedFrom ? ` · resumes ${ev.resumedFrom}` : ''}${ev.runDir ? ` · ${ev.runDir}` : ''}`;
+      return `${c.bold('run')} ${ev.runbook} ${c.dim(`plan ${shortHash(ev.planHash)}`)} · ${ev.hosts.length} host${ev.hosts.length === 1 ? '' : 's'} · ${ev.mode} · operator ${ev.operator}${ev.resumedFrom ? ` · resumes ${ev.resumedFrom}` : ''}${ev.runDir ? ` · ${ev.runDir}` : ''}`;
     case 'step-start': {
       const tags = [ev.mutates ? c.red('mutates') : '', ev.batch !== undefined ? `batch ${ev.batch}/${ev.batches ?? '?'}` : '', ev.rollbackOf ? c.yellow(`rollback of ${ev.rollbackOf}`) : ''].filter(Boolean);
       return `${c.bold('step')} ${ev.step} ${c.dim('start')} "${ev.name}" on ${ev.hosts.length} host${ev.hosts.length === 1 ? '' : 's'}${tags.length ? ` [${tags.join(', ')}]` : ''}`;
@@ -78,4 +78,10 @@ export function formatPlainLine(ev: RunEvent, c: Colors = colors(false)): string
       // An event type newer than this view: not shown (the journal and jsonl still carry it).
       return null;
   }
+}
+
+/** `sha256:b429e48e8829…`: enough to tell plans apart on screen (the journal and result.json keep it whole). */
+export function shortHash(hash: string): string {
+  const m = /^(\w+:)?([0-9a-f]+)$/.exec(hash);
+  return m && (m[2] as string).length > 12 ? `${m[1] ?? ''}${(m[2] as string).slice(0, 12)}…` : hash;
 }

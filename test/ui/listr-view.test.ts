@@ -2,7 +2,7 @@
 // last frame stays on screen when the step ends; those frames are what these tests read.
 import { describe, expect, it } from 'vitest';
 import { ListrView, createConsoleSink } from '../../src/ui/index.js';
-import { counts, resolvedRun, runStart, seq, unreachableRun } from '../journal/fixtures.js';
+import { backendEscalatedRun, counts, resolvedRun, runStart, seq, unreachableRun } from '../journal/fixtures.js';
 import { Capture, asTty } from './helpers.js';
 
 function view(out: Capture): ListrView {
@@ -26,7 +26,10 @@ describe('ListrView', () => {
     expect(text).toContain('  ✔ mp-1 ok 420ms');
     expect(text).toContain('  ✔ mp-2 ok 380ms');
     expect(text).toContain('✔ Diagnose [diagnose] — ok 3ms');
-    expect(text).toContain('› decision diagnose: cause mp_heap_exhausted because facts.heap_pct > 90');
+    // Under its step a decision is its cause: the decision panel already showed the condition.
+    expect(text).toContain('› cause mp_heap_exhausted');
+    // Lock bookkeeping stays out of the way (the journal has it; --verbose shows it).
+    expect(text).not.toMatch(/lock mp-1 (acquired|released)/);
     expect(text).toContain('✔ Restart the message processor [restart_mp] ⚑ mutates — ok 8.3s');
     expect(text).toContain('› approval restart_mp: approved by alice (flag) for mp-1');
     expect(text).toContain('  ✔ mp-1 ok 8.2s (verify)');
@@ -36,6 +39,20 @@ describe('ListrView', () => {
     // Steps are drawn in order.
     const order = ['[check_mp]', '[diagnose]', '[restart_mp]', '[edit_props]', '[bundle]', '[done]'].map((s) => text.lastIndexOf(s));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('skipped branches are one line; --verbose shows lock lines', async () => {
+    const out = new Capture(true);
+    const v = view(out);
+    for (const ev of backendEscalatedRun()) v.write(ev);
+    await v.close();
+    expect(out.plain).toContain('skipped: 2 steps of other causes (restart_down_mps, verify_routers)');
+    expect(out.plain).not.toContain('condition is false');
+    const verbose = new Capture(true);
+    const vv = new ListrView({ stream: asTty(verbose), color: false, lazy: true, verbose: true });
+    for (const ev of resolvedRun()) vv.write(ev);
+    await vv.close();
+    expect(verbose.plain).toMatch(/lock mp-1 acquired/);
   });
 
   it('shows the current output line while a host runs', async () => {

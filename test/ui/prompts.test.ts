@@ -143,10 +143,12 @@ describe('rendering', () => {
     expect(text).toContain('━━ Decision: name the cause [diagnose]');
     expect(text).toContain('Concluded cause: tls — TLS on at the plain port');
     expect(text).toContain('because this held: hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)');
-    expect(text).toMatch(/Evidence \(the facts the condition read\):\n {2}mp1 {3}ssl=true {2}port=8998\n {2}mp2 {3}ssl=false {2}port=8998/);
+    expect(text).toMatch(/Evidence \(the facts the decision read\):\n {2}mp1 {3}ssl=true {2}port=8998\n {2}mp2 {3}ssl=false {2}port=8998/);
     expect(text).toContain('  mp1   [look] error_log: peer closed connection in SSL handshake');
     expect(text).toContain('Diagnosis: 1 read-only step · 2 ok, 1 unreachable');
-    expect(text).toMatch(/▸ tls — TLS on at the plain port\n {4}none — the default/);
+    // The other candidates are one line; details list each with its condition.
+    expect(text).toContain('Other causes: none (d: why not)');
+    expect(renderCause(causeReq, { evidence: log }, true)).toMatch(/▸ tls — TLS on at the plain port\n {6}when: .*\n {4}none — the default/);
     // Facts already shown as evidence are not repeated.
     expect(text).not.toContain('Other facts gathered');
   });
@@ -158,19 +160,22 @@ describe('rendering', () => {
     expect(text).toContain('when: hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)');
   });
 
-  test('hosts the condition read nothing of are left out; long fact lists wrap and log lines are cut to the width', () => {
+  test('hosts the condition read nothing of are left out; long fact lists and log lines wrap to the width, never cut', () => {
     const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`fact_${i}`, i * 1000]));
     const req: CauseRequest = { ...causeReq, evidence: { condition: causeReq.evidence.condition, facts: { r1: {}, mp1: many } } };
     const text = renderCause(req, { evidence: log, width: 60 }, false);
     expect(text).not.toMatch(/^\s+r1\b/m);
-    const evidence = text.split('Evidence (the facts the condition read):\n')[1]?.split('\n\n')[0] ?? '';
+    const evidence = text.split('Evidence (the facts the decision read):\n')[1]?.split('\n\n')[0] ?? '';
     const lines = evidence.split('\n');
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((l) => l.length <= 60)).toBe(true);
     expect(lines[1]).toMatch(/^ {8}fact_/); // under the first fact
     // Log lines wrap under their start (their point is often at the end).
-    expect(text).toContain('  mp1   [look] error_log: peer closed connection in SSL\n               handshake\n');
-    expect(renderCause(req, { evidence: log, width: 60 }, true)).toContain('error_log: peer closed connection in SSL handshake');
+    expect(text).toContain('  mp1   [look] error_log: peer closed connection in SSL\n      handshake\n');
+    // However narrow, a log line is wrapped whole, never cut with an ellipsis.
+    const narrow = renderCause(req, { evidence: log, width: 30 }, false).split('Log lines from the diagnosis:\n')[1]?.split('\n\n')[0] ?? '';
+    expect(narrow.replace(/\n\s+/g, ' ')).toContain('error_log: peer closed connection in SSL handshake');
+    expect(narrow).not.toContain('…');
   });
 
   test('an approval: confirm text, hosts and batch, the same commands grouped for every host', () => {
@@ -372,5 +377,28 @@ describe('inquirer prompter', () => {
       const q = new InquirerPrompter({ input: new PassThrough(), output: sink().stream });
       await expect(q.askFailure(failureReq, { signal: AbortSignal.timeout(50) })).rejects.toBeInstanceOf(PromptTimedOut);
     });
+  });
+});
+
+describe('collapsing alike hosts', () => {
+  test('identical evidence facts share one line; commands differing only in host name and ports fold into the first', () => {
+    const req: CauseRequest = { ...causeReq, evidence: { condition: 'x', facts: { mp1: { running: false }, mp2: { running: false }, mp3: { running: true } } } };
+    const text = renderCause(req, {}, false);
+    expect(text).toMatch(/ {2}mp1, mp2 {2}running=false\n {2}mp3 {7}running=true/);
+    const approval = renderApproval(
+      approvalReq({
+        hosts: ['mp1', 'mp2', 'mp3'],
+        commands: [
+          { host: 'mp1', command: '/lab/hosts/mp1/apigee-service restart && curl http://127.0.0.1:29407/up' },
+          { host: 'mp2', command: '/lab/hosts/mp2/apigee-service restart && curl http://127.0.0.1:29411/up' },
+          { host: 'mp3', command: 'something else entirely' },
+        ],
+      }),
+      {},
+      false,
+    );
+    expect(approval).toContain('  mp1:\n    /lab/hosts/mp1/apigee-service restart && curl http://127.0.0.1:29407/up\n  [mp2 alike: the same with their own host name, paths and ports; d shows each]\n  mp3:\n    something else entirely');
+    expect(approval).not.toContain('/lab/hosts/mp2/');
+    expect(renderApproval(approvalReq({ hosts: ['mp1', 'mp2'], commands: [{ host: 'mp1', command: 'a 1' }, { host: 'mp2', command: 'a 2' }] }), {}, true)).toContain('  mp2:\n    a 2');
   });
 });

@@ -56,11 +56,11 @@ export interface GuidedSetup {
  * prompter while it has the operator's attention, and the diagnosis kept for the evidence at a
  * decision. `remedy guide` uses it; `remedy resume` of a guided run should too (see register()).
  */
-export function guidedSetup(options: { operator: string; runDir: string | null; secrets?: readonly string[] | undefined; approvalTimeoutMs?: number | undefined }): GuidedSetup {
+export function guidedSetup(options: { operator: string; runDir: string | null; secrets?: readonly string[] | undefined; approvalTimeoutMs?: number | undefined; verbose?: boolean | undefined }): GuidedSetup {
   const color = colorEnabled(process.stdout);
   // The live listr2 view (guided mode always has a terminal); the prompter pauses it around
   // every question, so prompts never interleave with progress.
-  const view = createConsoleSink({ output: 'text', tty: true, stream: process.stdout, redactor: new Redactor([...(options.secrets ?? [])]), color });
+  const view = createConsoleSink({ output: 'text', tty: true, stream: process.stdout, redactor: new Redactor([...(options.secrets ?? [])]), color, verbose: options.verbose });
   const evidence = new EvidenceLog(options.runDir);
   const prompter = new InquirerPrompter({ view, evidence, runDir: options.runDir, color, approvalTimeoutMs: options.approvalTimeoutMs });
   return {
@@ -84,6 +84,7 @@ interface GuideCliOptions extends SessionOptions {
   inventory: string;
   limit?: string;
   extraVar: string[];
+  verbose?: boolean;
   runDir?: string;
   operator?: string;
   approvalTimeout?: number;
@@ -103,7 +104,8 @@ export function register(program: Command): void {
     .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern')
     .option('-e, --extra-var <key=value>', 'set a param (repeatable; @file.yaml for a map)', collect, [])
     .option('--approval-timeout <duration>', 'how long a prompt waits for an answer (e.g. 5m); unanswered, the step is refused, not run', parseApprovalTimeout)
-    .option('--run-dir <dir>', 'where the journal, outputs and artifacts go (default runs/<UTC time>-<runbook>/)');
+    .option('--run-dir <dir>', 'where the journal, outputs and artifacts go (default runs/<UTC time>-<runbook>/)')
+    .option('-v, --verbose', 'also show host lock lines (acquired, released) in the live view');
   addSessionOptions(cmd)
     .addHelpText(
       'after',
@@ -130,7 +132,7 @@ export function register(program: Command): void {
           }),
         );
         writeJsonAtomic(runDir.plan, new Redactor(plan.secrets).redactValue(planToJson(plan)));
-        const guided = guidedSetup({ operator: opts.operator ?? osUser(), runDir: runDir.path, secrets: plan.secrets, approvalTimeoutMs: opts.approvalTimeout });
+        const guided = guidedSetup({ operator: opts.operator ?? osUser(), runDir: runDir.path, secrets: plan.secrets, approvalTimeoutMs: opts.approvalTimeout, verbose: opts.verbose === true });
         const { result } = await runSession({
           plan,
           inventory: inputs.inventory,

@@ -3,7 +3,7 @@
 // reads the "log lines" out of those outputs (the lines a capture did not turn into a fact).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventSink, HostStatus, RunEvent } from '../../engine/events.js';
+import type { EventSink, HostEvidence, HostStatus, RunEvent } from '../../engine/events.js';
 
 export interface HostRecord {
   status: HostStatus;
@@ -12,6 +12,8 @@ export interface HostRecord {
   /** Relative to the run dir. */
   outputs?: { stdout: string; stderr: string } | undefined;
   error?: string | undefined;
+  /** The lines the runbook marks as evidence (`evidence:`). */
+  evidence?: HostEvidence | undefined;
 }
 
 export interface StepRecord {
@@ -19,6 +21,8 @@ export interface StepRecord {
   name: string;
   mutates: boolean;
   hosts: Map<string, HostRecord>;
+  /** The step's hosts in inventory order (records arrive in completion order). */
+  order: string[];
 }
 
 /** How much of an output file is read for log lines and tails (its end). */
@@ -35,13 +39,13 @@ export class EvidenceLog implements EventSink {
 
   write(ev: RunEvent): void {
     if (ev.type === 'step-start') {
-      if (!this.steps.has(ev.step)) this.steps.set(ev.step, { step: ev.step, name: ev.name, mutates: ev.mutates, hosts: new Map() });
+      if (!this.steps.has(ev.step)) this.steps.set(ev.step, { step: ev.step, name: ev.name, mutates: ev.mutates, hosts: new Map(), order: ev.hosts });
       return;
     }
     if (ev.type !== 'host-end' || ev.phase === 'verify') return;
     const step = this.steps.get(ev.step);
     if (!step) return;
-    step.hosts.set(ev.host, { status: ev.status, exitCode: ev.exitCode, facts: ev.facts ?? {}, outputs: ev.outputs, error: ev.error ?? ev.reason });
+    step.hosts.set(ev.host, { status: ev.status, exitCode: ev.exitCode, facts: ev.facts ?? {}, outputs: ev.outputs, error: ev.error ?? ev.reason, evidence: ev.evidence });
   }
 
   async close(): Promise<void> {}
@@ -55,7 +59,7 @@ export class EvidenceLog implements EventSink {
   facts(): Map<string, Record<string, unknown>> {
     const out = new Map<string, Record<string, unknown>>();
     for (const s of this.steps.values()) {
-      for (const [host, r] of s.hosts) out.set(host, { ...(out.get(host) ?? {}), ...r.facts });
+      for (const [host, r] of inOrder(s)) out.set(host, { ...(out.get(host) ?? {}), ...r.facts });
     }
     return out;
   }
@@ -73,8 +77,14 @@ export class EvidenceLog implements EventSink {
    */
   logLines(perHost = 3, max = 12): { step: string; host: string; line: string }[] {
     const out: { step: string; host: string; line: string }[] = [];
-    for (const s of this.diagnosis()) {
-      for (const [host, r] of s.hosts) {
+    const steps = this.diagnosis();
+    // A runbook that marks its evidence says which lines matter: only those, all of them.
+    if (steps.some((s) => [...s.hosts.values()].some((r) => r.evidence !== undefined))) {
+      for (const s of steps) for (const [host, r] of inOrder(s)) for (const line of r.evidence?.lines ?? []) out.push({ step: s.step, host, line });
+      return out;
+    }
+    for (const s of steps) {
+      for (const [host, r] of inOrder(s)) {
         if (!r.outputs) continue;
         const lines = tailLines(this.path(r.outputs.stdout), 200).filter((l) => l.trim() !== '' && !/^\s*[\w.-]+=\S*\s*$/.test(l));
         for (const line of lines.slice(-perHost)) out.push({ step: s.step, host, line });
@@ -87,6 +97,12 @@ export class EvidenceLog implements EventSink {
   path(relative: string): string | null {
     return this.#runDir === null ? null : join(this.#runDir, relative);
   }
+}
+
+/** A step's host records in inventory order. */
+export function inOrder(s: StepRecord): [string, HostRecord][] {
+  const rank = (h: string) => (s.order.includes(h) ? s.order.indexOf(h) : s.order.length);
+  return [...s.hosts].sort(([a], [b]) => rank(a) - rank(b));
 }
 
 /** The last `n` lines of a file (read from its last 64 KiB); [] when it cannot be read. */

@@ -90,12 +90,12 @@ export class InquirerPrompter implements Prompter {
   }
 
   async begin(): Promise<void> {
+    // The panel's ━━ heading sets it apart from the live view: no blank line spent on it.
     await this.#o.view?.pause();
-    this.#out.write('\n');
   }
 
   end(): void {
-    this.#out.write('\n');
+    // The answer line closes the exchange; the live view goes on right under it.
     this.#o.view?.resume();
   }
 

@@ -108,12 +108,14 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
   out.push(req.evidence.condition !== null ? `  because this held: ${c.dim(req.evidence.condition)}` : `  ${c.dim('no cause\'s condition held: this is the default')}`);
 
   const width = ctx.width ?? 100;
-  // Hosts the condition read nothing of (another group's) are left out.
+  // Hosts the condition read nothing of (another group's) are left out; hosts whose facts are
+  // identical share one line (four dead MPs are one line, not four).
   const evidenceHosts = Object.keys(req.evidence.facts).filter((h) => Object.keys(req.evidence.facts[h] ?? {}).length > 0);
   if (evidenceHosts.length > 0) {
-    out.push('', req.evidence.condition !== null ? 'Evidence (the facts the condition read):' : 'Evidence (the facts the conditions read):');
-    const w = hostColumn(evidenceHosts);
-    for (const host of evidenceHosts) out.push(`  ${host.padEnd(w)}  ${factLine(req.evidence.facts[host] ?? {}, { width, indentBy: w + 4 })}`);
+    out.push('', req.evidence.condition !== null ? 'Evidence (the facts the decision read):' : 'Evidence (the facts the conditions read):');
+    const groups = groupHosts(evidenceHosts, (h) => req.evidence.facts[h] ?? {});
+    const w = hostColumn(groups.map((g) => g.label));
+    for (const g of groups) out.push(`  ${g.label.padEnd(w)}  ${factLine(g.value, { max: 400, width, indentBy: w + 4 })}`);
   }
 
   const log = ctx.evidence;
@@ -121,38 +123,68 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
     const all = log.facts();
     const shown = new Set(evidenceHosts.flatMap((h) => Object.keys(req.evidence.facts[h] ?? {}).map((k) => `${h}\0${k}`)));
     const rest = [...all].map(([host, facts]) => [host, Object.fromEntries(Object.entries(facts).filter(([k]) => details || !shown.has(`${host}\0${k}`)))] as const).filter(([, f]) => Object.keys(f).length > 0);
-    if (rest.length > 0) {
-      out.push('', details ? 'Every fact gathered:' : 'Other facts gathered:');
+    let otherFacts = '';
+    if (rest.length > 0 && details) {
+      out.push('', 'Every fact gathered:');
       const w = hostColumn(rest.map(([h]) => h));
-      for (const [host, facts] of rest) out.push(`  ${host.padEnd(w)}  ${factLine(facts, { max: details ? 200 : 40, width, indentBy: w + 4 })}`);
+      for (const [host, facts] of rest) out.push(`  ${host.padEnd(w)}  ${factLine(facts, { max: 200, width, indentBy: w + 4 })}`);
+    } else if (rest.length > 0) {
+      const n = rest.reduce((sum, [, f]) => sum + Object.keys(f).length, 0);
+      otherFacts = c.dim(` · ${n} other facts on ${rest.length} host${rest.length === 1 ? '' : 's'} (d shows them)`);
     }
     const lines = details ? log.logLines(20, 200) : log.logLines();
     if (lines.length > 0) {
       out.push('', 'Log lines from the diagnosis:');
       const w = hostColumn(lines.map((l) => l.host));
       for (const l of lines) {
-        // Wrapped under the line's start (up to 3 rows in the summary): what a log line says is
-        // usually at its end, after the timestamp and the pid.
+        // Wrapped, never cut, under the line's start: what a log line says is usually at its
+        // end (nginx's `upstream: "https://…:port"`), after the timestamp and the pid.
+        // Continuation rows start near the left edge: at 80 columns a deep indent would turn one
+        // nginx line into six rows.
         const first = `  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} `;
-        const pad = ' '.repeat(w + l.step.length + 7);
-        out.push(details ? `${first}${l.line}` : `${first}${wrap(l.line, width - pad.length, 3).join(`\n${pad}`)}`);
+        const lead = w + l.step.length + 7;
+        const pad = '      ';
+        const room = Math.max(20, width - lead);
+        const space = l.line.lastIndexOf(' ', room);
+        const cut = l.line.length <= room ? l.line.length : space > room / 2 ? space : room;
+        const rest = l.line.slice(cut).trimStart();
+        const rows = rest === '' ? [] : wrap(rest, width - pad.length, Number.POSITIVE_INFINITY);
+        out.push([`${first}${l.line.slice(0, cut)}`, ...rows.map((r) => `${pad}${r}`)].join('\n'));
       }
     }
     const counts = log.counts();
     const steps = log.diagnosis().length;
     if (steps > 0) {
       const parts = (['ok', 'failed', 'timed-out', 'unreachable', 'skipped'] as const).filter((s) => counts[s] > 0).map((s) => paintStatus(c, s, `${counts[s]} ${s}`));
-      out.push('', `Diagnosis: ${steps} read-only step${steps === 1 ? '' : 's'} · ${parts.join(', ') || 'nothing ran'}`);
+      out.push('', `Diagnosis: ${steps} read-only step${steps === 1 ? '' : 's'} · ${parts.join(', ') || 'nothing ran'}${otherFacts}`);
     }
   }
 
-  out.push('', 'Candidate causes:');
-  for (const k of req.candidates) {
-    const mark = k.cause === req.cause ? c.yellow('▸') : ' ';
-    out.push(`  ${mark} ${k.cause === req.cause ? c.bold(k.cause) : k.cause}${k.summary ? ` — ${k.summary}` : k.condition === null ? c.dim(' — the default') : ''}`);
-    if (details && k.condition !== null) out.push(`      ${c.dim(`when: ${k.condition}`)}`);
+  if (details) {
+    out.push('', 'Candidate causes:');
+    for (const k of req.candidates) {
+      const mark = k.cause === req.cause ? c.yellow('▸') : ' ';
+      out.push(`  ${mark} ${k.cause === req.cause ? c.bold(k.cause) : k.cause}${k.summary ? ` — ${k.summary}` : k.condition === null ? c.dim(' — the default') : ''}`);
+      if (k.condition !== null) out.push(`      ${c.dim(`when: ${k.condition}`)}`);
+    }
+  } else {
+    const others = req.candidates.filter((k) => k.cause !== req.cause).map((k) => k.cause);
+    if (others.length > 0) out.push(c.dim(`Other causes: ${others.join(', ')} (d: why not)`));
   }
   return out.join('\n');
+}
+
+/** Hosts whose values are identical, as one labelled group each ("mp-1, mp-2, mp-3"), first-seen order. */
+export function groupHosts<T>(hosts: readonly string[], valueOf: (host: string) => T): { label: string; hosts: string[]; value: T }[] {
+  const groups = new Map<string, { hosts: string[]; value: T }>();
+  for (const h of hosts) {
+    const value = valueOf(h);
+    const key = JSON.stringify(value);
+    const g = groups.get(key);
+    if (g) g.hosts.push(h);
+    else groups.set(key, { hosts: [h], value });
+  }
+  return [...groups.values()].map((g) => ({ ...g, label: g.hosts.join(', ') }));
 }
 
 /** Commands grouped by the hosts that would receive exactly the same ones. */
@@ -168,6 +200,32 @@ function groupCommands(req: ApprovalRequest): { hosts: string[]; commands: strin
     else groups.set(key, { hosts: [host], commands });
   }
   return [...groups.values()];
+}
+
+/**
+ * Groups whose text has the same shape (host names, digits and per-host path segments aside) fold
+ * into the first: its hosts carry the others' as `alike`. Only for the summary; details show all.
+ */
+function alikeGroups<G extends { hosts: string[] }>(groups: readonly G[], textOf: (g: G) => string): (G & { alike: string[] })[] {
+  const out: (G & { alike: string[] })[] = [];
+  const byShape = new Map<string, G & { alike: string[] }>();
+  for (const g of groups) {
+    const shape = shapeOf(textOf(g), g.hosts);
+    const first = byShape.get(shape);
+    if (first) first.alike.push(...g.hosts);
+    else {
+      const entry = { ...g, alike: [] as string[] };
+      byShape.set(shape, entry);
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
+function shapeOf(text: string, hosts: readonly string[]): string {
+  let s = text;
+  for (const h of [...hosts].sort((a, b) => b.length - a.length)) s = s.split(h).join('\u0000');
+  return s.replace(/\d+/g, '#');
 }
 
 function clip(text: string, lines: number, c: Colors, hint: string): string {
@@ -201,15 +259,20 @@ export function renderApproval(req: ApprovalRequest, ctx: RenderContext, details
   const diffHosts = req.hosts.filter((h) => req.diffs[h] !== undefined);
   const groups = groupCommands(req);
   if (groups.some((g) => g.commands.length > 0) && (diffHosts.length === 0 || details)) {
-    out.push('', 'Commands:');
-    for (const g of groups) {
+    out.push('Commands:');
+    // The summary shows one command per shape: hosts whose commands differ only in their own
+    // name, paths and ports are listed as alike (d shows each in full).
+    for (const g of details ? groups.map((x) => ({ ...x, alike: [] as string[] })) : alikeGroups(groups, (x) => x.commands.join('\n'))) {
       out.push(`  ${c.bold(g.hosts.length === req.hosts.length && req.hosts.length > 1 ? `every host (${g.hosts.join(', ')})` : g.hosts.join(', '))}:`);
       for (const cmd of g.commands) out.push(indent(details ? cmd : clip(cmd, ctx.commandLines ?? SUMMARY_COMMAND_LINES, c, 'd shows all'), '    '));
+      if (g.alike.length > 0) out.push(c.dim(`  [${g.alike.join(', ')} alike: the same with their own host name, paths and ports; d shows each]`));
     }
   }
-  for (const host of diffHosts) {
-    const diff = req.diffs[host] as string;
-    out.push('', `Changes on ${c.bold(host)}:`, indent(colorDiff(details ? diff : clip(diff, SUMMARY_DIFF_LINES, c, 'd shows all'), c), '  '));
+  const diffGroups = groupHosts(diffHosts, (h) => req.diffs[h] as string);
+  for (const g of details ? diffGroups.map((x) => ({ ...x, alike: [] as string[] })) : alikeGroups(diffGroups, (x) => x.value)) {
+    const diff = g.value;
+    out.push('', `Changes on ${c.bold(g.label)}:`, indent(colorDiff(details ? diff : clip(diff, SUMMARY_DIFF_LINES, c, 'd shows all'), c), '  '));
+    if (g.alike.length > 0) out.push(c.dim(`  [${g.alike.join(', ')} alike: the same edit with their own paths and values; d shows each]`));
   }
   return out.join('\n');
 }
