@@ -7,7 +7,7 @@ import { InterruptedError } from '../errors.js';
 import type { ApprovalAnswer, ApprovalRequest, CauseRequest, FailureAnswer, FailureRequest, Strategy } from './strategy.js';
 
 /** What the operator can answer before a mutating step (or rolling batch). */
-export type ApprovalChoice = 'run' | 'pick' | 'skip' | 'details' | 'abort';
+export type ApprovalChoice = 'run' | 'run-remaining' | 'pick' | 'skip' | 'details' | 'abort';
 /** What the operator can answer after a failure. */
 export type FailureChoice = 'retry' | 'skip' | 'rollback' | 'abort' | 'policy' | 'output';
 /** What the operator can answer at a decide step. */
@@ -41,8 +41,11 @@ export interface Prompter {
   askCause(req: CauseRequest, ctx: AskContext): Promise<CauseChoice>;
   /** Another candidate cause than req.cause. */
   pickCause(req: CauseRequest, ctx: AskContext): Promise<string>;
-  /** `pick` is offered only when the step would run on more than one host. */
-  askApproval(req: ApprovalRequest, ctx: AskContext & { canPick: boolean }): Promise<ApprovalChoice>;
+  /**
+   * `pick` is offered only when the step would run on more than one host; `run-remaining`
+   * (this batch and every later batch of the step) only before a rolling batch that is not the last.
+   */
+  askApproval(req: ApprovalRequest, ctx: AskContext & { canPick: boolean; canApproveRemaining?: boolean | undefined }): Promise<ApprovalChoice>;
   /** A subset of req.hosts (may be empty: nothing chosen). */
   pickHosts(req: ApprovalRequest, ctx: AskContext): Promise<string[]>;
   /** `rollback` is offered only when req.canRollback. */
@@ -65,8 +68,9 @@ export interface GuidedStrategyOptions {
   /**
    * --approval-timeout: how long one interaction (an approval with its details and host
    * picking, a failure, a cause) may wait for the operator. Unanswered: an approval is refused
-   * (`timed-out`), a failure aborts the run without rollback, a cause stays as diagnosed.
-   * Nothing mutates without an answer. Undefined: wait for ever.
+   * (`timed-out`), a failure aborts the run without rollback, a cause stays as diagnosed. After
+   * the first unanswered question every later one is answered the same way at once: nothing
+   * mutates without an answer, and nobody waits twice. Undefined: wait for ever.
    */
   approvalTimeoutMs?: number | undefined;
   /** Makes the timeout signal (tests); default AbortSignal.timeout. */
@@ -81,6 +85,13 @@ export class GuidedStrategy implements Strategy {
   readonly #prompter: Prompter;
   readonly #timeoutMs: number | undefined;
   readonly #timeoutSignal: (ms: number) => AbortSignal;
+  /** Steps whose remaining rolling batches the operator approved in one answer. */
+  readonly #approvedRemaining = new Set<string>();
+  /**
+   * Set by the first unanswered question: the operator is not there, so every later question is
+   * answered as a timeout at once (refused, nothing run) instead of waiting the timeout again.
+   */
+  #unattended = false;
 
   constructor(options: GuidedStrategyOptions) {
     this.operator = options.operator;
@@ -111,14 +122,22 @@ export class GuidedStrategy implements Strategy {
   }
 
   async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
+    // Approved with "this and the remaining batches": later batches run without asking again
+    // (the executor journals each batch's approval, with this operator).
+    if (req.batch && !req.rollback && this.#approvedRemaining.has(req.step.id)) return { decision: 'approved', hosts: [...req.hosts], source: 'operator' };
     const r = await this.#interaction(`the approval of step ${req.step.id}`, async (ctx): Promise<ApprovalAnswer> => {
       const p = this.#prompter;
       await p.present({ kind: 'approval', req });
       const canPick = req.hosts.length > 1;
+      const canApproveRemaining = req.batch != null && req.batch.index < req.batch.count && !req.rollback;
       for (;;) {
-        const choice = await p.askApproval(req, { ...ctx, canPick });
+        const choice = await p.askApproval(req, { ...ctx, canPick, canApproveRemaining });
         switch (choice) {
           case 'run':
+            return { decision: 'approved', hosts: [...req.hosts], source: 'operator' };
+          case 'run-remaining':
+            if (!canApproveRemaining) continue;
+            this.#approvedRemaining.add(req.step.id);
             return { decision: 'approved', hosts: [...req.hosts], source: 'operator' };
           case 'skip':
             return { decision: 'skipped', source: 'operator' };
@@ -168,12 +187,16 @@ export class GuidedStrategy implements Strategy {
 
   /** One interaction: the operator's attention, the timeout, Ctrl-C turned into an interrupted run. */
   async #interaction<T>(what: string, body: (ctx: AskContext) => Promise<T>): Promise<Outcome<T>> {
+    if (this.#unattended) return { timedOut: true };
     const ctx: AskContext = this.#timeoutMs !== undefined ? { signal: this.#timeoutSignal(this.#timeoutMs) } : {};
     await this.#prompter.begin();
     try {
       return { answered: await body(ctx) };
     } catch (err) {
-      if (err instanceof PromptTimedOut) return { timedOut: true };
+      if (err instanceof PromptTimedOut) {
+        this.#unattended = true;
+        return { timedOut: true };
+      }
       if (err instanceof PromptInterrupted) throw new InterruptedError(`${this.operator} interrupted the run at ${what}`);
       throw err;
     } finally {

@@ -150,6 +150,29 @@ describe('approvals', () => {
     expect(prompter.asked[0]?.ctx.signal).toBeUndefined();
   });
 
+  test('after one unanswered question (the cause), every later one is refused at once: nobody waits twice', async () => {
+    const { strategy, prompter } = guided({ cause: [noAnswer()], approval: ['run'] }, { approvalTimeoutMs: 300_000 });
+    expect(await strategy.confirmCause(causeReq())).toBe('stuck');
+    expect(await strategy.approve(approvalReq())).toEqual({ decision: 'timed-out', source: 'policy' });
+    expect(await strategy.onFailure(failureReq())).toEqual({ action: 'abort' });
+    // Only the cause was asked; the approval was never put to the absent operator.
+    expect(prompter.asked.map((a) => a.kind)).toEqual(['cause']);
+  });
+
+  test('"approve this and the remaining batches": offered before a batch that is not the last; later batches are not asked', async () => {
+    const { strategy, prompter } = guided({ approval: ['run-remaining'] });
+    const batch = (index: number, hosts: string[]): ApprovalRequest => ({ ...approvalReq(hosts), batch: { index, count: 3 } });
+    expect(await strategy.approve(batch(1, ['mp1']))).toEqual({ decision: 'approved', hosts: ['mp1'], source: 'operator' });
+    expect(await strategy.approve(batch(2, ['mp2']))).toEqual({ decision: 'approved', hosts: ['mp2'], source: 'operator' });
+    expect(await strategy.approve(batch(3, ['mp3']))).toEqual({ decision: 'approved', hosts: ['mp3'], source: 'operator' });
+    expect(prompter.asked.map((a) => [a.kind, (a.ctx as { canApproveRemaining?: boolean }).canApproveRemaining])).toEqual([['approval', true]]);
+    // The last batch, or a step without batches, does not offer it.
+    const last = guided({ approval: ['run', 'run'] });
+    await last.strategy.approve(batch(3, ['mp3']));
+    await last.strategy.approve(approvalReq());
+    expect(last.prompter.asked.map((a) => (a.ctx as { canApproveRemaining?: boolean }).canApproveRemaining)).toEqual([false, false]);
+  });
+
   test('a real timer: a question left unanswered is timed out by the signal', async () => {
     const waitForSignal = (ctx: AskContext): Promise<never> =>
       new Promise((_resolve, reject) => {

@@ -312,7 +312,7 @@ describe('inquirer prompter', () => {
     await expect(p.askCause(causeReq, {})).rejects.toBeInstanceOf(PromptInterrupted);
     await expect(p.askApproval(approvalReq(), { canPick: true, signal: aborted })).rejects.toBeInstanceOf(PromptTimedOut);
     expect(asked[1]?.signal).toBe(aborted);
-    expect(out.text()).toContain('No answer in time: nothing is run.');
+    expect(out.text()).toContain('No answer in time: nothing more is changed; every later question is answered the same way.');
     // An abort that is not our timeout is not dressed up as one.
     await expect(p.askFailure(failureReq, {})).rejects.toThrow('AbortPromptError');
     await expect(p.askFailure(failureReq, {})).rejects.toThrow('other');

@@ -137,7 +137,7 @@ export class InquirerPrompter implements Prompter {
     );
   }
 
-  askApproval(req: ApprovalRequest, ctx: AskContext & { canPick: boolean }): Promise<ApprovalChoice> {
+  askApproval(req: ApprovalRequest, ctx: AskContext & { canPick: boolean; canApproveRemaining?: boolean | undefined }): Promise<ApprovalChoice> {
     const hosts = req.hosts.join(', ');
     const what = req.rollback ? `the rollback step ${req.step.id}` : `step ${req.step.id}`;
     return this.#ask(ctx, (context) =>
@@ -148,6 +148,9 @@ export class InquirerPrompter implements Prompter {
           default: 'h',
           choices: [
             { key: 'y', name: `run it on ${req.hosts.length === 1 ? hosts : `all ${req.hosts.length} hosts`}`, value: 'run' },
+            ...(ctx.canApproveRemaining
+              ? [{ key: 'r' as const, name: `approve this and the remaining batches of this step (${(req.batch?.count ?? 0) - (req.batch?.index ?? 0)} more, not asked again)`, value: 'run-remaining' }]
+              : []),
             ...(ctx.canPick ? [{ key: 'p' as const, name: 'run it on some hosts only (choose which)', value: 'pick' }] : []),
             { key: 's', name: 'skip this step and go on', value: 'skip' },
             { key: 'd', name: 'show the full commands, diffs and step details', value: 'details' },
@@ -206,7 +209,7 @@ export class InquirerPrompter implements Prompter {
       const name = (err as { name?: unknown } | null)?.name;
       if (name === 'ExitPromptError') throw new PromptInterrupted('interrupted at the prompt');
       if (name === 'AbortPromptError' && ctx.signal?.aborted) {
-        this.#out.write(`\n${this.#c.yellow('No answer in time')}: nothing is run.\n`);
+        this.#out.write(`\n${this.#c.yellow('No answer in time')}: nothing more is changed; every later question is answered the same way.\n`);
         throw new PromptTimedOut('no answer in time');
       }
       throw err;
