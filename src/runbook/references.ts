@@ -3,7 +3,7 @@
 // Bare names in templates are inventory vars (or params/vars by their short name).
 import type { Inventory } from '../inventory/types.js';
 import { selectHosts, validatePattern } from '../inventory/index.js';
-import { analyzeTemplate, TemplateError } from '../template/render.js';
+import { analyzeTemplate, commandContextProblems, TemplateError } from '../template/render.js';
 import { inspectExpression } from '../template/expression.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { ExpressionRole, TemplateContext } from './fields.js';
@@ -124,6 +124,7 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
     }
   }
   if (context === 'command') {
+    for (const p of commandContextProblems(text)) diags.error(path, p.message, { offset: p.offset });
     for (const offset of analysis.rawOffsets) {
       diags.warn(path, '"| raw" turns off shell quoting: the value is pasted into the command as shell code', { offset });
     }

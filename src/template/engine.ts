@@ -5,6 +5,33 @@ import { Liquid, LiquidError, type Template } from 'liquidjs';
 import { RemedyError, EXIT } from '../errors.js';
 import { durationMs, isDuration } from '../runbook/duration.js';
 import { DeferredValue, shellWords, valueText, withDeferred } from './values.js';
+import { escapeFor, type ShellContext, ShellParseError, SLOT_PATTERN, slotContexts, slotWord, UnsafeContextError } from '../shell/context.js';
+
+/**
+ * Values of the command being rendered. Each {{ value }} renders as a placeholder word first;
+ * once the whole command is known, each is escaped for the shell context it landed in.
+ * Rendering is synchronous, so one list serves every render.
+ */
+let slots: unknown[] = [];
+function slotFor(value: unknown): string {
+  slots.push(value);
+  return slotWord(slots.length - 1);
+}
+
+/** Replaces the placeholder words of a rendered command by their values, escaped for their context. */
+function placeSlots(skeleton: string, values: readonly unknown[]): string {
+  if (values.length === 0) return skeleton;
+  let contexts;
+  try {
+    contexts = slotContexts(skeleton, values.length);
+  } catch (err) {
+    if (err instanceof ShellParseError) {
+      throw new TemplateError(`the command does not parse as shell, so its values cannot be quoted safely: ${err.message}`);
+    }
+    throw err;
+  }
+  return skeleton.replace(SLOT_PATTERN, (_m, n: string) => placeOne(contexts[Number(n)], values[Number(n)], Number(n)));
+}
 
 /** A template that does not parse, or names a variable the scope lacks. */
 export class TemplateError extends RemedyError {
@@ -34,7 +61,7 @@ function createEngine(kind: EngineKind): Liquid {
     // `{{ x | default: 'y' }}` must still work for a missing x under strictVariables.
     lenientIf: true,
     ownPropertyOnly: true,
-    outputEscape: kind === 'command' ? shellWords : valueText,
+    outputEscape: kind === 'command' ? slotFor : valueText,
     // No file system: runbook text must never read files on the controller.
     templates: {},
     // Bounds against runaway loops in a hostile template.
@@ -43,8 +70,9 @@ function createEngine(kind: EngineKind): Liquid {
     memoryLimit: 50_000_000,
   });
   for (const tag of ['include', 'render', 'layout', 'block']) delete (liquid.tags as Record<string, unknown>)[tag];
-  // `quote` is explicit quoting; marked raw so the output escape does not quote it twice.
-  liquid.registerFilter('quote', { raw: true, handler: (value: unknown) => shellWords(value) });
+  // `quote` is explicit quoting; marked raw so the output escape does not quote it twice. In a
+  // command it is the same context-aware placement as any value.
+  liquid.registerFilter('quote', { raw: true, handler: (value: unknown) => (kind === 'command' ? slotFor(value) : shellWords(value)) });
   liquid.registerFilter('seconds', secondsFilter);
   return liquid;
 }
@@ -60,7 +88,7 @@ interface FastOutput {
   offset: number;
 }
 type Compiled =
-  | { kind: 'fast'; parts: (string | FastOutput)[]; fallback: () => Template[] }
+  | { kind: 'fast'; parts: (string | FastOutput)[]; fallback: () => Template[]; contexts?: ShellContext[] | TemplateError }
   | { kind: 'liquid'; templates: Template[] };
 
 const OUTPUT_OR_TAG = /\{\{|\{%/;
@@ -153,8 +181,65 @@ function lookup(scope: Record<string, unknown>, out: FastOutput, deferred: Reado
 
 /** Renders a compiled template; roots in `deferred` render as ⟨markers⟩. Throws TemplateError. */
 export function renderCompiled(kind: EngineKind, compiled: Compiled, scope: Record<string, unknown>, deferred?: ReadonlySet<string>): string {
+  if (kind === 'text') return renderUnplaced(kind, compiled, scope, deferred);
   if (compiled.kind === 'fast') {
-    const escape = kind === 'command' ? shellWords : valueText;
+    const placed = renderFastCommand(compiled, scope, deferred);
+    if (placed !== null) return placed;
+  }
+  slots = [];
+  try {
+    const skeleton = renderUnplaced(kind, compiled, scope, deferred);
+    return placeSlots(skeleton, slots);
+  } finally {
+    slots = [];
+  }
+}
+
+/**
+ * The fast path for commands: the skeleton of a `{{ a.b }}`-only template is the same for every
+ * host, so the context of each value is found once per template. Null: LiquidJS must render it.
+ */
+function renderFastCommand(compiled: Extract<Compiled, { kind: 'fast' }>, scope: Record<string, unknown>, deferred?: ReadonlySet<string>): string | null {
+  if (compiled.contexts === undefined) {
+    let n = 0;
+    const skeleton = compiled.parts.map((p) => (typeof p === 'string' ? p : slotWord(n++))).join('');
+    try {
+      compiled.contexts = n === 0 ? [] : slotContexts(skeleton, n);
+    } catch (err) {
+      if (!(err instanceof ShellParseError)) throw err;
+      compiled.contexts = new TemplateError(`the command does not parse as shell, so its values cannot be quoted safely: ${err.message}`);
+    }
+  }
+  if (compiled.contexts instanceof TemplateError) throw compiled.contexts;
+  const contexts = compiled.contexts;
+  let out = '';
+  let n = 0;
+  for (const part of compiled.parts) {
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    const value = lookup(scope, part, deferred);
+    if (value === NEEDS_LIQUID) return null;
+    out += placeOne(contexts[n], value, n);
+    n++;
+  }
+  return out;
+}
+
+function placeOne(context: ShellContext | undefined, value: unknown, n: number): string {
+  const words = Array.isArray(value) ? value.map(valueText) : [valueText(value)];
+  try {
+    return escapeFor(context ?? { kind: 'refused', why: 'here' }, words);
+  } catch (err) {
+    if (err instanceof UnsafeContextError) throw new TemplateError(`value #${n + 1} (${JSON.stringify(words.join(' ').slice(0, 40))}): ${err.message}`);
+    throw err;
+  }
+}
+
+function renderUnplaced(kind: EngineKind, compiled: Compiled, scope: Record<string, unknown>, deferred?: ReadonlySet<string>): string {
+  if (compiled.kind === 'fast') {
+    const escape = kind === 'command' ? slotFor : valueText;
     let out = '';
     for (const part of compiled.parts) {
       if (typeof part === 'string') {
@@ -162,7 +247,11 @@ export function renderCompiled(kind: EngineKind, compiled: Compiled, scope: Reco
         continue;
       }
       const value = lookup(scope, part, deferred);
-      if (value === NEEDS_LIQUID) return renderLiquid(kind, compiled.fallback(), withDeferred(scope, deferred));
+      if (value === NEEDS_LIQUID) {
+        // LiquidJS renders the whole template again: the values placed so far are re-placed.
+        slots = [];
+        return renderLiquid(kind, compiled.fallback(), withDeferred(scope, deferred));
+      }
       out += escape(value);
     }
     return out;

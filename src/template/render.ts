@@ -2,6 +2,7 @@
 // with every {{ value }} POSIX single-quoted; `| raw` is the one, visible, opt-out.
 import type { Variable } from 'liquidjs';
 import { compile, liquidFor, renderCompiled, toTemplateError } from './engine.js';
+import { ShellParseError, slotContexts, slotWord } from '../shell/context.js';
 
 export { TemplateError } from './engine.js';
 
@@ -94,4 +95,48 @@ function rawFilterOffsets(template: string): number[] {
 export function templateReferences(template: string): { variables: string[]; usesRaw: boolean } {
   const analysis = analyzeTemplate(template);
   return { variables: [...new Set(analysis.references.map((r) => r.path))], usesRaw: analysis.rawOffsets.length > 0 };
+}
+
+/**
+ * Values placed where no escaping can make them safe (backquotes, arithmetic, ${…}, a
+ * here-document delimiter…), found without values: each {{ }} becomes a placeholder word and
+ * {% %} tags are dropped, then the command is parsed as shell. Offsets are into the template.
+ * A command that does not parse is reported only when it has no tags (tags may hide its shape).
+ */
+export function commandContextProblems(template: string): { offset: number; message: string }[] {
+  if (!template.includes('{{')) return [];
+  let skeleton = '';
+  const outputs: number[] = [];
+  // [skeleton offset, template offset] at the start of each copied stretch, to map parse errors back.
+  const map: [number, number][] = [];
+  let last = 0;
+  let hasTags = false;
+  for (const m of template.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
+    map.push([skeleton.length, last]);
+    skeleton += template.slice(last, m.index);
+    if (m[0].startsWith('{{')) {
+      outputs.push(m.index);
+      skeleton += slotWord(outputs.length - 1);
+    } else {
+      hasTags = true;
+    }
+    last = m.index + m[0].length;
+  }
+  map.push([skeleton.length, last]);
+  skeleton += template.slice(last);
+  if (outputs.length === 0) return [];
+  let contexts;
+  try {
+    contexts = slotContexts(skeleton, outputs.length);
+  } catch (err) {
+    if (!(err instanceof ShellParseError) || hasTags) return [];
+    let offset = 0;
+    if (err.offset !== undefined) for (const [sk, tp] of map) if (sk <= err.offset) offset = tp + (err.offset - sk);
+    return [{ offset: Math.min(offset, template.length), message: `the command does not parse as shell (${err.message}), so its {{ }} values cannot be quoted for their context` }];
+  }
+  const problems: { offset: number; message: string }[] = [];
+  contexts.forEach((c, i) => {
+    if (c.kind === 'refused') problems.push({ offset: outputs[i] ?? 0, message: `a {{ }} value cannot be quoted safely ${c.why}: move it outside, or into "…" or '…'` });
+  });
+  return problems;
 }

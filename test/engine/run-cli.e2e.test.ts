@@ -132,6 +132,48 @@ describe('remedy run through the built CLI', () => {
     expect(readdirSync(a.tmp)).toEqual([]); // host locks released
   });
 
+  test('hostile values from -e, inventory vars and captured facts arrive byte-exact in every quoting context, and nothing runs', async () => {
+    const ws = workspace([{ name: 'h1', server: a }]);
+    const canary = join(ws.dir, 'CANARY');
+    const hostile = `x'; touch ${canary}; echo '$(touch ${canary})\`touch ${canary}\`"; touch ${canary}; "\\ \${HOME}`;
+    const inventory = write(join(ws.dir, 'hostile-inventory.yaml'), `all:\n  hosts:\n${hostLine('h1', a, { root: ws.root('h1'), ivar: hostile })}\n`);
+    writeFileSync(join(ws.root('h1'), 'hostile'), hostile);
+    const rb = write(
+      join(ws.dir, 'contexts.yaml'),
+      `name: contexts
+summary: every quoting context
+params:
+  note: { type: string, default: "-" }
+steps:
+  - id: read
+    name: read the value
+    hosts: all
+    run: cat {{ root }}/hostile
+    capture:
+      f: stdout
+  - id: show
+    name: print it in every context
+    hosts: all
+    run: |
+      printf '%s|' {{ note }} "{{ note }}" '{{ note }}' {{ ivar }} "{{ ivar }}" '{{ ivar }}' {{ facts.f }} "n: {{ facts.f }}" 'q: {{ facts.f }}'
+      cat <<EOF
+      {{ note }}|{{ ivar }}|{{ facts.f }}
+      EOF
+      cat <<'EOF'
+      {{ note }}|{{ ivar }}|{{ facts.f }}
+      EOF
+  - id: done
+    name: done
+    outcome: { status: resolved, message: shown }
+`,
+    );
+    const r = await cli.run(['run', rb, '-i', inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', 'run', '-e', `note=${hostile}`], ws.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(canary)).toBe(false);
+    const h = hostile;
+    expect(readFileSync(join(ws.dir, 'run/outputs/show/h1.stdout'), 'utf8')).toBe(`${h}|${h}|${h}|${h}|${h}|${h}|${h}|n: ${h}|q: ${h}|${h}|${h}|${h}\n${h}|${h}|${h}\n`);
+  });
+
   test('hostile values are never executed and secrets are in no file of the run directory', async () => {
     const ws = workspace([{ name: 'h1', server: a }]);
     const canary = join(ws.dir, 'CANARY');
