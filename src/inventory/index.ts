@@ -9,7 +9,7 @@ export { InventoryFile, InventoryGroup, InventoryHostVars, InventoryGroupVars, I
 export type { InventoryFileInput, InventoryGroupInput } from './schema.js';
 export { readYamlInventory } from './yaml.js';
 export { readIniInventory } from './ini.js';
-export { resolveInventory } from './resolve.js';
+export { resolveInventory, refuseUnusableHosts } from './resolve.js';
 export { readDirectoryVars, noDirectoryVars } from './vars-dirs.js';
 export type { DirectoryVars } from './vars-dirs.js';
 export type { RawInventory, RawGroup, RawHost, VarLayer } from './builder.js';
@@ -17,3 +17,8 @@ export { hostAccess } from './connection.js';
 export type { HostAccess, ConnectionIssue } from './connection.js';
 export { parseHostEntry, expandHostRange } from './host-range.js';
 export { parsePythonLiteral } from './python-literal.js';
+export { inventoryList, inventoryGraph, inventoryHostVars, groupNames, pythonJson } from './ansible-view.js';
+export type { AnsibleListView, AnsibleGroupView } from './ansible-view.js';
+export { implicitLocalhost, LOCALHOST_NAMES } from './localhost.js';
+export { isAnsibleAddress } from './address.js';
+export { directorySources } from './load.js';

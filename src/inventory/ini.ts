@@ -13,7 +13,6 @@ import { splitShellWords } from './shell-words.js';
 
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/;
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/;
-const BRACKETED_IPV6 = /^\[[0-9A-Fa-f:.]+\](?::\d+)?(\s|$)/;
 
 /** `skip`: inside a section whose header was wrong; its lines were reported with the header. */
 type State = 'hosts' | 'children' | 'vars' | 'skip';
@@ -27,6 +26,12 @@ interface Pending {
 
 export function readIniInventory(src: string, file: string): RawInventory {
   const b = new InventoryBuilder(file);
+  readIniInto(b, src, file);
+  return b.finish();
+}
+
+/** Adds one INI source to an inventory being built (a directory inventory has several). */
+export function readIniInto(b: InventoryBuilder, src: string, file: string): void {
   const pending = new Map<string, Pending>();
   let group = 'ungrouped';
   let state: State = 'hosts';
@@ -61,7 +66,9 @@ export function readIniInventory(src: string, file: string): RawInventory {
       }
       return;
     }
-    if (line.startsWith('[') && !BRACKETED_IPV6.test(line)) {
+    // Like Ansible, only a line that also ends with ']' is a (bad) header: `[a:c]-node ansible_user=x`
+    // and `[fe80::1]:2222` are host lines.
+    if (line.startsWith('[') && line.endsWith(']')) {
       b.error(at(), `invalid section header '${line}': expected [group], [group:children] or [group:vars], without spaces`);
       state = 'skip';
       return;
@@ -93,7 +100,6 @@ export function readIniInventory(src: string, file: string): RawInventory {
     }
   }
   if (b.failed) throw new ValidationError(b.diagnostics);
-  return b.finish();
 }
 
 function addPendingChildren(b: InventoryBuilder, name: string, pending: Map<string, Pending>): void {

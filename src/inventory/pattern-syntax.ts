@@ -1,20 +1,27 @@
-// Ansible host patterns, parsed once into terms (see ansible/inventory/manager.py):
-//   a:b  a,b   union         a:&b   intersection        a:!b   exclusion
-//   mp-*  web?  glob (fnmatch) ~mp-\d  regex, matched from the start like Python's re.match
-//   group[0]  group[-1]  group[0:2] (inclusive, as in Ansible)  group[1:]   subscripts
-// Separators are `,` and `:` outside brackets (and, in a regex, outside parentheses and braces, so
-// `~(?:mp|rt)-\d{1,2}` stays one term); whitespace around them is ignored.
+// Ansible host patterns, parsed once into terms, exactly as ansible/inventory/manager.py splits them
+// (split_host_pattern):
+//   a,b          with a comma anywhere, the pattern is split on commas only
+//   a:b  a:&b  a:!b  otherwise on ':' outside brackets, unless the whole pattern is one address
+//                (fe80::1, 10.0.0.[1:3], host:22 are single terms, as parse_address reads them)
+//   mp-*  web?   glob (fnmatch)          ~mp-\d  regex, matched from the start (Python re.match)
+//   group[0]  group[-1]  group[0:2] (inclusive)  group[1:]   subscripts
+// Empty elements are dropped, as Ansible drops them. Where Ansible would mangle a pattern beyond
+// use, remedy says so instead: a bare `&`/`!`, `&!b`, unbalanced brackets, and a regex whose
+// (...) or {...} holds a ':' stays one term (Ansible splits it and fails on the pieces).
 import { UsageError } from '../errors.js';
+import { isAnsibleAddress } from './address.js';
 
 export type TermOp = 'union' | 'intersect' | 'exclude';
 
 export interface PatternTerm {
   op: TermOp;
+  /** The element as written, prefix included (Ansible first tries it as a plain host name). */
+  text: string;
   /** The term without its `&`/`!` prefix and subscript. */
   expr: string;
   kind: 'regex' | 'glob' | 'name';
-  /** Tests a group or host name (absent for plain names, which compare equal). */
-  matcher: RegExp | undefined;
+  /** Tests a group or host name: Python re.match for ~regex, fnmatch.translate otherwise. */
+  matcher: RegExp;
   /** [start, end]: end undefined for a single index, -1 for "to the end" (`[1:]`). */
   subscript: [number, number | undefined] | undefined;
 }
@@ -28,8 +35,9 @@ export function parseHostPattern(pattern: string): PatternTerm[] {
   const fail = (why: string): never => {
     throw new UsageError(`invalid host pattern '${pattern}': ${why}`);
   };
-  if (pattern.trim() === '') fail('it is empty');
-  return splitElements(pattern, fail).map((element) => parseTerm(element, fail));
+  const elements = splitElements(pattern, fail);
+  if (elements.length === 0) fail('it is empty');
+  return elements.map((element) => parseElement(element, fail));
 }
 
 /** The error message for a bad pattern, or null when it is valid. For the runbook validator. */
@@ -43,46 +51,42 @@ export function validatePattern(pattern: string): string | null {
   }
 }
 
-/** Splits on top-level `,` `:` and whitespace; rejects empty elements and unbalanced brackets. */
+/** Ansible's split_host_pattern; the elements come back trimmed, empty ones dropped. */
 export function splitElements(pattern: string, fail: (why: string) => never): string[] {
+  const byComma = scan(pattern, (c) => c === ',', fail);
+  if (byComma.length > 1) {
+    return byComma.map((p) => p.trim()).filter((p) => p !== '');
+  }
+  const whole = pattern.trim();
+  if (whole !== '' && isAnsibleAddress(whole)) return [whole];
+  return scan(pattern, (c) => c === ':' || /\s/.test(c), fail).filter((p) => p !== '');
+}
+
+/**
+ * Splits where `isSeparator` says, never inside a [...] group, nor inside (...) or {...} of a
+ * ~regex (so `~(?:mp|rt)-\d{1,2}` stays one element). Ansible's fallback regex,
+ * `(?:[^\s:\[\]]|\[[^\]]*\])+`, is the same for patterns without regex groups.
+ */
+function scan(pattern: string, isSeparator: (c: string) => boolean, fail: (why: string) => never): string[] {
   const elements: string[] = [];
   let current = '';
-  /** A `,`/`:` was seen and no element since: another one now would leave an empty element. */
-  let afterSeparator = false;
-  const flush = (): void => {
-    if (current === '') return;
-    elements.push(current);
-    current = '';
-    afterSeparator = false;
-  };
   let i = 0;
   while (i < pattern.length) {
     const c = pattern[i] as string;
-    if (c === ',' || c === ':') {
-      if (current === '') {
-        if (elements.length === 0) fail('it starts with a separator');
-        if (afterSeparator) fail('it has an empty element between separators');
-      }
-      flush();
-      afterSeparator = true;
+    if (isSeparator(c)) {
+      elements.push(current);
+      current = '';
       i++;
       continue;
     }
-    if (/\s/.test(c)) {
-      // Whitespace separates like ':' does in Ansible, but never makes an empty element.
-      flush();
-      i++;
-      continue;
-    }
-    const isRegex = /^[&!]?~/.test(current + c);
+    const isRegex = /^\s*[&!]?~/.test(current + c);
     const end = isRegex ? skipRegexGroup(pattern, i) : skipBrackets(pattern, i);
     if (end === -1) fail(`unbalanced '${c}'`);
     if (end === -2) fail(`'${c}' without a matching opening bracket`);
     current += pattern.slice(i, end);
     i = end;
   }
-  if (current === '' && afterSeparator) fail('it ends with a separator');
-  flush();
+  elements.push(current);
   return elements;
 }
 
@@ -123,7 +127,8 @@ function skipRegexGroup(s: string, i: number): number {
   return j < s.length ? j + 1 : -1;
 }
 
-function parseTerm(element: string, fail: (why: string) => never): PatternTerm {
+/** One element (already split off a pattern) as one term. */
+export function parseElement(element: string, fail: (why: string) => never): PatternTerm {
   let op: TermOp = 'union';
   let expr = element;
   if (expr.startsWith('&')) op = 'intersect';
@@ -135,18 +140,18 @@ function parseTerm(element: string, fail: (why: string) => never): PatternTerm {
   if (expr.startsWith('~')) {
     const source = expr.slice(1);
     if (source === '') fail(`'~' needs a regular expression after it`);
-    return { op, expr, kind: 'regex', matcher: compileRegex(source, fail), subscript: undefined };
+    return { op, text: element, expr, kind: 'regex', matcher: compileRegex(source, fail), subscript: undefined };
   }
   let subscript: PatternTerm['subscript'];
   const m = SUBSCRIPT.exec(expr);
   if (m) {
     const [, base = '', index, start, , end] = m;
     expr = base;
-    subscript = index !== undefined ? [Number(index), undefined] : [Number(start), end === '' || end === undefined ? -1 : Number(end)];
+    // Python's `if end:` — an end of 0 means a single index, as does a missing one.
+    subscript = index !== undefined ? [Number(index), undefined] : [Number(start), end === '' || end === undefined ? -1 : Number(end) || undefined];
   }
-  if (expr.includes(']') && !expr.includes('[')) fail(`']' without a matching '['`);
-  if (!GLOB_CHARS.test(expr)) return { op, expr, kind: 'name', matcher: undefined, subscript };
-  return { op, expr, kind: 'glob', matcher: globToRegExp(expr), subscript };
+  const kind = GLOB_CHARS.test(expr) ? 'glob' : 'name';
+  return { op, text: element, expr, kind, matcher: globToRegExp(expr), subscript };
 }
 
 /** Python regex syntax that JavaScript spells differently, then anchored at the start only. */

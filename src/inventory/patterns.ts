@@ -1,10 +1,12 @@
 // Host selection with Ansible's pattern semantics (ansible/inventory/manager.py): unions first,
 // then intersections, then exclusions, whatever order they are written in; a pattern of only
 // `&`/`!` terms starts from `all`. A term matching a group selects its hosts and those of its
-// child groups; globs and regexes also match host names. Results come back in inventory order.
+// child groups; globs and regexes also match host names. Results come back in Ansible's order
+// (a group's own hosts, then its children's), which is also the order `serial` batches follow.
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { parseHostPattern, splitElements } from './pattern-syntax.js';
+import { LOCALHOST_NAMES, implicitLocalhost } from './localhost.js';
+import { parseElement, parseHostPattern, splitElements } from './pattern-syntax.js';
 import type { PatternTerm } from './pattern-syntax.js';
 import type { Inventory } from './types.js';
 
@@ -26,7 +28,7 @@ function termsOf(pattern: string): PatternTerm[] {
 }
 
 /**
- * Host names the pattern selects, in inventory order, without duplicates. Throws UsageError for
+ * Host names the pattern selects, in Ansible's order, without duplicates. Throws UsageError for
  * a malformed pattern; returns [] when it is valid but matches nothing (callers warn).
  */
 export function selectHosts(inv: Inventory, pattern: string): string[] {
@@ -73,11 +75,9 @@ export function limitHosts(inv: Inventory, hosts: readonly string[], limit: stri
   };
   const terms: PatternTerm[] = [];
   for (const element of splitElements(limit, fail)) {
-    if (element.startsWith('@')) {
-      for (const line of readLimitFile(element.slice(1))) terms.push(...parseHostPattern(line));
-    } else {
-      terms.push(...termsOf(element));
-    }
+    // Ansible's subset(): each line of an @FILE is one element, taken as it is.
+    const elements = element.startsWith('@') ? readLimitFile(element.slice(1)) : [element];
+    for (const e of elements) terms.push(parseElement(e, fail));
   }
   const allowed = new Set(evaluateTerms(inv, terms, memoFor(inv).index));
   return hosts.filter((h) => allowed.has(h));
@@ -94,82 +94,118 @@ function readLimitFile(path: string): string[] {
   }
 }
 
+/** Ansible's order_patterns then _evaluate_patterns: unions, then &, then !; only &/! start from all. */
 function evaluateTerms(inv: Inventory, terms: readonly PatternTerm[], index: InventoryIndex): string[] {
   const ordered = [
     ...terms.filter((t) => t.op === 'union'),
     ...terms.filter((t) => t.op === 'intersect'),
     ...terms.filter((t) => t.op === 'exclude'),
   ];
-  const selected = new Set<string>();
-  if (!ordered.some((t) => t.op === 'union')) for (const h of inv.hosts.keys()) selected.add(h);
+  if (!ordered.some((t) => t.op === 'union')) ordered.unshift(ALL_TERM);
+  let hosts: string[] = [];
   for (const term of ordered) {
+    // Ansible short-cuts an element that is a plain host name before trying it as a pattern.
+    if (index.isHost(term.text)) {
+      hosts.push(term.text);
+      continue;
+    }
+    const matched = index.match(term);
     if (term.op === 'union') {
-      // Ansible short-cuts a plain host name before trying groups with that name.
-      if (term.kind === 'name' && !term.subscript && inv.hosts.has(term.expr)) selected.add(term.expr);
-      else for (const h of index.match(term)) selected.add(h);
+      const existing = new Set(hosts);
+      for (const h of matched) if (!existing.has(h)) hosts.push(h);
     } else {
-      const matched = new Set(index.match(term));
-      for (const h of [...selected]) if ((term.op === 'intersect') !== matched.has(h)) selected.delete(h);
+      const that = new Set(matched);
+      hosts = hosts.filter((h) => that.has(h) === (term.op === 'intersect'));
     }
   }
-  return index.inOrder(selected);
+  return [...new Set(hosts)];
 }
+
+const ALL_TERM: PatternTerm = parseHostPattern('all')[0] as PatternTerm;
 
 class InventoryIndex {
   private readonly inv: Inventory;
-  private readonly order = new Map<string, number>();
-  private members: Map<string, string[]> | undefined;
+  private readonly groupHosts = new Map<string, string[]>();
 
   constructor(inv: Inventory) {
     this.inv = inv;
-    let i = 0;
-    for (const name of inv.hosts.keys()) this.order.set(name, i++);
   }
 
-  inOrder(names: Iterable<string>): string[] {
-    return [...names].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+  /** A host of the inventory (the implicit localhost is in no group and matches no pattern). */
+  isHost(name: string): boolean {
+    const host = this.inv.hosts.get(name);
+    return host !== undefined && host.implicit !== true;
   }
 
-  /** The hosts one term matches (before its &/! is applied), subscript included. */
+  /**
+   * Ansible's _match_one_pattern: the hosts of every matching group (in the inventory's group
+   * order), then, for globs, regexes, dotted names or no matching group, the matching hosts; then
+   * the subscript. Duplicates stay until the end, as in Ansible, so subscripts count them.
+   */
   match(term: PatternTerm): string[] {
-    const test = (name: string): boolean => (term.matcher ? term.matcher.test(name) : name === term.expr);
-    const found = new Set<string>();
+    const found: string[] = [];
     let groupMatched = false;
     for (const group of this.inv.groups.keys()) {
-      if (!test(group)) continue;
+      if (!term.matcher.test(group)) continue;
       groupMatched = true;
-      for (const h of this.membersOf(group)) found.add(h);
+      found.push(...this.hostsOf(group));
     }
-    // Host names are tried when no group matched, and always for globs, regexes and dotted names.
-    if (!groupMatched || term.kind !== 'name' || term.expr.includes('.')) {
-      for (const h of this.inv.hosts.keys()) if (test(h)) found.add(h);
+    if (!groupMatched || term.kind === 'regex' || /[.?*[]/.test(term.expr)) {
+      for (const h of this.inv.hosts.values()) if (h.implicit !== true && term.matcher.test(h.name)) found.push(h.name);
     }
-    return applySubscript(this.inOrder(found), term.subscript);
+    if (found.length === 0 && term.kind !== 'regex' && LOCALHOST_NAMES.has(term.expr)) {
+      found.push(implicitLocalhost(this.inv, term.expr).name);
+    }
+    return applySubscript(found, term);
   }
 
-  private membersOf(group: string): string[] {
-    if (!this.members) {
-      this.members = new Map();
-      for (const host of this.inv.hosts.values()) {
-        for (const g of host.groups) {
-          const list = this.members.get(g);
-          if (list) list.push(host.name);
-          else this.members.set(g, [host.name]);
+  /**
+   * Ansible's Group.get_hosts: the group's own hosts, then those of its children in the order
+   * listed, then of their children level by level. (Ansible walks grandchildren in Python set
+   * order, which depends on the hash seed; remedy takes them in the order they were listed.)
+   */
+  hostsOf(group: string): string[] {
+    let hosts = this.groupHosts.get(group);
+    if (hosts) return hosts;
+    const order: string[] = [group];
+    const seen = new Set<string>([group]);
+    const childrenOf = (g: string): string[] => this.inv.groups.get(g)?.children ?? [];
+    for (const child of childrenOf(group)) if (!seen.has(child)) (seen.add(child), order.push(child));
+    let level = childrenOf(group);
+    while (level.length > 0) {
+      const next: string[] = [];
+      for (const g of level) {
+        for (const child of childrenOf(g)) {
+          if (seen.has(child)) continue;
+          seen.add(child);
+          order.push(child);
+          next.push(child);
         }
       }
+      level = next;
     }
-    return this.members.get(group) ?? [];
+    const out = new Set<string>();
+    for (const g of order) for (const h of this.inv.groups.get(g)?.hosts ?? []) out.add(h);
+    hosts = [...out];
+    this.groupHosts.set(group, hosts);
+    return hosts;
   }
 }
 
 /** Ansible's _apply_subscript: [i] one host (negative counts from the end), [a:b] inclusive. */
-function applySubscript(hosts: string[], subscript: PatternTerm['subscript']): string[] {
-  if (!subscript || hosts.length === 0) return hosts;
+function applySubscript(hosts: string[], term: PatternTerm): string[] {
+  // Past the end selects nothing (ansible-core 2.14 answers an empty host list).
+  const subscript = term.subscript;
+  if (!subscript) return hosts;
   const [start, end] = subscript;
-  if (end === undefined || end === 0) {
-    const at = start < 0 ? hosts.length + start : start;
-    const host = hosts[at];
+  if (end === undefined) {
+    const host = hosts[start < 0 ? hosts.length + start : start];
     return host === undefined ? [] : [host];
   }
-  return hosts.slice(start, (end === -1 ? hosts.length - 1 : end) + 1);
+  return pySlice(hosts, start, end === -1 ? hosts.length : end + 1);
+}
+
+/** Python's list[a:b] for a >= 0. */
+function pySlice<T>(list: T[], start: number, stop: number): T[] {
+  return list.slice(start, Math.max(start, stop));
 }

@@ -13,7 +13,8 @@ import type { Diagnostic, SourcePos } from '../errors.js';
 import type { RawGroup, RawInventory, VarLayer } from './builder.js';
 import { hostAccess } from './connection.js';
 import type { ConnectionIssue } from './connection.js';
-import type { Group, Host, Inventory } from './types.js';
+import { LOCALHOST_NAMES } from './localhost.js';
+import type { Group, Host, Inventory, Vars } from './types.js';
 import type { DirectoryVars } from './vars-dirs.js';
 
 export function resolveInventory(raw: RawInventory, dirs: DirectoryVars): Inventory {
@@ -62,9 +63,15 @@ export function resolveInventory(raw: RawInventory, dirs: DirectoryVars): Invent
     });
   }
 
-  const diagnostics = groupProblems(raw.source, problems);
-  if (diagnostics.some((d) => d.severity === 'error')) {
-    throw new ValidationError([...diagnostics, ...raw.warnings, ...dirs.warnings]);
+  // A setting remedy cannot honour (winrm, a lookup in ansible_user …) makes the host unusable, not
+  // the inventory: Ansible loads it too, and only a step that targets the host is refused.
+  const diagnostics = groupProblems(raw.source, problems).map((d) =>
+    d.severity === 'error' ? { ...d, message: `${d.message} (refused only if a step targets it)`, severity: 'warning' as const } : d,
+  );
+  for (const p of problems) {
+    if (p.issue.severity !== 'error') continue;
+    const host = hosts.get(p.host) as Host;
+    (host.unusable ??= []).push({ key: p.issue.key, message: p.issue.message, at: p.at ?? { file: raw.source, line: 1, col: 1 } });
   }
 
   const groups = new Map<string, Group>();
@@ -76,7 +83,30 @@ export function resolveInventory(raw: RawInventory, dirs: DirectoryVars): Invent
       vars: mergeLayers([g.layer, dirs.groups.get(g.name)]).vars,
     });
   }
-  return { source: raw.source, hosts, groups, warnings: [...raw.warnings, ...dirs.warnings, ...diagnostics] };
+  const allVars = mergeLayers([raw.groups.get('all')?.layer, dirs.groups.get('all')]).vars;
+  const localhostVars: Record<string, Vars> = {};
+  for (const name of LOCALHOST_NAMES) {
+    const layer = dirs.hosts.get(name);
+    if (layer && !hosts.has(name)) localhostVars[name] = layer.vars;
+  }
+  const warnings = [...raw.warnings, ...dirs.warnings, ...diagnostics];
+  if (hosts.size === 0) {
+    warnings.push({ file: raw.source, line: 1, col: 1, message: "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'", severity: 'warning' });
+  }
+  return { source: raw.source, hosts, groups, warnings, implicitVars: { all: allVars, hosts: localhostVars } };
+}
+
+/**
+ * Refuses a run that targets hosts remedy cannot reach as the inventory says (ansible_connection
+ * winrm, a templated ansible_user remedy cannot render …): one error per setting, at the line
+ * that set it, naming the hosts and the var. Hosts no step targets never get here.
+ */
+export function refuseUnusableHosts(inv: Inventory, targeted: Iterable<string>): void {
+  const problems: { host: string; issue: ConnectionIssue; at: SourcePos | undefined }[] = [];
+  for (const name of targeted) {
+    for (const u of inv.hosts.get(name)?.unusable ?? []) problems.push({ host: name, issue: { key: u.key, message: u.message, severity: 'error' }, at: u.at });
+  }
+  if (problems.length > 0) throw new ValidationError(groupProblems(inv.source, problems));
 }
 
 function mergeLayers(layers: (VarLayer | undefined)[]): VarLayer {

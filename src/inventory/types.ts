@@ -1,6 +1,6 @@
 // The inventory model every other part reads. Readers (Ansible YAML and INI) produce it;
 // nothing downstream knows which format it came from.
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic, SourcePos } from '../errors.js';
 
 export type VarValue = string | number | boolean | null | VarValue[] | { [k: string]: VarValue };
 export type Vars = Record<string, VarValue>;
@@ -46,6 +46,13 @@ export interface Host {
   vars: Vars;
   connection: Connection;
   become: BecomeSettings;
+  /** Ansible's implicit localhost, added when a pattern asks for it (see localhost.ts). */
+  implicit?: boolean | undefined;
+  /**
+   * Connection vars remedy cannot honour for this host (winrm, a lookup in ansible_user…): not an
+   * error until a step targets the host (see refuseUnusableHosts).
+   */
+  unusable?: { key: string; message: string; at: SourcePos }[] | undefined;
 }
 
 export interface Group {
@@ -63,6 +70,8 @@ export interface Inventory {
   /** Hosts in inventory order (the order patterns return them in). */
   hosts: Map<string, Host>;
   groups: Map<string, Group>;
+  /** What the implicit localhost sees: the vars of `all`, and host_vars/ of localhost names. */
+  implicitVars?: { all: Vars; hosts: Record<string, Vars> } | undefined;
   /** Non-fatal findings (unknown YAML tags, group_vars files for no group, ignored ssh args). */
   warnings?: Diagnostic[] | undefined;
 }

@@ -14,6 +14,13 @@ import { deref, diagnosticAt, mapEntries, nodePosition, nodeValue, parseAnsibleY
 import type { YamlSource } from './yaml-source.js';
 
 export function readYamlInventory(src: string, file: string): RawInventory {
+  const builder = new InventoryBuilder(file);
+  readYamlInto(builder, src, file);
+  return builder.finish();
+}
+
+/** Adds one YAML source to an inventory being built (a directory inventory has several). */
+export function readYamlInto(builder: InventoryBuilder, src: string, file: string): void {
   const { source, diagnostics } = parseAnsibleYaml(src, file);
   const fail = (more: Diagnostic[] = []): never => {
     throw new ValidationError([...diagnostics, ...more]);
@@ -35,12 +42,9 @@ export function readYamlInventory(src: string, file: string): RawInventory {
     fail(issues.map((issue) => issueDiagnostic(source, data, issue)).sort((a, b) => a.line - b.line || a.col - b.col));
   }
 
-  const builder = new InventoryBuilder(file);
   for (const entry of mapEntries(source, contents as YAMLMap)) readGroup(builder, source, entry.key, entry.value);
   if (builder.failed) fail(builder.diagnostics);
-  const raw = builder.finish();
-  raw.warnings.unshift(...diagnostics.filter((d) => d.severity === 'warning'));
-  return raw;
+  for (const w of diagnostics) if (w.severity === 'warning') builder.diagnostics.push(w);
 }
 
 function readGroup(b: InventoryBuilder, source: YamlSource, name: string, node: unknown): void {

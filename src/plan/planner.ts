@@ -1,7 +1,7 @@
 // The planner: runbook × inventory × params → Plan. Pure: it reads the loaded files it is given
 // and nothing else — no connection, no process on any host. Same inputs, byte-identical plan.
 import type { Host, Inventory } from '../inventory/types.js';
-import { limitHosts } from '../inventory/index.js';
+import { limitHosts, refuseUnusableHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
 import { resolveParams, type LoadedRunbook } from '../runbook/index.js';
 import { DEFAULT_BUNDLE_NAME, stepKind, stepMutates, type Check, type EvidenceSpec, type Step } from '../runbook/schema.js';
@@ -62,6 +62,8 @@ export function planRunbook(input: PlanInput): Plan {
 
   const targeted = new Set(steps.flatMap((s) => [...s.hosts, ...s.rollback.flatMap((r) => r.hosts)]));
   const hosts = [...inventory.hosts.keys()].filter((h) => targeted.has(h));
+  // Hosts the inventory describes in a way remedy cannot honour are refused only when targeted.
+  refuseUnusableHosts(inventory, hosts);
   const redactedParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) redactedParams[k] = secretParams.includes(k) ? '********' : v;
 

@@ -1,10 +1,17 @@
 // From ansible_* vars to Connection and BecomeSettings, and the errors for what remedy cannot do.
 import { describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { parseInventory } from '../../src/inventory/index.js';
+import { parseInventory, refuseUnusableHosts } from '../../src/inventory/index.js';
 
 const yaml = (text: string) => parseInventory(text, 'inv.yaml');
 const host = (text: string, name = 'h') => yaml(text).hosts.get(name)!;
+
+/** Loads the inventory, then targets `hosts` (default: every host), as a plan does. */
+function target(text: string, file: string, hosts?: string[]) {
+  const inv = parseInventory(text, file);
+  refuseUnusableHosts(inv, hosts ?? inv.hosts.keys());
+  return inv;
+}
 
 function errorsOf(fn: () => unknown) {
   try {
@@ -113,9 +120,7 @@ describe('become', () => {
   });
 
   test('su, doas and other methods are rejected, naming the hosts and the line that set them', () => {
-    const diagnostics = errorsOf(() =>
-      yaml('all:\n  vars:\n    ansible_become_method: su\n  hosts: { a: , b: , c: , d: }\n'),
-    );
+    const diagnostics = errorsOf(() => target('all:\n  vars:\n    ansible_become_method: su\n  hosts: { a: , b: , c: , d: }\n', 'inv.yaml'));
     expect(diagnostics).toEqual([
       {
         file: 'inv.yaml',
@@ -125,7 +130,7 @@ describe('become', () => {
         message: "hosts a, b, c and 1 more: ansible_become_method 'su' is not supported; remedy becomes with sudo, runuser or none",
       },
     ]);
-    const ini = errorsOf(() => parseInventory('[g]\nmp-1 ansible_become_method=doas\n', 'hosts.ini'));
+    const ini = errorsOf(() => target('[g]\nmp-1 ansible_become_method=doas\n', 'hosts.ini'));
     expect(ini[0]).toMatchObject({ line: 2, col: 6, message: expect.stringMatching(/^host mp-1: ansible_become_method 'doas' is not supported/) });
   });
 
@@ -135,11 +140,34 @@ describe('become', () => {
   });
 
   test('bad ports, booleans and connection types are errors at their position', () => {
-    const d = errorsOf(() => parseInventory('[g]\nh1 ansible_port=x22 ansible_become=maybe\nh2 ansible_connection=winrm\n', 'hosts.ini'));
+    const d = errorsOf(() => target('[g]\nh1 ansible_port=x22 ansible_become=maybe\nh2 ansible_connection=winrm\n', 'hosts.ini'));
     expect(d.map((x) => `${x.line}:${x.col} ${x.message}`)).toEqual([
       '2:4 host h1: ansible_port must be a port number (1-65535), got "x22"',
       '2:21 host h1: ansible_become must be true or false (yes/no), got "maybe"',
       "3:4 host h2: ansible_connection 'winrm' is not supported; remedy connects with ssh or local",
+    ]);
+  });
+});
+
+describe('settings remedy cannot honour refuse the host, not the inventory', () => {
+  const text = '[linux]\nweb1\n[windows]\nwin1 ansible_connection=winrm\n[switches]\nsw1 ansible_connection=network_cli ansible_user="{{ lookup(\'env\', \'USER\') }}"\n';
+
+  test('the inventory loads, with a warning per setting; hosts not targeted are never refused', () => {
+    const inv = parseInventory(text, 'hosts.ini');
+    expect([...inv.hosts.keys()]).toEqual(['web1', 'win1', 'sw1']);
+    expect(inv.warnings?.map((w) => w.message)).toContain(
+      "host win1: ansible_connection 'winrm' is not supported; remedy connects with ssh or local (refused only if a step targets it)",
+    );
+    expect(() => refuseUnusableHosts(inv, ['web1'])).not.toThrow();
+  });
+
+  test('targeting such a host is an error naming the host, the var and where it was set', () => {
+    const inv = parseInventory(text, 'hosts.ini');
+    const d = errorsOf(() => refuseUnusableHosts(inv, ['web1', 'win1', 'sw1']));
+    expect(d.map((x) => `${x.file}:${x.line}:${x.col} ${x.message}`)).toEqual([
+      "hosts.ini:4:6 host win1: ansible_connection 'winrm' is not supported; remedy connects with ssh or local",
+      "hosts.ini:6:5 host sw1: ansible_connection 'network_cli' is not supported; remedy connects with ssh or local",
+      `hosts.ini:6:36 host sw1: ansible_user uses a template remedy cannot resolve ("{{ lookup('env', 'USER') }}"); only {{ var }} references to other vars are supported here`,
     ]);
   });
 });

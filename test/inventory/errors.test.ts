@@ -1,16 +1,21 @@
 // Broken inventories: every problem is reported as file:line:col with a message that says what to
 // fix, exit code 64, all problems of a file at once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Writable } from 'node:stream';
 import { reportError } from '../../src/cli/exit.js';
 import { EXIT, UsageError, ValidationError } from '../../src/errors.js';
-import { loadInventory, parseInventory } from '../../src/inventory/index.js';
+import { loadInventory, parseInventory, refuseUnusableHosts } from '../../src/inventory/index.js';
 
 const DIR = 'test/fixtures/inventory/broken';
 
+/** The first error loading the file, or (for settings refused per host) targeting all its hosts. */
 function firstError(file: string): string {
   try {
-    loadInventory(`${DIR}/${file}`);
+    const inv = loadInventory(`${DIR}/${file}`);
+    refuseUnusableHosts(inv, inv.hosts.keys());
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     expect(err.exitCode).toBe(EXIT.usage);
@@ -98,6 +103,17 @@ describe('reporting', () => {
   test('a missing inventory file is a usage error naming it', () => {
     expect(() => loadInventory(`${DIR}/nope.yaml`)).toThrow(UsageError);
     expect(() => loadInventory(`${DIR}/nope.yaml`)).toThrow(`inventory not found: ${DIR}/nope.yaml`);
-    expect(() => loadInventory(DIR)).toThrow(/is a directory/);
+  });
+
+  test('a directory inventory is read file by file: a broken file is named, an empty directory refused', () => {
+    // Unlike Ansible, which skips a source it cannot parse with a warning, remedy refuses it.
+    expect(() => loadInventory(DIR)).toThrow(`${DIR}/bad-port.yaml`);
+    const empty = mkdtempSync(join(tmpdir(), 'remedy-empty-inv-'));
+    try {
+      expect(() => loadInventory(empty)).toThrow(UsageError);
+      expect(() => loadInventory(empty)).toThrow(`inventory directory ${empty} holds no inventory file`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

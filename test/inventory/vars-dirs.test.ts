@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { loadInventory } from '../../src/inventory/index.js';
+import { loadInventory, refuseUnusableHosts } from '../../src/inventory/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'remedy-vars-dirs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,7 +66,8 @@ describe('group_vars/ and host_vars/', () => {
   });
 
   test('a bad become method set in group_vars is reported there, naming the hosts', () => {
-    expect(() => loadInventory(layout('become', { 'hosts.ini': '[web]\nw1\n', 'group_vars/web.yml': '\nansible_become_method: pbrun\n' }))).toThrow(
+    const inv = loadInventory(layout('become', { 'hosts.ini': '[web]\nw1\n', 'group_vars/web.yml': '\nansible_become_method: pbrun\n' }));
+    expect(() => refuseUnusableHosts(inv, ['w1'])).toThrow(
       /group_vars\/web\.yml:2:1: host w1: ansible_become_method 'pbrun' is not supported/,
     );
   });
