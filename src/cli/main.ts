@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   graph: () => import('./commands/graph.js'),
   schema: () => import('./commands/schema.js'),
   test: () => import('./commands/test.js'),
+  inventory: () => import('./commands/inventory.js'),
   lab: () => import('./commands/lab.js'),
   serve: () => import('./commands/serve.js'),
 };

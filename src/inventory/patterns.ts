@@ -77,7 +77,13 @@ export function limitHosts(inv: Inventory, hosts: readonly string[], limit: stri
   for (const element of splitElements(limit, fail)) {
     // Ansible's subset(): each line of an @FILE is one element, taken as it is.
     const elements = element.startsWith('@') ? readLimitFile(element.slice(1)) : [element];
-    for (const e of elements) terms.push(parseElement(e, fail));
+    for (const e of elements) {
+      terms.push(
+        parseElement(e, (why) => {
+          throw new UsageError(`invalid host pattern '${e}' in --limit: ${why}`);
+        }),
+      );
+    }
   }
   const allowed = new Set(evaluateTerms(inv, terms, memoFor(inv).index));
   return hosts.filter((h) => allowed.has(h));
