@@ -44,8 +44,23 @@ class LiteralParser {
   parseAll(): VarValue {
     const value = this.value();
     this.skipSpace();
+    if (this.peek() === ',') return this.bareTuple(value);
     if (this.pos !== this.src.length) throw new NotALiteral();
     return value;
+  }
+
+  /** `1,2` and `'a',` are tuples without parentheses (Ansible: `v=1,2` is a list). */
+  private bareTuple(first: VarValue): VarValue[] {
+    const items = [first];
+    while (this.peek() === ',') {
+      this.pos++;
+      this.skipSpace();
+      if (this.pos === this.src.length) break;
+      items.push(this.value());
+      this.skipSpace();
+    }
+    if (this.pos !== this.src.length) throw new NotALiteral();
+    return items;
   }
 
   private value(): VarValue {

@@ -233,7 +233,7 @@ export function nodeValue(source: YamlSource, node: unknown): VarValue {
 function toVarValue(v: unknown): VarValue {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'number') return v; // .inf and .nan too, as PyYAML reads them
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return v.map(toVarValue);
   if (v instanceof Set) return [...v].map(toVarValue);

@@ -36,7 +36,7 @@ export function readYamlInto(builder: InventoryBuilder, src: string, file: strin
   }
 
   const data: unknown = source.doc.toJS({ maxAliasCount: 100 });
-  const checked = InventoryFile.safeParse(data);
+  const checked = InventoryFile.safeParse(finiteForSchema(data));
   if (!checked.success) {
     const issues = checked.error.issues.flatMap((issue) => flattenUnion(issue, []));
     fail(issues.map((issue) => issueDiagnostic(source, data, issue)).sort((a, b) => a.line - b.line || a.col - b.col));
@@ -178,5 +178,13 @@ function valueAt(data: unknown, path: PropertyKey[]): unknown {
     if (v === null || typeof v !== 'object') return undefined;
     v = (v as Record<PropertyKey, unknown>)[p];
   }
+  return v;
+}
+
+/** The schema's JSON values have no .inf/.nan; YAML (and Ansible) do, so they pass as numbers' text. */
+function finiteForSchema(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (Array.isArray(v)) return v.map(finiteForSchema);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, finiteForSchema(x)]));
   return v;
 }

@@ -56,3 +56,13 @@ describe('parsePythonLiteral', () => {
     expect(parsePythonLiteral(text)).toBe(text);
   });
 });
+
+describe('tuples without parentheses, as literal_eval reads them', () => {
+  test('v=1,2 is a list, a trailing comma makes a one-item list, text with commas stays text', () => {
+    expect(parsePythonLiteral('1,2')).toEqual([1, 2]);
+    expect(parsePythonLiteral("'a', 'b'")).toEqual(['a', 'b']);
+    expect(parsePythonLiteral('1,')).toEqual([1]);
+    expect(parsePythonLiteral('a,b')).toBe('a,b');
+    expect(parsePythonLiteral('1,,2')).toBe('1,,2');
+  });
+});

@@ -187,3 +187,13 @@ all:
     expect(inv.warnings).toContainEqual(expect.objectContaining({ line: 3, col: 8, severity: 'warning', message: expect.stringContaining('!custom') }));
   });
 });
+
+describe('YAML special floats', () => {
+  test('.inf, -.Inf and .nan are numbers, as PyYAML reads them, and the file loads', () => {
+    const vars = parseInventory('all:\n  hosts:\n    h: { a: .inf, b: -.Inf, c: .nan, d: 1.5 }\n', 'floats.yaml').hosts.get('h')!.vars;
+    expect(vars.a).toBe(Infinity);
+    expect(vars.b).toBe(-Infinity);
+    expect(Number.isNaN(vars.c)).toBe(true);
+    expect(vars.d).toBe(1.5);
+  });
+});
