@@ -1,8 +1,10 @@
 // From a host's merged vars to how remedy reaches it (Connection) and escalates (BecomeSettings),
 // honouring the ansible_* vars Ansible's ssh connection and become plugins read. Everything here is
 // pure: ssh_config is applied later by the transport, to whatever the inventory left unset.
-import type { BecomeMethod, BecomeSettings, Connection, VarValue, Vars } from './types.js';
+import type { BecomeMethod, BecomeSettings, Connection, Vars } from './types.js';
 import { splitShellWords } from './shell-words.js';
+import { renderConnectionVar } from './host-templates.js';
+import { JinjaError, hasJinja, pyStr } from './jinja.js';
 
 export interface ConnectionIssue {
   /** The var whose value is wrong (its origin locates the message). */
@@ -22,7 +24,8 @@ const BECOME_METHODS: readonly BecomeMethod[] = ['sudo', 'runuser', 'none'];
 const TRUE_WORDS = new Set(['y', 'yes', 'on', '1', 'true', 't']);
 const FALSE_WORDS = new Set(['n', 'no', 'off', '0', 'false', 'f', '']);
 
-export function hostAccess(host: string, vars: Vars): HostAccess {
+/** `groups`: the host's groups, for templates that read group_names. */
+export function hostAccess(host: string, vars: Vars, groups: readonly string[] = []): HostAccess {
   const issues: ConnectionIssue[] = [];
   const read = (...keys: string[]): { key: string; value: string } | undefined => {
     for (const key of keys) {
@@ -32,13 +35,13 @@ export function hostAccess(host: string, vars: Vars): HostAccess {
         issues.push({ key, message: `${key} must be a single value, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`, severity: 'error' });
         return undefined;
       }
-      const expanded = expandReferences(String(value), vars, host);
-      if (expanded === undefined) {
-        issues.push({
-          key,
-          message: `${key} uses a template remedy cannot resolve (${JSON.stringify(value)}); only {{ var }} references to other vars are supported here`,
-          severity: 'error',
-        });
+      let expanded: string;
+      try {
+        const text = String(value);
+        expanded = hasJinja(text) ? pyStr(renderConnectionVar(host, vars, [...groups], text)) : text;
+      } catch (err) {
+        const construct = err instanceof JinjaError && err.construct ? `${err.construct}, which remedy does not render` : (err as Error).message;
+        issues.push({ key, message: `${key} uses a template remedy cannot resolve (${JSON.stringify(value)}): ${construct}`, severity: 'error' });
         return undefined;
       }
       return { key, value: expanded };
@@ -201,25 +204,4 @@ function jumpFromProxyCommand(command: string): string | undefined {
   let dest = positional[0] as string;
   if (user && !dest.includes('@')) dest = `${user}@${dest}`;
   return port ? `${dest}:${port}` : dest;
-}
-
-/**
- * `{{ name }}` references to other vars (and inventory_hostname), as connection vars sometimes
- * use; anything more (filters, lookups, expressions) is left to Ansible and reported.
- */
-function expandReferences(text: string, vars: Vars, host: string, depth = 0): string | undefined {
-  if (!text.includes('{{') && !text.includes('{%')) return text;
-  if (depth > 5) return undefined;
-  let failed = false;
-  const out = text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_m, name: string) => {
-    const value: VarValue | undefined =
-      name === 'inventory_hostname' ? host : name === 'inventory_hostname_short' ? (host.split('.')[0] ?? host) : vars[name];
-    if (value === undefined || value === null || typeof value === 'object') {
-      failed = true;
-      return '';
-    }
-    return expandReferences(String(value), vars, host, depth + 1) ?? ((failed = true), '');
-  });
-  if (failed || out.includes('{{') || out.includes('{%')) return undefined;
-  return out;
 }

@@ -22,3 +22,7 @@ export type { AnsibleListView, AnsibleGroupView } from './ansible-view.js';
 export { implicitLocalhost, LOCALHOST_NAMES } from './localhost.js';
 export { isAnsibleAddress } from './address.js';
 export { directorySources } from './load.js';
+export { renderedHostVars, magicVars } from './host-templates.js';
+export type { RenderedHostVars } from './host-templates.js';
+export { renderJinja, JinjaError } from './jinja.js';
+export { groupHostsInOrder } from './patterns.js';

@@ -4,6 +4,7 @@
 // is only one: a host of the inventory named localhost, 127.0.0.1 or ::1 stands for all three,
 // and otherwise the implicit one keeps the name it was first asked by.
 import { hostAccess } from './connection.js';
+import { registerHost } from './host-templates.js';
 import type { Host, Inventory } from './types.js';
 
 /** Ansible's C.LOCALHOST: names that give the implicit localhost when nothing else matches. */
@@ -22,6 +23,7 @@ export function implicitLocalhost(inv: Inventory, name: string): Host {
     implicit: true,
   };
   inv.hosts.set(name, host);
+  registerHost(inv, host);
   inv.warnings ??= [];
   inv.warnings.push({
     file: inv.source,

@@ -42,6 +42,11 @@ export function selectHosts(inv: Inventory, pattern: string): string[] {
   return [...hosts];
 }
 
+/** A group's hosts in Ansible's order (Group.get_hosts): its own, then its children's. */
+export function groupHostsInOrder(inv: Inventory, group: string): string[] {
+  return [...memoFor(inv).index.hostsOf(group)];
+}
+
 /**
  * Conditions ask for the same patterns once per host and step (hosts('dc_1').all(...)), so each
  * inventory keeps its index and answers. An inventory is not meant to change after loading; if a

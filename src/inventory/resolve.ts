@@ -13,6 +13,7 @@ import type { Diagnostic, SourcePos } from '../errors.js';
 import type { RawGroup, RawInventory, VarLayer } from './builder.js';
 import { hostAccess } from './connection.js';
 import type { ConnectionIssue } from './connection.js';
+import { registerHosts } from './host-templates.js';
 import { LOCALHOST_NAMES } from './localhost.js';
 import type { Group, Host, Inventory, Vars } from './types.js';
 import type { DirectoryVars } from './vars-dirs.js';
@@ -52,7 +53,7 @@ export function resolveInventory(raw: RawInventory, dirs: DirectoryVars): Invent
       dirs.hosts.get(rawHost.name),
     ];
     const merged = mergeLayers(layers);
-    const access = hostAccess(rawHost.name, merged.vars);
+    const access = hostAccess(rawHost.name, merged.vars, [...member]);
     for (const issue of access.issues) problems.push({ host: rawHost.name, issue, at: merged.origins.get(issue.key) });
     hosts.set(rawHost.name, {
       name: rawHost.name,
@@ -93,7 +94,9 @@ export function resolveInventory(raw: RawInventory, dirs: DirectoryVars): Invent
   if (hosts.size === 0) {
     warnings.push({ file: raw.source, line: 1, col: 1, message: "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'", severity: 'warning' });
   }
-  return { source: raw.source, hosts, groups, warnings, implicitVars: { all: allVars, hosts: localhostVars } };
+  const inv: Inventory = { source: raw.source, hosts, groups, warnings, implicitVars: { all: allVars, hosts: localhostVars } };
+  registerHosts(inv);
+  return inv;
 }
 
 /**

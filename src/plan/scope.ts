@@ -2,7 +2,8 @@
 // its precedence: inventory vars < runbook vars < params (-e wins), plus the structured views
 // `params.x`, `vars.x`, `host.name`, `facts.x` and `cause`.
 import type { Host } from '../inventory/types.js';
-import { renderText } from '../template/index.js';
+import { renderedHostVars, magicVars } from '../inventory/index.js';
+import { TemplateError, renderText } from '../template/index.js';
 import type { Plan, PlanStep } from './types.js';
 
 export interface HostRuntime {
@@ -73,14 +74,28 @@ function runtimeValues(runtime: HostRuntime): Record<string, unknown> {
 }
 
 function baseScope(host: Host | null, params: Record<string, unknown>, vars: Record<string, unknown>): Record<string, unknown> {
-  return {
-    ...(host?.vars ?? {}),
+  // Inventory vars with their Jinja rendered (Ansible's semantics), plus Ansible's magic vars.
+  const inventory = host ? renderedHostVars(host, params) : null;
+  const scope: Record<string, unknown> = {
+    ...(inventory?.values ?? {}),
     ...vars,
     ...params,
+    ...(host ? magicVars(host) : {}),
     params,
     vars,
-    host: host ? { name: host.name, groups: host.groups, vars: host.vars } : { name: 'controller', groups: [], vars: {} },
+    host: host ? { name: host.name, groups: host.groups, vars: inventory?.values ?? host.vars } : { name: 'controller', groups: [], vars: {} },
   };
+  // A var whose template remedy cannot render fails only where it is used, naming host, var and construct.
+  for (const [name, message] of inventory?.failures ?? []) {
+    if (name in scope) continue;
+    Object.defineProperty(scope, name, {
+      enumerable: false,
+      get: () => {
+        throw new TemplateError(message);
+      },
+    });
+  }
+  return scope;
 }
 
 const planScopeCache: VarsCache = new WeakMap();

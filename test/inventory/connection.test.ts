@@ -167,7 +167,7 @@ describe('settings remedy cannot honour refuse the host, not the inventory', () 
     expect(d.map((x) => `${x.file}:${x.line}:${x.col} ${x.message}`)).toEqual([
       "hosts.ini:4:6 host win1: ansible_connection 'winrm' is not supported; remedy connects with ssh or local",
       "hosts.ini:6:5 host sw1: ansible_connection 'network_cli' is not supported; remedy connects with ssh or local",
-      `hosts.ini:6:36 host sw1: ansible_user uses a template remedy cannot resolve ("{{ lookup('env', 'USER') }}"); only {{ var }} references to other vars are supported here`,
+      `hosts.ini:6:36 host sw1: ansible_user uses a template remedy cannot resolve ("{{ lookup('env', 'USER') }}"): lookup(), which remedy does not render`,
     ]);
   });
 });
