@@ -55,11 +55,15 @@ function factMessage(name: string, k: Knowledge): string {
 
 const warnedInventoryVars = new WeakMap<Diagnostics, Set<string>>();
 
+/** Ansible's names every host has (see inventory/host-templates.ts). */
+const ANSIBLE_MAGIC_VARS: ReadonlySet<string> = new Set(['inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars']);
+
 /**
  * A bare name that is not a param or var is an inventory var. With an inventory, warn when no
  * host defines it; without one, warn only when it looks like a typo of a param or var.
  */
 function checkInventoryVar(site: FieldSite, k: Knowledge, name: string, offset: number): void {
+  if (ANSIBLE_MAGIC_VARS.has(name)) return;
   const inv = k.inventory;
   if (inv) for (const host of inv.hosts.values()) if (name in host.vars) return;
   const hint = suggest(name, [...k.params, ...k.vars]);
