@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError, formatDiagnostic } from '../../errors.js';
 import { inventoryGraph, inventoryHostVars, inventoryList, limitHosts, loadInventory, pythonJson, selectHosts } from '../../inventory/index.js';
-import type { Inventory } from '../../inventory/index.js';
+import type { Inventory, Vars } from '../../inventory/index.js';
 import { action } from '../exit.js';
 
 interface InventoryOptions {
@@ -45,10 +45,23 @@ export function register(program: Command): void {
     );
 }
 
+/** Passwords stay off the console (ansible-inventory prints them; remedy redacts them everywhere). */
+const SECRET_VARS = new Set(['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass']);
+
+function redacted(vars: Vars): Vars {
+  const out: Vars = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = SECRET_VARS.has(k) && v !== null && v !== '' ? '********' : v;
+  return out;
+}
+
 function show(inv: Inventory, opts: InventoryOptions): string {
-  if (opts.list) return `${pythonJson(inventoryList(inv))}\n`;
+  if (opts.list) {
+    const list = inventoryList(inv);
+    for (const [host, vars] of Object.entries(list._meta.hostvars)) list._meta.hostvars[host] = redacted(vars);
+    return `${pythonJson(list)}\n`;
+  }
   if (opts.graph !== undefined && opts.graph !== false) return inventoryGraph(inv, opts.graph === true ? 'all' : opts.graph);
-  if (opts.host !== undefined) return `${pythonJson(inventoryHostVars(inv, opts.host))}\n`;
+  if (opts.host !== undefined) return `${pythonJson(redacted(inventoryHostVars(inv, opts.host)))}\n`;
   const pattern = opts.listHosts as string;
   const hosts = limitHosts(inv, selectHosts(inv, pattern), opts.limit);
   if (hosts.length === 0) process.stderr.write(`warning: no hosts matched '${pattern}'${opts.limit ? ` with --limit '${opts.limit}'` : ''}\n`);
