@@ -64,6 +64,9 @@ export function planRunbook(input: PlanInput): Plan {
   const hosts = [...inventory.hosts.keys()].filter((h) => targeted.has(h));
   // Hosts the inventory describes in a way remedy cannot honour are refused only when targeted.
   refuseUnusableHosts(inventory, hosts);
+  for (const h of hosts) {
+    if (inventory.hosts.get(h)?.implicit) ctx.warnings.push(`${h} is not in the inventory: using the implicit localhost (a local connection; it does not match 'all')`);
+  }
   const redactedParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) redactedParams[k] = secretParams.includes(k) ? '********' : v;
 

@@ -63,4 +63,12 @@ describe('inventory templates and Ansible names in a plan', () => {
     expect(() => plan(`  - id: a\n    name: a\n    hosts: all\n    run: "true"\n`)).toThrow(/host win-1: ansible_connection 'winrm' is not supported/);
     expect(plan(`  - id: a\n    name: a\n    hosts: all:!win\n    run: "true"\n`).hosts).not.toContain('win-1');
   });
+
+  it('localhost, when the inventory has none, is Ansible\'s implicit localhost: local, with a warning', () => {
+    const p = plan(`  - id: a\n    name: a\n    hosts: localhost\n    run: echo {{ domain }} {{ group_names | size }}\n`);
+    expect(p.hosts).toEqual(['localhost']);
+    expect(p.steps[0]!.commands[0]!.command).toBe('echo example.com 0');
+    expect(p.warnings).toContain("localhost is not in the inventory: using the implicit localhost (a local connection; it does not match 'all')");
+    expect(plan(`  - id: a\n    name: a\n    hosts: all:!win\n    run: "true"\n`).hosts).not.toContain('localhost');
+  });
 });
