@@ -17,9 +17,9 @@ export class Conditions {
   readonly #inventory: Inventory;
   readonly #state: RunState;
   readonly #patternCache = new Map<string, string[]>();
-  readonly #runtime: (host: string | null) => HostRuntime;
+  readonly #runtime: (host: string | null, step?: PlanStep) => HostRuntime;
 
-  constructor(inventory: Inventory, state: RunState, runtime: (host: string | null) => HostRuntime) {
+  constructor(inventory: Inventory, state: RunState, runtime: (host: string | null, step?: PlanStep) => HostRuntime) {
     this.#inventory = inventory;
     this.#state = state;
     this.#runtime = runtime;
@@ -36,13 +36,15 @@ export class Conditions {
     return names.map((n) => this.hostView(this.#inventory.hosts.get(n) as Host));
   }
 
-  context(step: PlanStep, host: Host | null, result?: CheckResult): ExpressionContext {
+  context(step: PlanStep, host: Host | null, result?: CheckResult, expression?: string): ExpressionContext {
     const ctx: ExpressionContext = {
       params: step.scope.params,
       vars: renderVars(step.scope, host, undefined, this.#runtime(host?.name ?? null)),
       cause: this.#state.cause,
       selectHosts: (pattern: string) => this.select(pattern),
     };
+    // Only an expression that reads `steps` pays for converting them.
+    if (expression === undefined || expression.includes('steps')) ctx.steps = this.#runtime(host?.name ?? null, step).steps;
     if (host) ctx.host = this.hostView(host);
     if (result) ctx.result = result;
     return ctx;
@@ -50,7 +52,7 @@ export class Conditions {
 
   /** Evaluates a condition; throws the evaluator's error (with the expression) when it cannot. */
   evaluate(expression: string, step: PlanStep, host: Host | null, result?: CheckResult): boolean {
-    return evaluateCondition(expression, this.context(step, host, result));
+    return evaluateCondition(expression, this.context(step, host, result, expression));
   }
 }
 

@@ -56,9 +56,14 @@ export function resolveGoto(plan: Plan, from: PlanStep, target: string): number 
   return index;
 }
 
-/** What templates see at run time on a host (or the controller): facts, cause, run.id/run.dir. */
-export function runtimeFor(e: Engine, host: string | null): HostRuntime {
-  return { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
+/**
+ * What templates see at run time on a host (or the controller): facts, cause, run.id/run.dir,
+ * and, for a step, `steps`: what every step did so far (status and hosts per status).
+ */
+export function runtimeFor(e: Engine, host: string | null, step?: PlanStep | undefined): HostRuntime {
+  const runtime: HostRuntime = { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
+  if (step !== undefined) runtime.steps = e.state.steps.scopeFor(e.plan.steps.map((s) => s.id), step.id);
+  return runtime;
 }
 
 export function errorMessage(err: unknown): string {

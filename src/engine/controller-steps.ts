@@ -30,7 +30,7 @@ function end(e: Engine, step: PlanStep, started: number, next: string | null | u
 
 function text(e: Engine, step: PlanStep, template: string): string {
   try {
-    return renderHostText(e.plan, step, null, template, runtimeFor(e, null));
+    return renderHostText(e.plan, step, null, template, runtimeFor(e, null, step));
   } catch {
     return template;
   }
@@ -112,9 +112,35 @@ export async function runOutcome(e: Engine, step: PlanStep): Promise<StepFlow> {
   }
   const started = begin(e, step);
   const message = text(e, step, spec.message);
+  const unproven = spec.status === 'escalate' ? [] : unmetRequirements(e, step, spec.require);
+  if (unproven.length > 0) {
+    // The all-clear is not claimed: the run escalates with what it saw instead.
+    const evidence = e.emitter.redactor.redactValue(evidenceFacts(e, spec.require));
+    const seen = Object.entries(evidence)
+      .map(([host, facts]) => `${host}: ${Object.entries(facts).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`)
+      .join('; ');
+    const said = `This run cannot claim "${spec.status}": ${unproven.join('; ')}. Nothing more was done; a person must look${seen ? `. Evidence: ${seen}` : ''}.`;
+    e.emitter.emit({ type: 'warning', step: step.id, message: `outcome ${spec.status} not proven: ${unproven.join('; ')}` });
+    e.emitter.emit({ type: 'outcome', step: step.id, status: 'escalate', message: said });
+    end(e, step, started, null);
+    return { kind: 'end', ending: { outcome: 'escalated', step: step.id, message: said } };
+  }
   e.emitter.emit({ type: 'outcome', step: step.id, status: spec.status, message });
   end(e, step, started, null);
   return { kind: 'end', ending: { outcome: OUTCOMES[spec.status], step: step.id, message } };
+}
+
+/** The `require` conditions that do not hold (or cannot be evaluated), each said with why. */
+function unmetRequirements(e: Engine, step: PlanStep, require: readonly string[]): string[] {
+  const unmet: string[] = [];
+  for (const condition of require) {
+    try {
+      if (!e.conditions.evaluate(condition, step, null)) unmet.push(`\`${condition}\` does not hold`);
+    } catch (err) {
+      unmet.push(`\`${condition}\` cannot be checked (${errorMessage(err)})`);
+    }
+  }
+  return unmet;
 }
 
 export async function runControllerPause(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {

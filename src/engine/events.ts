@@ -174,8 +174,18 @@ export interface HostEvidence {
   output?: string | undefined;
 }
 
-/** A host's status in result.json. */
-export type FinalHostStatus = 'ok' | 'failed' | 'unreachable' | 'skipped';
+
+/**
+ * A host's status at the end of a run (result.json, recap, reports), worst first:
+ * - `unreachable`: the host could not be reached (or was lost) during the run;
+ * - `failed`: a step failed on it and the failure counts against the run;
+ * - `not-remediated`: a fix it needed did not run on it (declined, not approved, refused): it
+ *   may still be broken, so it is never `ok`;
+ * - `ok`: every step that ran on it succeeded and it got every fix it needed;
+ * - `skipped`: no command ran on it.
+ */
+export const FINAL_HOST_STATUSES = ['unreachable', 'failed', 'not-remediated', 'ok', 'skipped'] as const;
+export type FinalHostStatus = (typeof FINAL_HOST_STATUSES)[number];
 
 /** Something that consumes events: the journal, a console view, a JSON-lines stream. */
 export interface EventSink {

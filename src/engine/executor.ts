@@ -91,7 +91,10 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   checkPlanHash(plan, options.expectedPlanHash);
   const redactor = new Redactor(plan.secrets);
   const state = new RunState();
-  const emitter = new Emitter(options.sinks, redactor, options.resume?.lastSeq ?? 0);
+  state.steps.configure({ skippable: plan.steps.filter((s) => s.skippable).map((s) => s.id), hostOrder: plan.hosts });
+  // The run state learns what each step did from the same events every sink sees.
+  const ledgerSink: EventSink = { write: (ev) => state.steps.add(ev), close: async () => undefined };
+  const emitter = new Emitter([ledgerSink, ...options.sinks], redactor, options.resume?.lastSeq ?? 0);
   const never = new AbortController().signal;
   const e: Engine = {
     plan,
@@ -114,7 +117,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     pid: process.pid,
     approvedEarlier: new Map(),
   };
-  e.conditions = new Conditions(options.inventory, state, (host) => runtimeFor(e, host));
+  e.conditions = new Conditions(options.inventory, state, (host, step) => runtimeFor(e, host, step));
   let startIndex = 0;
   if (options.resume) startIndex = applyResumePoint(e, options.resume);
   // A second Ctrl-C kills running commands; the first one must at least stop scheduling.
@@ -244,6 +247,22 @@ function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcom
   if (state.failed.size > 0) {
     const failed = `failed on ${[...state.failed].join(', ')}`;
     return { outcome: 'failed', message: ending?.message ? `${ending.message}; but the run ${failed}` : `the run ${failed}` };
+  }
+  // An all-clear needs something that worked: when every command the run tried failed (each
+  // tolerated by `on_failure: continue`), nothing was seen to be fine.
+  const tried = e.plan.steps.map((s) => state.steps.view(s.id)).filter((v) => Object.keys(v.hosts).length > 0);
+  const anySucceeded = tried.some((v) => v.ok.length > 0);
+  const anyFailed = tried.some((v) => v.failed.length > 0 || v.unreachable.length > 0);
+  if (anyFailed && !anySucceeded) {
+    const said = ending?.message ? ` (the runbook would have said: ${ending.message})` : '';
+    return { outcome: 'failed', message: `every command the run tried failed (tolerated by on_failure), so nothing was seen to work${said}` };
+  }
+  // Hosts whose needed fix was declined or never approved may still be broken: no all-clear.
+  const notRemediated = e.plan.hosts.filter((h) => state.finalStatus(h) === 'not-remediated');
+  if (notRemediated.length > 0) {
+    const which = notRemediated.map((h) => `${h} (${state.steps.declinedFor(h).join(', ')})`).join(', ');
+    const why = `not remediated: ${which}: the fix they needed was not approved, so they may still be broken`;
+    return { outcome: 'escalated', message: ending?.message ? `${ending.message}; but ${why}` : `${why[0]?.toUpperCase()}${why.slice(1)}` };
   }
   if (ending !== null) return { outcome: ending.outcome, message: ending.message };
   return { outcome: state.changed ? 'resolved' : 'nothing-to-do' };

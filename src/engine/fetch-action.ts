@@ -25,7 +25,7 @@ export function artifactPath(host: string, dest: string): string {
 export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
   const spec = step.templates.fetch;
   if (!spec) throw new Error(`step ${step.id} has no fetch`);
-  const runtime = runtimeFor(e, host.name);
+  const runtime = runtimeFor(e, host.name, step);
   const started = e.clock.now();
   const end = (status: HostOutcome['status'], extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] }): HostOutcome => {
     e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status, attempt: 1, exitCode: null, signal: null, durationMs: Math.round(e.clock.now() - started), final: true, ...extra });
@@ -57,7 +57,8 @@ export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promis
   });
   if (probe.status === 'unreachable') return end('unreachable', { error: probe.error ?? 'unreachable' });
   if (probe.status !== 'ok') {
-    if (probe.result?.exitCode === 1 && spec.optional) return end('ok', { reason: `${src} does not exist (optional)` });
+    // Nothing was fetched: say so (skipped), never ok, so no summary counts a file that is not there.
+    if (probe.result?.exitCode === 1 && spec.optional) return end('skipped', { reason: `file absent: ${src} does not exist (optional)` });
     return end('failed', { error: probe.result?.exitCode === 1 ? `${src} does not exist` : `cannot check ${src}: ${probe.error ?? ''}` });
   }
   const rel = artifactPath(host.name, dest);

@@ -86,7 +86,7 @@ export async function prepareMutation(e: Engine, step: PlanStep, hosts: string[]
 function confirmText(e: Engine, step: PlanStep): string | null {
   if (step.confirm === null) return null;
   try {
-    return e.emitter.redactor.redact(renderHostText(e.plan, step, null, step.confirm, runtimeFor(e, null)));
+    return e.emitter.redactor.redact(renderHostText(e.plan, step, null, step.confirm, runtimeFor(e, null, step)));
   } catch {
     return e.emitter.redactor.redact(step.confirm);
   }

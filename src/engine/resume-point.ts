@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types.js';
 import type { Engine } from './context.js';
 import type { HostStatus, RunEvent } from './events.js';
 import type { StepResume } from './host-step.js';
+import { ledgerFromEvents, type LedgerSnapshot } from './ledger.js';
 import type { DropReason } from './state.js';
 
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
@@ -30,6 +31,8 @@ export interface ResumePoint {
   reached: string[];
   /** Hosts approved per step in earlier segments. */
   approved: Record<string, string[]>;
+  /** What each step did on each host in earlier segments. */
+  ledger?: LedgerSnapshot | undefined;
   /** Said in the journal when the resumed run starts. */
   warnings: string[];
 }
@@ -70,6 +73,7 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     attempted: [],
     reached: [],
     approved: {},
+    ledger: ledgerFromEvents(events, plan.steps.filter((s) => s.skippable).map((s) => s.id), plan.hosts).snapshot(),
     warnings,
   };
   const attempted = new Set<string>();
@@ -175,5 +179,6 @@ export function applyResumePoint(e: Engine, point: ResumePoint): number {
   for (const h of point.attempted) e.state.attempted.add(h);
   for (const h of point.reached) e.state.reached.add(h);
   for (const [step, hosts] of Object.entries(point.approved)) e.approvedEarlier.set(step, new Set(hosts));
+  if (point.ledger) e.state.steps.restore(point.ledger);
   return point.startIndex;
 }

@@ -1,6 +1,7 @@
 // What a run knows as it goes: facts per host, the diagnosed cause, which hosts left the run and
 // why, what changed. One object, owned by the executor, restored from the journal on resume.
 import type { FinalHostStatus } from './events.js';
+import { StepLedger } from './ledger.js';
 
 /** Why a host no longer takes part in the run. */
 export type DropReason = 'failed' | 'unreachable';
@@ -22,6 +23,8 @@ export class RunState {
   changed = false;
   /** Hosts whose lock this run holds. */
   readonly locked = new Set<string>();
+  /** What each step did on each host (fed by the run's own events). */
+  readonly steps = new StepLedger();
 
   factsOf(host: string): Record<string, unknown> {
     let f = this.facts.get(host);
@@ -54,6 +57,7 @@ export class RunState {
     if (this.unreachable.has(host) && !this.reached.has(host)) return 'unreachable';
     if (this.dropped.get(host) === 'unreachable') return 'unreachable';
     if (this.failed.has(host)) return 'failed';
+    if (this.steps.declinedFor(host).length > 0) return 'not-remediated';
     if (this.attempted.has(host)) return 'ok';
     return 'skipped';
   }

@@ -24,7 +24,7 @@ pre{background:#f6f8fa;padding:.6rem;overflow:auto;white-space:pre-wrap;word-bre
 .st{display:inline-block;padding:0 .45rem;border-radius:1rem;font-weight:600;font-size:12px;background:#eaeef2}
 .st-ok,.st-resolved,.st-nothing-to-do,.st-approved{background:#dafbe1;color:#116329}
 .st-changed,.st-partial,.st-escalated,.st-escalate,.st-refused,.st-skipped-approval{background:#fff8c5;color:#7d4e00}
-.st-failed,.st-timed-out,.st-interrupted,.st-aborted{background:#ffebe9;color:#a40e26}
+.st-failed,.st-timed-out,.st-interrupted,.st-aborted,.st-not-remediated{background:#ffebe9;color:#a40e26}
 .st-unreachable{background:#fbefff;color:#8250df}.st-skipped{color:#57606a}
 .mut{color:#a40e26;font-weight:600}.muted{color:#57606a}
 .diff-add{color:#116329}.diff-del{color:#a40e26}

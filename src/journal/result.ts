@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { EventSink, FinalHostStatus, HostStatus, RunEvent, RunMode, RunOutcome } from '../engine/events.js';
 import { EXIT } from '../errors.js';
+import { StepLedger } from '../engine/ledger.js';
 import type { Redactor } from '../redact/redactor.js';
 import { writeJsonAtomic } from './atomic.js';
 import { RUN_FILES } from './run-dir.js';
@@ -85,6 +86,8 @@ export class ResultBuilder {
   readonly #attempted = new Set<string>();
   /** Last final status per (step, host): failed when it failed and never passed later. */
   readonly #lastFinal = new Map<string, HostStatus>();
+  /** What each step did per host: hosts whose needed fix was declined are not remediated. */
+  readonly #ledger = new StepLedger();
   #segmentStart: number | null = null;
   #lastTime: number | null = null;
   #doneSegmentsMs = 0;
@@ -93,6 +96,7 @@ export class ResultBuilder {
   add(ev: RunEvent): void {
     if (ev.type === 'host-output') return;
     this.#summary.add(ev);
+    this.#ledger.add(ev);
     const t = Date.parse(ev.time);
     switch (ev.type) {
       case 'run-start':
@@ -182,6 +186,7 @@ export class ResultBuilder {
     for (const [key, status] of this.#lastFinal) {
       if (key.endsWith(`\u0000${host}`) && (status === 'failed' || status === 'timed-out')) return 'failed';
     }
+    if (this.#ledger.declinedFor(host).length > 0) return 'not-remediated';
     return this.#attempted.has(host) ? 'ok' : 'skipped';
   }
 }

@@ -26,7 +26,7 @@ export interface PlanStepJson {
   capture: Record<string, CaptureSpec>;
   evidence: PlanEvidence | null;
   evidenceFacts: string[];
-  outcome: { status: string; message: string } | null;
+  outcome: { status: string; message: string; require: string[] } | null;
   decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | null;
   bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
   rollback: PlanStepJson[];

@@ -166,6 +166,7 @@ function buildStep(
     name: step.name,
     kind,
     mutates: stepMutates(step),
+    skippable: 'run' in step && step.skippable === true,
     when,
     whenText: when === null ? null : describeExpression(when),
     confirm: step.confirm ?? null,
@@ -299,7 +300,10 @@ function stepTemplates(step: Step, durationMs: (value: string) => number): StepT
     const p = step.pause;
     return typeof p === 'string' ? { pauseMs: durationMs(p) } : { pauseMs: durationMs(p.duration), pauseMessage: p.message };
   }
-  if ('outcome' in step) return { outcome: step.outcome };
+  if ('outcome' in step) {
+    const r = step.outcome.require;
+    return { outcome: { status: step.outcome.status, message: step.outcome.message, require: r === undefined ? [] : typeof r === 'string' ? [r] : r } };
+  }
   if ('decide' in step) return { decide: step.decide };
   if ('bundle' in step) return { bundle: { name: step.bundle.name ?? DEFAULT_BUNDLE_NAME, files: step.bundle.files } };
   return {};

@@ -11,10 +11,12 @@ export interface HostRuntime {
   cause: string | null;
   /** `{{ run.id }}`, `{{ run.dir }}`: e.g. to name backups a rollback restores. */
   run?: { id: string; dir: string } | undefined;
+  /** `{{ steps.verify.status }}`, `{{ steps.fix.changed }}`: what each step did so far (engine/ledger.ts). */
+  steps?: Record<string, unknown> | undefined;
 }
 
 /** Values only known at run time; at plan time they render as ⟨facts.x⟩ / ⟨cause⟩ / ⟨run.id⟩ markers. */
-export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause', 'run']);
+export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause', 'run', 'steps']);
 
 type VarsCache = WeakMap<object, Map<string, Record<string, unknown>>>;
 const planVarsCache: VarsCache = new WeakMap();
@@ -70,7 +72,7 @@ function readsRuntime(scope: PlanStep['scope']): boolean {
 }
 
 function runtimeValues(runtime: HostRuntime): Record<string, unknown> {
-  return { facts: runtime.facts, cause: runtime.cause ?? '', run: runtime.run ?? { id: '', dir: '' } };
+  return { facts: runtime.facts, cause: runtime.cause ?? '', run: runtime.run ?? { id: '', dir: '' }, steps: runtime.steps ?? {} };
 }
 
 function baseScope(host: Host | null, params: Record<string, unknown>, vars: Record<string, unknown>): Record<string, unknown> {

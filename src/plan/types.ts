@@ -41,7 +41,8 @@ export interface StepTemplates {
   fetch?: { src: string; dest?: string | undefined; optional: boolean } | undefined;
   pauseMs?: number | undefined;
   pauseMessage?: string | undefined;
-  outcome?: { status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string } | undefined;
+  /** `require`: fleet conditions an all-clear must see hold (normalised to a list, possibly empty). */
+  outcome?: { status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string; require: string[] } | undefined;
   decide?: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | undefined;
   bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
 }
@@ -52,6 +53,8 @@ export interface PlanStep {
   name: string;
   kind: Exclude<StepKind, 'include'>;
   mutates: boolean;
+  /** A mutating step that is not part of the fix (`skippable: true`): declining it leaves the host remediated. */
+  skippable: boolean;
   /** Combined CEL condition (include's `when` && step's `when`), or null. */
   when: string | null;
   /** The condition in words, for people. */

@@ -21,7 +21,7 @@ export interface TemplateField {
   context: TemplateContext;
 }
 
-export type ExpressionRole = 'when' | 'until' | 'cause';
+export type ExpressionRole = 'when' | 'until' | 'cause' | 'require';
 export interface ExpressionField {
   path: Path;
   text: string;
@@ -94,6 +94,11 @@ export function stepExpressionFields(step: Step): ExpressionField[] {
   if ('properties' in step && step.verify?.until !== undefined) out.push({ path: ['verify', 'until'], text: step.verify.until, role: 'until' });
   if ('wait' in step && step.wait.until !== undefined) out.push({ path: ['wait', 'until'], text: step.wait.until, role: 'until' });
   if ('decide' in step) step.decide.causes.forEach((c, i) => out.push({ path: ['decide', 'causes', i, 'when'], text: c.when, role: 'cause' }));
+  if ('outcome' in step) {
+    const r = step.outcome.require;
+    if (typeof r === 'string') out.push({ path: ['outcome', 'require'], text: r, role: 'require' });
+    else r?.forEach((text, i) => out.push({ path: ['outcome', 'require', i], text, role: 'require' }));
+  }
   return out;
 }
 

@@ -117,6 +117,9 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
       case 'host':
         if (context === 'plan') diags.error(path, `host is not known here: ${TEMPLATE_WHERE.plan}`, at);
         continue;
+      case 'steps':
+        if (early) diags.error(path, `steps are not known here: ${TEMPLATE_WHERE[context]}`, at);
+        continue;
       default:
         if (context === 'plan') {
           if (!k.params.has(root)) diags.error(path, `"${root}" is not a param: ${TEMPLATE_WHERE.plan}, so only params can be used${suggest(root, [...k.params])}`, at);
@@ -160,7 +163,7 @@ export function checkCondition(site: FieldSite, text: string, role: ExpressionRo
     diags.error(path, `a condition must be true or false, but this one is ${result.type === 'int' || result.type === 'double' ? 'a number' : `of type ${result.type}`}`);
   }
   const r = result.refs;
-  const controller = role === 'cause' ? 'a decide condition' : site.controller;
+  const controller = role === 'cause' ? 'a decide condition' : role === 'require' ? 'an outcome requirement' : site.controller;
   if (controller && (r.usesHost || r.hostFacts.length > 0)) {
     const first = r.hostFacts[0];
     diags.error(path, `${controller} runs on the controller, not on a host: use hosts('pattern').all(h, …)/.exists(h, …) to read facts`, first ? { offset: first.offset } : {});

@@ -149,6 +149,10 @@ export const RunStep = z
     ...common,
     run: z.string().min(1).meta({ description: 'Shell command; every {{ value }} is POSIX single-quoted unless piped to raw.' }),
     mutates: z.boolean().optional().meta({ description: 'Declare that this command changes the host.' }),
+    skippable: z
+      .boolean()
+      .optional()
+      .meta({ description: 'A mutating step that is not part of the fix (evidence such as a heap dump): declining it does not leave the host "not remediated".' }),
     verify: Check.optional(),
     get rollback() {
       return z.array(Step).optional();
@@ -213,6 +217,13 @@ export const OutcomeStep = z
     outcome: z.strictObject({
       status: z.enum(OutcomeStatus),
       message: z.string().min(1),
+      require: z
+        .union([Expression, z.array(Expression).min(1)])
+        .optional()
+        .meta({
+          description:
+            'Fleet-level CEL conditions this run must have seen hold before it may end resolved or nothing-to-do (e.g. hosts("web").all(h, h.facts.status == 200), steps.verify.status == "ok"). When one does not hold, the run ends escalated (exit 3) instead, with the evidence.',
+        }),
     }),
   })
   .meta({ title: 'outcome', description: 'End the run with an outcome and a message.' });
@@ -343,7 +354,7 @@ type Common = {
   tags?: string[] | undefined;
 };
 export type Check = z.output<typeof Check>;
-export type RunStep = Common & { run: string; mutates?: boolean | undefined; verify?: Check | undefined; rollback?: Step[] | undefined };
+export type RunStep = Common & { run: string; mutates?: boolean | undefined; skippable?: boolean | undefined; verify?: Check | undefined; rollback?: Step[] | undefined };
 export type PropertiesStep = Common & {
   properties: { file: string; set?: Record<string, string | number | boolean> | undefined; unset?: string[] | undefined; backup: boolean; owner?: string | undefined; mode?: string | undefined };
   verify?: Check | undefined;
@@ -353,7 +364,7 @@ export type FetchStep = Common & { fetch: { src: string; dest?: string | undefin
 export type WaitStep = Common & { wait: Check };
 export type PauseStep = Common & { pause: string | { duration: string; message?: string | undefined } };
 export type IncludeStep = Common & { include: { runbook: string; params?: Record<string, string | number | boolean> | undefined } };
-export type OutcomeStep = Common & { outcome: { status: (typeof OutcomeStatus)[number]; message: string } };
+export type OutcomeStep = Common & { outcome: { status: (typeof OutcomeStatus)[number]; message: string; require?: string | string[] | undefined } };
 export type DecideStep = Common & {
   decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string };
 };

@@ -166,6 +166,12 @@ function checkKindRules(diags: Diagnostics, entry: StepEntry): void {
     const m = step.mutates === false ? null : MUTATING_COMMAND.exec(step.run);
     if (m) diags.warn([...path, 'run'], `this command looks like it changes the host ("${m[0].trim()}") but the step does not declare mutates: true (or mutates: false if it does not)`, { offset: m.index });
   }
+  if ('outcome' in step && step.outcome.status !== 'escalate' && step.outcome.require === undefined) {
+    diags.warn(
+      [...path, 'outcome', 'status'],
+      `an unguarded all-clear: nothing checks that this run saw what "${step.outcome.status}" claims; add require: with the conditions that prove it (they end the run escalated, exit 3, when they do not hold)`,
+    );
+  }
   if (kind === 'decide' && 'decide' in step) {
     const seen = new Set<string>();
     step.decide.causes.forEach((c, i) => {

@@ -8,6 +8,8 @@
 //   cause   the cause concluded by the last decide step, "" before any decision
 //   result  {exit_code, stdout, stderr} of the check being retried (until: only)
 //   hosts("pattern")  the hosts a pattern selects, each {name, groups, vars, facts, status}
+//   steps   what each step did so far: steps.verify.status ("ok", "failed", "skipped",
+//           "partial", "not-run") and host lists steps.x.ok/changed/skipped/failed/unreachable
 //
 // Numbers: JS integers become CEL ints (BigInt), other numbers doubles. Comparisons across int
 // and double work (`facts.load > 1`); arithmetic mixing them needs double()/int().
@@ -36,6 +38,8 @@ export interface ExpressionContext {
   result?: { exit_code: number | null; stdout: string; stderr: string };
   /** Backs hosts('pattern'). */
   selectHosts: (pattern: string) => HostView[];
+  /** What each step did so far (engine/ledger.ts), by qualified id and by id within the step's own runbook. */
+  steps?: Record<string, unknown> | undefined;
 }
 
 export interface ExpressionRefs {
@@ -67,6 +71,7 @@ const env = new Environment({
   .registerVariable('vars', 'map')
   .registerVariable('cause', 'string', { description: 'The cause a decide step concluded, "" before' })
   .registerVariable('result', 'map', { description: 'The retried check: exit_code, stdout, stderr' })
+  .registerVariable('steps', 'map', { description: 'What each step did so far: status and hosts per status' })
   .registerFunction('hosts(string): list<map>', (pattern: string) => {
     if (!active) throw new Error('hosts() is only available while a condition is evaluated');
     return active.selectHosts(pattern).map(hostToCel);
@@ -169,6 +174,7 @@ function celContext(ctx: ExpressionContext): Record<string, unknown> {
     vars: toCel(ctx.vars),
     cause: ctx.cause ?? '',
     result: ctx.result ? toCel(ctx.result) : {},
+    steps: ctx.steps ? toCel(ctx.steps) : {},
   };
 }
 

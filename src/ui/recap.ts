@@ -106,7 +106,7 @@ export function renderRecap(recap: Recap, c: Colors = colors(false)): string {
   if (names.length === 0) lines.push(c.dim('  no host'));
   for (const name of names) {
     const h = recap.hosts.get(name) as HostRecap;
-    const paintName = h.unreachable > 0 || h.final === 'unreachable' ? c.magenta : h.failed > 0 || h.final === 'failed' ? c.red : h.changed > 0 ? c.yellow : h.ok > 0 ? c.green : c.dim;
+    const paintName = h.unreachable > 0 || h.final === 'unreachable' ? c.magenta : h.failed > 0 || h.final === 'failed' || h.final === 'not-remediated' ? c.red : h.changed > 0 ? c.yellow : h.ok > 0 ? c.green : c.dim;
     const n = (label: string, v: number, paint: (s: string) => string): string => {
       const text = `${label}=${v}`.padEnd(label.length + 4);
       return v > 0 ? paint(text) : text;

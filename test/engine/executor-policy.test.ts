@@ -295,6 +295,10 @@ steps:
       ['skipped', ['mp3', 'mp4']],
     ]);
     expect(ran.of('host-end').filter((e) => e.reason === 'skipped at approval').map((e) => e.host)).toEqual(['mp2', 'mp3', 'mp4']);
-    expect(ran.result.outcome).toBe('resolved');
+    // The hosts whose fix was not approved may still be broken: no all-clear, and never "ok".
+    expect(ran.result.outcome).toBe('escalated');
+    expect(ran.result.exitCode).toBe(3);
+    expect(ran.result.hosts).toMatchObject({ mp1: 'ok', mp2: 'not-remediated', mp3: 'not-remediated', mp4: 'not-remediated' });
+    expect(ran.result.message).toMatch(/not remediated: mp2 \(fix\), mp3 \(fix\), mp4 \(fix\)/);
   });
 });

@@ -77,7 +77,9 @@ describe('guided runs through the executor', () => {
     expect(ran.of('decision')[0]).toMatchObject({ cause: 'stuck', override: undefined });
     expect(ran.of('run-start')[0]).toMatchObject({ mode: 'guided', operator: 'alice' });
     expect(ran.of('host-end').find((e) => e.step === 'restart' && e.host === 'mp2')).toMatchObject({ status: 'skipped', reason: 'skipped at approval' });
-    expect(ran.result).toMatchObject({ outcome: 'resolved', exitCode: 0 });
+    // mp2, whose restart the operator did not pick, may still be stuck: not remediated, no all-clear.
+    expect(ran.result).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp2: 'not-remediated', mp3: 'ok', r1: 'ok' } });
+    expect(ran.result.message).toMatch(/^restarted; but not remediated: mp2 \(restart\)/);
     // The approval showed what was asked: the two stuck MPs, with the confirm text.
     const shown = prompter.shown.find((s) => s.kind === 'approval');
     expect(shown?.kind === 'approval' && [shown.req.hosts, shown.req.confirm]).toEqual([['mp2', 'mp3'], 'Restart the stuck MPs?']);

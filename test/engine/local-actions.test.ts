@@ -146,7 +146,7 @@ steps:
     const ran = await runPlan(plan, inv, fleet as unknown as FakeFleet, { runDir });
     expect(readFileSync(join(runDir, 'artifacts/h1/logs/app.log'), 'utf8')).toBe('line 1\nline 2\n');
     expect(lastEnds(ran, 'logs').get('h1')?.artifacts).toEqual([{ path: 'artifacts/h1/logs/app.log', bytes: 14, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
-    expect(lastEnds(ran, 'logs').get('h2')).toMatchObject({ status: 'ok', reason: expect.stringMatching(/does not exist \(optional\)/) });
+    expect(lastEnds(ran, 'logs').get('h2')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/does not exist \(optional\)/) });
     expect(ran.result.exitCode).toBe(0);
   });
 });

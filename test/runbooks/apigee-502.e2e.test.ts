@@ -7,7 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labHeal, labUp, type LabInfo, type Scenario } from '../../src/lab/index.js';
+import { labBreak, labDown, labHeal, labUp, readState, type LabInfo, type Scenario } from '../../src/lab/index.js';
+import { apigeeServiceOk } from '../../src/lab/services.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -36,7 +37,7 @@ function remedy(args: string[]): { code: number; stdout: string; stderr: string 
 function run(name: string, extra: string[] = []) {
   const dir = join(work, name);
   const r = remedy(['run', RUNBOOK, '-i', lab.inventory, '--run-dir', dir, ...FAST, ...extra]);
-  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { outcome: string; cause: string | null; exitCode: number };
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { outcome: string; cause: string | null; exitCode: number; message: string | null; hosts: Record<string, { status: string }> };
   const events = readFileSync(join(dir, 'journal.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -166,6 +167,25 @@ describe('apigee-502-bad-gateway on the lab', () => {
     const evidence = readdirSync(join(r.dir, 'outputs')).find((d) => d.startsWith('backend_evidence'));
     expect(evidence).toBeDefined();
     expect(readFileSync(join(r.dir, 'report.md'), 'utf8')).toContain('backend-error');
+  });
+
+  it('a Router that does not answer (nginx stopped): cause unknown, nothing changed, escalated (exit 3) with its probe status as evidence', async () => {
+    await labHeal(lab.dir);
+    const router = readState(lab.dir).topology.hosts.find((h) => h.name === 'router-1');
+    if (!router) throw new Error('the lab has no router-1');
+    await apigeeServiceOk(router, 'stop');
+    expect((await routerStatuses())[0]).toBe(0);
+    const r = run('router-down', ['--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'unknown', exitCode: 3 });
+    expect(r.result.message).toMatch(/not proven healthy/);
+    expect(r.result.message).not.toMatch(/every MP is up|answered 200/);
+    expect(changes(r.events)).toEqual([]);
+    expect(r.events.filter((e) => e.type === 'approval')).toEqual([]);
+    const decision = r.events.find((e) => e.type === 'decision') as unknown as { cause: string; evidence: { facts: Record<string, Record<string, unknown>> } };
+    expect(decision.cause).toBe('unknown');
+    expect(decision.evidence.facts['router-1']).toMatchObject({ probe_status: 0 });
+    expect(decision.evidence.facts['router-2']).toMatchObject({ probe_status: 200 });
   });
 
   it('partial outage: one MP of four down is noticed and only that MP is restarted', async () => {
