@@ -1,6 +1,7 @@
 // Shared by plan, run and guide: runbook + inventory + -e + --limit → Plan.
 import { loadInventory, parseInventory } from '../inventory/index.js';
 import { planRunbook } from '../plan/index.js';
+import { checkLimit, PARTIAL_EVIDENCE_FLAG } from '../plan/limit-check.js';
 import type { Plan } from '../plan/types.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadRunbook, parseExtraVars, type LoadedRunbook } from '../runbook/index.js';
@@ -11,6 +12,8 @@ export interface PlanningOptions {
   inventory?: string | undefined;
   extraVars?: string[] | undefined;
   limit?: string | undefined;
+  /** --decide-without-excluded-hosts: a limit may leave out a group a decide step reads. */
+  decideWithoutExcludedHosts?: boolean | undefined;
 }
 
 export interface PlannedInputs {
@@ -26,8 +29,19 @@ export interface PlannedInputs {
  * (every command that plans shows them the same way).
  */
 export function planFromFiles(runbookRef: string, options: PlanningOptions): PlannedInputs {
-  return planWithOverrides(runbookRef, { inventory: options.inventory, overrides: parseExtraVars(options.extraVars ?? []), limit: options.limit });
+  const inputs = planWithOverrides(runbookRef, { inventory: options.inventory, overrides: parseExtraVars(options.extraVars ?? []), limit: options.limit });
+  // A new run (not a resume) refuses a limit that matches nothing or blinds a decision.
+  for (const w of checkLimit(inputs.plan, inputs.inventory, { limit: options.limit, allowExcludedEvidence: options.decideWithoutExcludedHosts })) {
+    process.stderr.write(`remedy: warning: ${w}\n`);
+  }
+  return inputs;
 }
+
+/** The --limit companion option, on every command that plans a new run. */
+export const DECIDE_WITHOUT_EXCLUDED_HELP: [string, string] = [
+  PARTIAL_EVIDENCE_FLAG,
+  'let decide steps run although --limit leaves out every host of a group they read (a cause only those hosts show is then missed); without it such a limit is refused (exit 64)',
+];
 
 /** The same from already parsed overrides (resume rebuilds a run's plan from inputs.json). */
 export function planWithOverrides(runbookRef: string, options: { inventory?: string | undefined; overrides: Record<string, string>; limit?: string | undefined }): PlannedInputs {

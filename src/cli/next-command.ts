@@ -6,6 +6,8 @@ export interface NextCommandInputs {
   runbook: string;
   inventory: string;
   limit?: string | undefined;
+  /** Given with the plan: the run needs it too, or its limit is refused. */
+  decideWithoutExcludedHosts?: boolean | undefined;
   extraVars?: readonly string[] | undefined;
   /** Params marked secret: their values are never printed; the command reads them from the environment. */
   secretParams?: readonly string[] | undefined;
@@ -17,6 +19,7 @@ export function applyCommand(inputs: NextCommandInputs): string {
   const secret = new Set(inputs.secretParams ?? []);
   const words = [shellJoin(['remedy', 'run', inputs.runbook, '-i', inputs.inventory])];
   if (inputs.limit !== undefined) words.push(`-l ${shellQuote(inputs.limit)}`);
+  if (inputs.decideWithoutExcludedHosts === true) words.push('--decide-without-excluded-hosts');
   for (const ev of inputs.extraVars ?? []) {
     const name = ev.startsWith('@') ? null : ev.slice(0, Math.max(0, ev.indexOf('=')));
     // A secret stays out of the terminal's scrollback: the line expands it from a variable.

@@ -153,7 +153,7 @@ describe('apigee-502-bad-gateway on the lab', () => {
           expect(readFileSync(join(dir, 'message-processor.properties'), 'utf8')).toContain(`local.http.port=${mp.ports.mp_tls_port}`);
         }
       }
-    });
+    }, 300_000); // three runs, the busy one with dumps and a monitored restart: minutes on a loaded machine
   }
 
   it('backend-error: changes nothing, escalates (exit 3) with the evidence', async () => {
@@ -186,6 +186,37 @@ describe('apigee-502-bad-gateway on the lab', () => {
     expect(decision.cause).toBe('unknown');
     expect(decision.evidence.facts['router-1']).toMatchObject({ probe_status: 0 });
     expect(decision.evidence.facts['router-2']).toMatchObject({ probe_status: 200 });
+  });
+
+  it('--limit that matches no host (a typo, a stale alert host): exit 64 with a suggestion, nothing run, on a broken fleet too', async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'mps-down');
+    for (const [limit, hint] of [
+      ['rooters', 'did you mean "routers"?'],
+      ['mp-9', 'matches no host'],
+    ] as const) {
+      const dir = join(work, `limit-${limit}`);
+      const r = remedy(['run', RUNBOOK, '-i', lab.inventory, '--run-dir', dir, '--limit', limit, '--yes', ...FAST]);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stderr).toContain(hint);
+      expect(existsSync(join(dir, 'journal.jsonl'))).toBe(false);
+      const p = remedy(['plan', RUNBOOK, '-i', lab.inventory, '--limit', limit]);
+      expect(p.code).toBe(64);
+    }
+  });
+
+  it('--limit without the MPs while every MP is down: refused (exit 64) naming the group; with the opt-in, never an all-clear', async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'mps-down');
+    const refused = remedy(['run', RUNBOOK, '-i', lab.inventory, '--run-dir', join(work, 'limit-routers'), '--limit', 'routers', '--yes', ...FAST]);
+    expect(refused.code, refused.stderr).toBe(64);
+    expect(refused.stderr).toMatch(/leaves out every host of "message_processors".*decide step diagnose/);
+    expect(refused.stderr).toContain('--decide-without-excluded-hosts');
+    const blind = run('limit-routers-opt-in', ['--limit', 'routers', '--decide-without-excluded-hosts', '--yes']);
+    expect(blind.code, blind.stderr).toBe(3);
+    expect(blind.result).toMatchObject({ outcome: 'escalated', cause: 'unknown' });
+    expect(blind.result.message).not.toMatch(/every MP is up/);
+    expect(changes(blind.events)).toEqual([]);
   });
 
   it('partial outage: one MP of four down is noticed and only that MP is restarted', async () => {

@@ -22,7 +22,7 @@ import { colorEnabled, colors } from '../../ui/format.js';
 import { EvidenceLog } from '../../ui/prompts/evidence.js';
 import { InquirerPrompter } from '../../ui/prompts/inquirer-prompter.js';
 import { action } from '../exit.js';
-import { collect, planFromFiles } from '../load-inputs.js';
+import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
 import { resumeStrategies } from './resume.js';
 import { addSessionOptions, newRunId, osUser, runSession, type SessionOptions } from './run.js';
 
@@ -83,6 +83,7 @@ function printGuidedSummary(result: RunResult, runDir: RunDir): void {
 interface GuideCliOptions extends SessionOptions {
   inventory: string;
   limit?: string;
+  decideWithoutExcludedHosts?: boolean;
   extraVar: string[];
   verbose?: boolean;
   runDir?: string;
@@ -101,7 +102,8 @@ export function register(program: Command): void {
     .description('Remediate with an operator deciding: the diagnosis runs on its own, then the evidence and the cause are shown and every mutating step waits for approval. Needs a terminal.')
     .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
     .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
-    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern')
+    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (one that matches no host is refused, exit 64)')
+    .option(...DECIDE_WITHOUT_EXCLUDED_HELP)
     .option('-e, --extra-var <key=value>', 'set a param (repeatable; @file.yaml for a map)', collect, [])
     .option('--approval-timeout <duration>', 'how long a prompt waits for an answer (e.g. 5m); unanswered, the step is refused, not run', parseApprovalTimeout)
     .option('--run-dir <dir>', 'where the journal, outputs and artifacts go (default runs/<UTC time>-<runbook>/)')
@@ -115,7 +117,7 @@ export function register(program: Command): void {
       action(async (runbook: string, opts: GuideCliOptions) => {
         requireTerminal('remedy guide');
         if (opts.output === 'jsonl') throw new UsageError('remedy guide talks to a person: --output jsonl is for `remedy run` (the journal in the run directory has every event)');
-        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
+        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
         const { plan } = inputs;
         const runDir = createRunDir({ runbook: plan.runbook, runDir: opts.runDir });
         writeRunInputs(

@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../plan/index.js';
 import { action } from '../exit.js';
-import { collect, planFromFiles } from '../load-inputs.js';
+import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
 import { applyCommand } from '../next-command.js';
 import { runProbe } from './probe.js';
 
@@ -16,7 +16,8 @@ export function register(program: Command): void {
     .description('Show exactly which commands a runbook would run on which hosts, in which order, behind which conditions and approvals. Makes no connection unless --probe.')
     .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
     .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
-    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern')
+    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (one that matches no host is refused, exit 64)')
+    .option(...DECIDE_WITHOUT_EXCLUDED_HELP)
     .option('-e, --extra-var <key=value>', 'set a param (repeatable; @file.yaml for a map)', collect, [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(PLAN_FORMATS).default('text'))
     .option('--probe', 'run the read-only steps for real over SSH, resolve decisions, and show the mutations that would follow')
@@ -26,9 +27,9 @@ export function register(program: Command): void {
     .option('--forks <n>', 'hosts contacted at once (with --probe)', (v) => Number.parseInt(v, 10), 50)
     .addHelpText('after', '\nExamples:\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml --format markdown > change.md\n  remedy plan apigee-502-bad-gateway -i .remedy-lab/inventory.yaml --probe\n')
     .action(
-      action(async (runbook: string, opts: { inventory: string; limit?: string; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; runDir?: string; forks: number }) => {
-        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
-        const next = applyCommand({ runbook, inventory: opts.inventory, limit: opts.limit, extraVars: opts.extraVar, secretParams: inputs.plan.secretParams, planHash: inputs.plan.planHash });
+      action(async (runbook: string, opts: { inventory: string; limit?: string; decideWithoutExcludedHosts?: boolean; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; runDir?: string; forks: number }) => {
+        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
+        const next = applyCommand({ runbook, inventory: opts.inventory, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts, extraVars: opts.extraVar, secretParams: inputs.plan.secretParams, planHash: inputs.plan.planHash });
         if (opts.probe) return runProbe(inputs, { ...opts, applyCommand: next });
         process.stdout.write(formatPlan(inputs.plan, opts.format, next));
         return 0;

@@ -25,7 +25,7 @@ import { defaultKnownHostsFile, TransportPool } from '../../transport/index.js';
 import { colorEnabled, colors } from '../../ui/format.js';
 import { createConsoleSink, type ConsoleSink } from '../../ui/console.js';
 import { action } from '../exit.js';
-import { collect, planFromFiles } from '../load-inputs.js';
+import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
 
 export const OUTPUTS = ['text', 'jsonl'] as const;
 export type OutputFormat = (typeof OUTPUTS)[number];
@@ -199,6 +199,7 @@ export function printSummary(result: RunResult, events: RunEvent[], runDir: RunD
 interface RunCliOptions {
   inventory: string;
   limit?: string;
+  decideWithoutExcludedHosts?: boolean;
   extraVar: string[];
   yes?: boolean;
   planHash?: string;
@@ -217,7 +218,8 @@ export function register(program: Command): void {
     .description('Apply a runbook unattended: diagnose, decide, fix, verify, with a journal and an exit code a caller can act on. Never prompts; mutating steps need --yes.')
     .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
     .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
-    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern')
+    .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (one that matches no host is refused, exit 64)')
+    .option(...DECIDE_WITHOUT_EXCLUDED_HELP)
     .option('-e, --extra-var <key=value>', 'set a param (repeatable; @file.yaml for a map)', collect, [])
     .option('-y, --yes', 'apply mutating steps (without it the run stops before the first one, exit 5)')
     .option('--plan-hash <hash>', 'refuse to start unless the plan is exactly the one approved (its hash from `remedy plan`)')
@@ -229,7 +231,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (runbook: string, opts: RunCliOptions) => {
-        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit });
+        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
         const { plan } = inputs;
         // Before anything is created or contacted.
         checkPlanHash(plan, opts.planHash);
