@@ -299,6 +299,6 @@ steps:
     expect(ran.result.outcome).toBe('escalated');
     expect(ran.result.exitCode).toBe(3);
     expect(ran.result.hosts).toMatchObject({ mp1: 'ok', mp2: 'not-remediated', mp3: 'not-remediated', mp4: 'not-remediated' });
-    expect(ran.result.message).toMatch(/not remediated: mp2 \(fix\), mp3 \(fix\), mp4 \(fix\)/);
+    expect(ran.result.message).toMatch(/Not remediated: mp2 \(fix\), mp3 \(fix\), mp4 \(fix\)/);
   });
 });

@@ -192,7 +192,7 @@ steps:
     })({ yes: true, operator: 'dana' });
     const ran = await runPlan(plan, inventory, new FakeFleet(), { strategy });
     expect(ran.of('run-end')[0]).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp1: 'ok', mp2: 'ok', mp3: 'not-remediated', mp4: 'not-remediated' } });
-    expect(ran.result.message).toMatch(/not remediated: mp3 \(fix\), mp4 \(fix\)/);
+    expect(ran.result.message).toMatch(/Not remediated: mp3 \(fix\), mp4 \(fix\)/);
   });
 
   test('a run refused before its fix (no --yes) leaves every host that needed it not-remediated', async () => {
