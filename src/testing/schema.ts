@@ -1,10 +1,10 @@
 // The runbook test language (`*.test.yaml`), declared once: the loader validates with these zod
 // schemas and schema/runbook-test.schema.json is derived from them (`remedy schema runbook-test`).
 import { z } from 'zod';
+import { FINAL_HOST_STATUSES } from '../engine/events.js';
 import { DURATION_PATTERN } from '../runbook/schema.js';
 
 const HOST_STATUSES = ['ok', 'changed', 'failed', 'timed-out', 'unreachable', 'skipped'] as const;
-const FINAL_HOST_STATUSES = ['ok', 'failed', 'unreachable', 'skipped'] as const;
 const OUTCOMES = ['resolved', 'nothing-to-do', 'escalated', 'failed', 'refused', 'interrupted', 'unreachable'] as const;
 
 const ReplyFields = {
