@@ -71,7 +71,10 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      // Help asked for (--help, `remedy help`) is exit 0; help shown because no command was
+      // given (a bare `remedy`, error: true, exitCode 1) is a usage error like any other.
+      const asked = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0);
+      process.exitCode = asked ? EXIT.ok : EXIT.usage;
       return;
     }
     // An option parser (e.g. --forks) throws our own errors before any action runs.

@@ -1,6 +1,7 @@
 // Full command outputs, kept in the run directory (outputs/<step>/<host>…) while they stream,
 // redacted line by line, with memory bounded by one partial line. Views get a throttled feed of
 // lines as host-output events; the files hold everything.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedactingOutputWriter } from '../journal/output-writer.js';
 import { StringDecoder } from 'node:string_decoder';
@@ -78,17 +79,31 @@ export class StreamRecorder {
 export class OutputStore {
   readonly #runDir: string | null;
   readonly #redactor: Redactor;
+  /** Bases handed out by this process (files may not exist yet while a command streams). */
+  readonly #used = new Set<string>();
   constructor(runDir: string | null, redactor: Redactor) {
     this.#runDir = runDir;
     this.#redactor = redactor;
   }
 
-  /** Recorders for one command: outputs/<step>/<host>[.<label>].stdout|stderr */
+  /**
+   * Recorders for one command: outputs/<step>/<host>[.<label>].stdout|stderr. A command run again
+   * under the same name (a retry from the failure prompt, `resume --retry-failed`) gets its own
+   * files (`.retry2`, `.retry3`, …): an attempt's output never lands in an earlier attempt's file.
+   */
   open(step: string, host: string, label: string, onLine: (stream: 'stdout' | 'stderr', line: string) => void): { stdout: StreamRecorder; stderr: StreamRecorder } {
-    const base = `outputs/${safeName(step)}/${safeName(host)}${label ? `.${label}` : ''}`;
+    const first = `outputs/${safeName(step)}/${safeName(host)}${label ? `.${label}` : ''}`;
+    let base = first;
+    for (let n = 2; this.#taken(base); n++) base = `${first}.retry${n}`;
+    this.#used.add(base);
     return {
       stdout: new StreamRecorder(this.#runDir, `${base}.stdout`, this.#redactor, (l) => onLine('stdout', l)),
       stderr: new StreamRecorder(this.#runDir, `${base}.stderr`, this.#redactor, (l) => onLine('stderr', l)),
     };
+  }
+
+  #taken(base: string): boolean {
+    if (this.#used.has(base)) return true;
+    return this.#runDir !== null && (existsSync(join(this.#runDir, `${base}.stdout`)) || existsSync(join(this.#runDir, `${base}.stderr`)));
   }
 }

@@ -64,7 +64,10 @@ export interface RunResultJson {
   endedAt: string | null;
   /** Time spent running, summed over segments (a resume the next day does not count the gap). */
   durationMs: number;
+  /** The latest segment's operator; `segments` keeps each one's (a resume by someone else). */
   operator: string | null;
+  /** Each segment of the run (the first run, then every resume), with who ran it. */
+  segments: { runId: string; startedAt: string; mode: RunMode; operator: string; user: string }[];
   message: string | null;
   /** False when the journal ends without a run-end (the controller was killed). */
   complete: boolean;
@@ -88,6 +91,7 @@ export class ResultBuilder {
   readonly #lastFinal = new Map<string, HostStatus>();
   /** What each step did per host: hosts whose needed fix was declined are not remediated. */
   readonly #ledger = new StepLedger();
+  readonly #segments: RunResultJson['segments'] = [];
   #segmentStart: number | null = null;
   #lastTime: number | null = null;
   #doneSegmentsMs = 0;
@@ -100,6 +104,7 @@ export class ResultBuilder {
     const t = Date.parse(ev.time);
     switch (ev.type) {
       case 'run-start':
+        this.#segments.push({ runId: ev.runId, startedAt: ev.time, mode: ev.mode, operator: ev.operator, user: ev.user });
         this.#closeSegment(null);
         this.#segmentStart = t;
         this.#runEnd = null;
@@ -160,6 +165,7 @@ export class ResultBuilder {
       endedAt: this.#endedAt !== null && complete ? this.#endedAt : this.#lastTime !== null ? new Date(this.#lastTime).toISOString() : null,
       durationMs: Math.round(this.#doneSegmentsMs + openSegmentMs),
       operator: s.operator,
+      segments: this.#segments.map((x) => ({ ...x })),
       message: complete ? this.#message : 'the journal ends without a run-end event: the controller stopped during the run',
       complete,
       hosts,

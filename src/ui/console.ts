@@ -32,6 +32,8 @@ export interface ConsoleSink extends EventSink {
   /** Stops drawing until resume() (no-op for plain and jsonl output). */
   pause(): Promise<void>;
   resume(): void;
+  /** Earlier segments of a resumed run: counted in the recap (not drawn), so it covers the whole run. */
+  history(events: readonly RunEvent[]): void;
 }
 
 export function createConsoleSink(options: ConsoleSinkOptions): ConsoleSink {
@@ -68,6 +70,10 @@ class ConsoleSinkImpl implements ConsoleSink {
 
   async pause(): Promise<void> {
     await this.#view.pause?.();
+  }
+
+  history(events: readonly RunEvent[]): void {
+    for (const event of events) this.#recap?.add(this.#redactor ? this.#redactor.redactValue(event) : event);
   }
 
   resume(): void {

@@ -50,7 +50,8 @@ export class RecapCounter {
       case 'run-end':
         this.#run.outcome = ev.outcome;
         this.#run.exitCode = ev.exitCode;
-        this.#run.durationMs = ev.durationMs;
+        // Each segment of a resumed run records its own time: the recap covers them all.
+        this.#run.durationMs = (this.#run.durationMs ?? 0) + ev.durationMs;
         for (const [host, status] of Object.entries(ev.hosts ?? {})) {
           this.#host(host);
           this.#final.set(host, status);

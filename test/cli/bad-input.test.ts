@@ -32,6 +32,8 @@ describe('bad input exits 64 with a message and no stack trace', () => {
     ['bad --forks', () => ['run', 'apigee-502-bad-gateway', '-i', INV, '--forks', '0'], /--forks: expected a whole number/],
     ['bad --format', () => ['plan', 'apigee-502-bad-gateway', '-i', INV, '--format', 'xml'], /invalid/],
     ['unknown command', () => ['bogus'], /unknown command/],
+    ['no command at all (bare remedy): the help, as a usage error', () => [], /Usage: remedy \[options\] \[command\]/],
+    ['--limit that matches no host', () => ['plan', 'apigee-502-bad-gateway', '-i', INV, '--limit', 'rooters'], /matches no host .*did you mean "routers"/],
   ];
   for (const [name, args, message] of cases) {
     it(name, () => {

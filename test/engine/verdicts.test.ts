@@ -211,3 +211,28 @@ steps:
     expect(Object.values(ran.result.hosts)).toEqual(['not-remediated', 'not-remediated', 'not-remediated', 'not-remediated']);
   });
 });
+
+describe('retried attempts keep their own output files', () => {
+  test('the same step, host and label opened again (a retry, resume --retry-failed) writes a new file, never appends', async () => {
+    const { OutputStore } = await import('../../src/engine/outputs.js');
+    const { Redactor } = await import('../../src/redact/redactor.js');
+    const { readFileSync, existsSync } = await import('node:fs');
+    const dir = tempDir();
+    mkdirSync(join(dir, 'outputs', 'verify'), { recursive: true });
+    // An earlier segment's attempt, already on disk.
+    writeFileSync(join(dir, 'outputs', 'verify', 'r2.stdout'), '502');
+    const store = new OutputStore(dir, new Redactor([]));
+    const first = store.open('verify', 'r2', '', () => undefined);
+    first.stdout.write('200');
+    expect(await first.stdout.close()).toBe('outputs/verify/r2.retry2.stdout');
+    await first.stderr.close();
+    const second = store.open('verify', 'r2', '', () => undefined);
+    second.stdout.write('201');
+    expect(await second.stdout.close()).toBe('outputs/verify/r2.retry3.stdout');
+    await second.stderr.close();
+    expect(readFileSync(join(dir, 'outputs/verify/r2.stdout'), 'utf8')).toBe('502');
+    expect(readFileSync(join(dir, 'outputs/verify/r2.retry2.stdout'), 'utf8')).toBe('200');
+    expect(readFileSync(join(dir, 'outputs/verify/r2.retry3.stdout'), 'utf8')).toBe('201');
+    expect(existsSync(join(dir, 'outputs/verify/r2.retry4.stdout'))).toBe(false);
+  });
+});

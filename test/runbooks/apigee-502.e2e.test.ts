@@ -45,9 +45,11 @@ function run(name: string, extra: string[] = []) {
   return { ...r, dir, result, events };
 }
 
-function probe() {
+/** plan --probe, whose exit code is the one its journal records (as for run without --yes). */
+function probe(expectedCode: number) {
   const r = remedy(['plan', RUNBOOK, '-i', lab.inventory, '--probe', '--format', 'json', ...FAST]);
-  expect(r.code, r.stderr).toBe(0);
+  expect(r.code, r.stderr).toBe(expectedCode);
+  expect(r.stderr).toContain(`(exit ${expectedCode})`);
   return JSON.parse(r.stdout) as { cause: string; mutations: { id: string; hosts: string[] }[] };
 }
 
@@ -78,7 +80,7 @@ afterAll(async () => {
 
 describe('apigee-502-bad-gateway on the lab', () => {
   it('healthy lab: cause none, nothing-to-do, no mutating step runs', async () => {
-    expect(probe().cause).toBe('none');
+    expect(probe(0).cause).toBe('none');
     const r = run('healthy', ['--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.result).toMatchObject({ outcome: 'nothing-to-do', cause: 'none', exitCode: 0 });
@@ -99,7 +101,7 @@ describe('apigee-502-bad-gateway on the lab', () => {
       await labBreak(lab.dir, scenario);
       expect((await routerStatuses()).some((s) => s !== 200)).toBe(true);
 
-      const p = probe();
+      const p = probe(5);
       expect(p.cause).toBe(cause);
       expect(p.mutations.map((m) => m.id)).toContain(firstMutation);
 
@@ -159,7 +161,7 @@ describe('apigee-502-bad-gateway on the lab', () => {
   it('backend-error: changes nothing, escalates (exit 3) with the evidence', async () => {
     await labHeal(lab.dir);
     await labBreak(lab.dir, 'backend-error');
-    expect(probe().cause).toBe('backend-error');
+    expect(probe(3).cause).toBe('backend-error');
     const r = run('backend-error', ['--yes']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'backend-error', exitCode: 3 });

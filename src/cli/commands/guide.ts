@@ -15,6 +15,7 @@ import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../journal/atomic.js';
 import { createRunDir, makeRunInputs, writeRunInputs, type RunDir } from '../../journal/run-dir.js';
 import { planToJson } from '../../plan/index.js';
+import type { Plan } from '../../plan/types.js';
 import { Redactor } from '../../redact/redactor.js';
 import { durationMs } from '../../runbook/duration.js';
 import { createConsoleSink, type ConsoleSink } from '../../ui/console.js';
@@ -23,6 +24,7 @@ import { EvidenceLog } from '../../ui/prompts/evidence.js';
 import { InquirerPrompter } from '../../ui/prompts/inquirer-prompter.js';
 import { action } from '../exit.js';
 import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
+import { resumeHint } from '../resume-hint.js';
 import { resumeStrategies } from './resume.js';
 import { addSessionOptions, newRunId, osUser, runSession, type SessionOptions } from './run.js';
 
@@ -71,13 +73,14 @@ export function guidedSetup(options: { operator: string; runDir: string | null; 
 }
 
 /** After the run (the console printed the recap): why it ended, where the record is. */
-function printGuidedSummary(result: RunResult, runDir: RunDir): void {
+function printGuidedSummary(result: RunResult, runDir: RunDir, plan: Plan): void {
   const err = process.stderr;
   const c = colors(colorEnabled(err));
   if (result.message) err.write(`${result.message}\n`);
   const dir = relative(process.cwd(), runDir.path) || '.';
   err.write(`${c.dim(`run directory: ${dir} (journal, outputs, report.md)`)}\n`);
-  if (result.outcome === 'interrupted' || result.outcome === 'refused') err.write(`${c.dim(`continue it with: remedy resume ${dir}`)}\n`);
+  const hint = result.outcome === 'resolved' || result.outcome === 'nothing-to-do' || result.outcome === 'escalated' ? null : resumeHint(plan, runDir);
+  if (hint) err.write(`${c.dim(`continue it with: ${hint}`)}\n`);
 }
 
 interface GuideCliOptions extends SessionOptions {
@@ -145,7 +148,7 @@ export function register(program: Command): void {
           console: guided.console,
           sinks: guided.sinks,
         });
-        printGuidedSummary(result, runDir);
+        printGuidedSummary(result, runDir, inputs.plan);
         return result.exitCode;
       }),
     );

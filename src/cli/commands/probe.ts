@@ -50,8 +50,8 @@ export async function runProbe(inputs: PlannedInputs, opts: ProbeCliOptions): Pr
   } else {
     process.stdout.write(renderProbeText(result, colorEnabled(process.stdout), opts.applyCommand));
   }
-  // The probe itself succeeded when the diagnosis ran; a refusal is how it stops, not a failure.
-  if (result.outcome === 'refused' || result.outcome === 'resolved' || result.outcome === 'nothing-to-do' || result.outcome === 'escalated') return 0;
+  // The exit code is the one its run-end records, as for `remedy run` without --yes: 0 nothing to
+  // do, 3 escalated, 5 stopped before a fix that would run, 4 unreachable, 1 failed.
   return result.exitCode;
 }
 

@@ -6,7 +6,7 @@ import type { ConsoleSink } from '../../ui/console.js';
 import { Command } from 'commander';
 import { resumePointFromEvents } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
-import type { RunMode } from '../../engine/events.js';
+import type { RunEvent, RunMode } from '../../engine/events.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { readJournal } from '../../journal/journal.js';
 import { openRunDir, readRunInputs, type RunInputs } from '../../journal/run-dir.js';
@@ -83,7 +83,9 @@ export function register(program: Command): void {
         const mode = inputs.options.mode === 'probe' ? 'unattended' : inputs.options.mode;
         const factory = resumeStrategies[mode];
         if (!factory) throw new UsageError(`this run was ${mode}; resuming it needs the ${mode} mode, which this build does not have`);
-        const operator = opts.operator ?? osUser();
+        // The run's operator carries on unless someone else says they take over (--operator).
+        const started = journal.events.filter((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
+        const operator = opts.operator ?? started.at(-1)?.operator ?? osUser();
         const setup = factory({ yes: opts.yes === true, operator, runDir: runDir.path, secrets: plan.secrets });
         const { result, events } = await runSession({
           plan,
@@ -97,7 +99,7 @@ export function register(program: Command): void {
           resume: point,
           previousEvents: journal.events,
         });
-        printSummary(result, [...journal.events, ...events.events], runDir, opts.output);
+        printSummary(result, [...journal.events, ...events.events], runDir, opts.output, plan);
         return result.exitCode;
       }),
     );

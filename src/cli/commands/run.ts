@@ -26,6 +26,7 @@ import { colorEnabled, colors } from '../../ui/format.js';
 import { createConsoleSink, type ConsoleSink } from '../../ui/console.js';
 import { action } from '../exit.js';
 import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
+import { resumeHint } from '../resume-hint.js';
 
 export const OUTPUTS = ['text', 'jsonl'] as const;
 export type OutputFormat = (typeof OUTPUTS)[number];
@@ -143,6 +144,7 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
   for (const ev of req.previousEvents ?? []) resultSink.write(ev);
   const memory = new MemorySink();
   const view = req.console ?? createConsoleSink({ output: session.output, tty: process.stdout.isTTY === true, redactor });
+  view.history(req.previousEvents ?? []);
   const sinks: EventSink[] = [journal, resultSink, memory, view, ...(req.sinks ?? [])];
   const notices = new NoticeRelay();
   const pool = createTransportPool(session, req.inventory, notices);
@@ -181,8 +183,9 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
 }
 
 /** After a run (the console view printed the recap): what a refusal would have done, where the record is. */
-export function printSummary(result: RunResult, events: RunEvent[], runDir: RunDir, output: OutputFormat): void {
+export function printSummary(result: RunResult, events: RunEvent[], runDir: RunDir, output: OutputFormat, plan: Plan): void {
   if (output === 'jsonl') return;
+  const hint = resumeHint(plan, runDir);
   const err = process.stderr;
   const c = colors(colorEnabled(err));
   const refusal =
@@ -191,9 +194,10 @@ export function printSummary(result: RunResult, events: RunEvent[], runDir: RunD
     err.write(`\n${c.bold('Refused')} step ${refusal.step} on ${refusal.hosts.join(', ')}. It would have run:\n`);
     for (const cmd of refusal.commands ?? []) err.write(`  ${cmd.host}: ${cmd.command}\n`);
     for (const [host, diff] of Object.entries(refusal.diffs ?? {})) err.write(`  ${host}:\n${diff.replace(/^/gm, '    ')}\n`);
-    err.write(`Review, then apply with --yes (and --plan-hash ${result.planHash} to apply exactly this plan), or \`remedy resume ${relative(process.cwd(), runDir.path) || '.'} --yes\`.\n`);
+    err.write(`Review, then apply with --yes (and --plan-hash ${result.planHash} to apply exactly this plan)${hint ? `, or \`${hint}\`` : ''}.\n`);
   } else if (result.message) err.write(`${result.message}\n`);
   err.write(`${c.dim(`run directory: ${relative(process.cwd(), runDir.path) || '.'}`)}\n`);
+  if (!refusal && hint && result.outcome !== 'resolved' && result.outcome !== 'nothing-to-do' && result.outcome !== 'escalated') err.write(`${c.dim(`continue it with: ${hint}`)}\n`);
 }
 
 interface RunCliOptions {
@@ -257,7 +261,7 @@ export function register(program: Command): void {
           runId: newRunId(),
           session: opts,
         });
-        printSummary(result, events.events, runDir, opts.output);
+        printSummary(result, events.events, runDir, opts.output, plan);
         return result.exitCode;
       }),
     );
