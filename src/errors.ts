@@ -16,10 +16,10 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   { code: 0, meaning: 'completed: resolved, or nothing to do' },
   { code: 1, meaning: 'failed: a step failed, or verification did not pass' },
-  { code: 3, meaning: 'escalated: the runbook ended by handing over to people' },
+  { code: 3, meaning: 'escalated: handed over to people (the runbook said so, an all-clear was not proven, or hosts were not remediated)' },
   { code: 4, meaning: 'hosts unreachable' },
   { code: 5, meaning: 'refused: a mutating step lacked approval, a plan hash differed, or a host was locked' },
-  { code: 64, meaning: 'usage error, or invalid runbook, inventory or parameter' },
+  { code: 64, meaning: 'usage error (a bare `remedy` too, or a --limit refused), or invalid runbook, inventory or parameter' },
   { code: 130, meaning: 'interrupted (SIGINT)' },
 ];
 
