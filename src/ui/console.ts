@@ -33,7 +33,7 @@ export interface ConsoleSink extends EventSink {
   pause(): Promise<void>;
   resume(): void;
   /** Earlier segments of a resumed run: counted in the recap (not drawn), so it covers the whole run. */
-  history(events: readonly RunEvent[]): void;
+  history?(events: readonly RunEvent[]): void;
 }
 
 export function createConsoleSink(options: ConsoleSinkOptions): ConsoleSink {

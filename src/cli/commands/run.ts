@@ -144,7 +144,7 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
   for (const ev of req.previousEvents ?? []) resultSink.write(ev);
   const memory = new MemorySink();
   const view = req.console ?? createConsoleSink({ output: session.output, tty: process.stdout.isTTY === true, redactor });
-  view.history(req.previousEvents ?? []);
+  view.history?.(req.previousEvents ?? []);
   const sinks: EventSink[] = [journal, resultSink, memory, view, ...(req.sinks ?? [])];
   const notices = new NoticeRelay();
   const pool = createTransportPool(session, req.inventory, notices);
