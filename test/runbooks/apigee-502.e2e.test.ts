@@ -155,7 +155,7 @@ describe('apigee-502-bad-gateway on the lab', () => {
           expect(readFileSync(join(dir, 'message-processor.properties'), 'utf8')).toContain(`local.http.port=${mp.ports.mp_tls_port}`);
         }
       }
-    }, 300_000); // three runs, the busy one with dumps and a monitored restart: minutes on a loaded machine
+    });
   }
 
   it('backend-error: changes nothing, escalates (exit 3) with the evidence', async () => {
