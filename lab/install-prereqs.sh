@@ -21,6 +21,7 @@ have ss || need+=(iproute2)
 have pgrep || need+=(procps)
 have setpriv && have setsid || need+=(util-linux)
 have ssh-keygen || need+=(openssh-client)
+have openssl || need+=(openssl)
 have redis-server || need+=(redis-server)
 
 if [ ${#need[@]} -eq 0 ]; then
