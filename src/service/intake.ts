@@ -39,6 +39,18 @@ export interface ManualRunRequest {
   requestedBy: string;
 }
 
+/** What a run record holds before any worker has taken it (alert-started and manual runs alike); a fresh object each time. */
+const notStarted = () => ({
+  startedAt: null,
+  endedAt: null,
+  planHash: null,
+  hosts: {},
+  approval: null,
+  worker: null,
+  runDir: null,
+  firstCommandAt: null,
+}) satisfies Partial<RunRecord>;
+
 function decisionFor(route: RoutePolicy, name: string, routed: RoutedRun | null, reason: string | null): PolicyDecision {
   return {
     route: name,
@@ -84,15 +96,8 @@ export class Intake {
       message: reason,
       alert: { fingerprint, source: alert.source, status: alert.status, labels: alert.labels, annotations: alert.annotations, receivedAt },
       decision: decisionFor(route, name, routed, reason),
+      ...notStarted(),
       createdAt: receivedAt,
-      startedAt: null,
-      endedAt: null,
-      planHash: null,
-      hosts: {},
-      approval: null,
-      worker: null,
-      runDir: null,
-      firstCommandAt: null,
     });
     const refuse = async (routed: RoutedRun | null, kind: string, reason: string, evidence?: unknown): Promise<IntakeResult> => {
       const record: RunRecord = { ...base(routed, reason), outcome: 'refused', exitCode: 5, endedAt: receivedAt };
@@ -173,15 +178,8 @@ export class Intake {
       message: null,
       alert: null,
       decision: { ...decisionFor({ ...route, mode }, routeName(this.d.policy, route), null, null), breakerWindowMs: null, requestedBy: req.requestedBy },
+      ...notStarted(),
       createdAt: now,
-      startedAt: null,
-      endedAt: null,
-      planHash: null,
-      hosts: {},
-      approval: null,
-      worker: null,
-      runDir: null,
-      firstCommandAt: null,
     };
     await this.d.store.create(record);
     await this.d.queues.add(route.queue, id, jobIdFor(id, null));
