@@ -190,6 +190,14 @@ function selectParticipants(e: Engine, step: PlanStep, targets: string[]): { run
         continue;
       }
     }
+    // A check that waits for a host to recover (a verify after a fix) has nothing to wait for
+    // where the operator declined that host's fix: polling it would only hold the run for the
+    // whole retry budget (≈65 s on the 502 runbook's Routers). The host stays not-remediated.
+    const declined = step.kind === 'wait' ? e.state.steps.declinedFor(name) : [];
+    if (declined.length > 0) {
+      skipped.push({ host: name, reason: `not waited on: its fix was declined (${declined.join(', ')})` });
+      continue;
+    }
     runnable.push(name);
   }
   return { runnable, skipped };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { validateFiles } from '../../src/runbook/validate.js';
 import { UnattendedStrategy, type ApprovalRequest } from '../../src/engine/strategy.js';
-import { FakeFleet, planOf, runPlan, tempDir } from './helpers.js';
+import { FakeClock, FakeFleet, lastEnds, planOf, runPlan, tempDir } from './helpers.js';
 
 /** The messages `remedy validate` gives for a runbook (file named after it, so no name warning). */
 function checkRunbook(text: string): string[] {
@@ -209,6 +209,67 @@ steps:
     const ran = await runPlan(plan, inventory, new FakeFleet(), { yes: false });
     expect(ran.result.outcome).toBe('refused');
     expect(Object.values(ran.result.hosts)).toEqual(['not-remediated', 'not-remediated', 'not-remediated', 'not-remediated']);
+  });
+});
+
+describe('a verify step does not wait on hosts whose fix the operator declined', () => {
+  const runbook = `
+name: t
+summary: fix, then wait for recovery
+steps:
+  - id: fix
+    name: fix
+    hosts: mps
+    run: fix
+    mutates: true
+  - id: verify
+    name: verify
+    hosts: mps
+    wait:
+      run: check
+      until: result.stdout == "200"
+      retries: 30
+      delay: 2s
+`;
+  const pickTwo = (): UnattendedStrategy =>
+    new (class extends UnattendedStrategy {
+      override async approve() {
+        return { decision: 'approved' as const, source: 'operator' as const, hosts: ['mp1', 'mp2'] };
+      }
+    })({ yes: true, operator: 'dana' });
+
+  test('declined hosts are skipped at once with the reason; approved hosts are still polled until they recover', async () => {
+    const { plan, inventory } = planOf(runbook);
+    const clock = new FakeClock();
+    // The declined hosts would never recover: waiting on them would cost 30 × 2 s.
+    const fleet = new FakeFleet(clock).on('check', { stdout: '502' }, { host: 'mp2', times: 2 }).on('check', { stdout: '200' }, { host: 'mp1' }).on('check', { stdout: '200' }, { host: 'mp2' }).on('check', { stdout: '502' });
+    const ran = await runPlan(plan, inventory, fleet, { strategy: pickTwo(), clock });
+    const ends = lastEnds(ran, 'verify');
+    expect(ends.get('mp1')).toMatchObject({ status: 'ok' });
+    expect(ends.get('mp2')).toMatchObject({ status: 'ok' });
+    for (const h of ['mp3', 'mp4']) {
+      expect(ends.get(h)).toMatchObject({ status: 'skipped', reason: 'not waited on: its fix was declined (fix)' });
+      expect(fleet.commands(h).filter((c) => c.includes('check'))).toEqual([]);
+    }
+    // Only mp2's two failed polls slept; nothing waited on mp3/mp4.
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4000);
+    expect(ran.of('run-end')[0]).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp1: 'ok', mp2: 'ok', mp3: 'not-remediated', mp4: 'not-remediated' } });
+  });
+
+  test('every host declined: the verify step is skipped as a whole, without one poll', async () => {
+    const { plan, inventory } = planOf(runbook);
+    const clock = new FakeClock();
+    const strategy = new (class extends UnattendedStrategy {
+      override async approve() {
+        return { decision: 'skipped' as const, source: 'operator' as const };
+      }
+    })({ yes: true, operator: 'dana' });
+    const fleet = new FakeFleet(clock).on('check', { stdout: '502' });
+    const ran = await runPlan(plan, inventory, fleet, { strategy, clock });
+    expect(ran.of('step-skip').find((s) => s.step === 'verify')?.reason).toBe('not waited on: its fix was declined (fix)');
+    expect(fleet.commands().filter((c) => c.includes('check'))).toEqual([]);
+    expect(clock.sleeps).toEqual([]);
+    expect(ran.result.outcome).toBe('escalated');
   });
 });
 
