@@ -46,6 +46,16 @@ export class TmuxSession {
     return this.#tmux(['capture-pane', '-p', '-J', '-S', '-', '-t', this.name], false);
   }
 
+  /**
+   * The terminal's rows, history included, as drawn (a long line takes as many rows as it
+   * wraps to); blank rows after the last written one are left out.
+   */
+  rows(): string[] {
+    const rows = this.#tmux(['capture-pane', '-p', '-S', '-', '-t', this.name], false).split('\n');
+    while (rows.length > 0 && rows.at(-1)?.trim() === '') rows.pop();
+    return rows;
+  }
+
   /** The last `n` non-blank lines on screen. */
   tail(n: number): string[] {
     return lastLines(this.screen(), n);
