@@ -1,7 +1,7 @@
 // Per-host run lock: before the first mutating step on a host, an atomic `mkdir` of
 // ${TMPDIR:-/tmp}/remedy.lock holding an `owner` file (run id, controller, pid, time). A second
 // run is refused with who holds the lock and since when; --break-lock removes a stale one. A
-// resumed run takes over locks its earlier segments left behind.
+// resumed run takes over locks its earlier segments left behind, and releases them all when it ends.
 import type { Transport } from '../transport/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, hostOf, type Engine } from './context.js';
@@ -117,13 +117,19 @@ export async function lockHosts(e: Engine, hosts: string[]): Promise<{ host: str
   return refused;
 }
 
-/** Releases every lock this run holds (end of run, also after failures and interruptions). */
+/**
+ * Releases every lock this run holds (end of run, also after failures and interruptions),
+ * including those an earlier segment of a resumed run took: the release only removes a lock
+ * whose owner is one of this run's ids, so another run's lock is never touched.
+ */
 export async function releaseHeldLocks(e: Engine): Promise<void> {
   const ours = [e.runId, ...e.previousRunIds];
-  await mapBounded([...e.state.locked], e.forks, async (name) => {
+  const hosts = [...new Set([...e.state.locked, ...e.state.inheritedLocks])];
+  await mapBounded(hosts, e.forks, async (name) => {
     try {
       await releaseLock(e.transports.get(hostOf(e, name)), ours);
       e.state.locked.delete(name);
+      e.state.inheritedLocks.delete(name);
       e.emitter.emit({ type: 'lock', host: name, action: 'released' });
     } catch (err) {
       e.emitter.emit({ type: 'warning', host: name, message: `lock not released: ${errorMessage(err)}` });

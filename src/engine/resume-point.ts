@@ -33,6 +33,8 @@ export interface ResumePoint {
   approved: Record<string, string[]>;
   /** What each step did on each host in earlier segments. */
   ledger?: LedgerSnapshot | undefined;
+  /** Hosts whose lock an earlier segment took and the journal never shows released. */
+  heldLocks?: string[] | undefined;
   /** Said in the journal when the resumed run starts. */
   warnings: string[];
 }
@@ -79,7 +81,12 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
   const attempted = new Set<string>();
   const reached = new Set<string>();
   const failed = new Set<string>();
+  const held = new Set<string>();
   for (const ev of events) {
+    if (ev.type === 'lock') {
+      if (ev.action === 'acquired' || ev.action === 'broken') held.add(ev.host);
+      else if (ev.action === 'released') held.delete(ev.host);
+    }
     if (ev.type === 'host-start') attempted.add(ev.host);
     if (ev.type === 'host-end') {
       if (ev.facts) Object.assign((point.facts[ev.host] ??= {}), ev.facts);
@@ -146,6 +153,7 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
   point.failed = [...failed];
   point.attempted = [...attempted];
   point.reached = [...reached];
+  point.heldLocks = [...held];
   return point;
 }
 
@@ -180,5 +188,6 @@ export function applyResumePoint(e: Engine, point: ResumePoint): number {
   for (const h of point.reached) e.state.reached.add(h);
   for (const [step, hosts] of Object.entries(point.approved)) e.approvedEarlier.set(step, new Set(hosts));
   if (point.ledger) e.state.steps.restore(point.ledger);
+  for (const h of point.heldLocks ?? []) e.state.inheritedLocks.add(h);
   return point.startIndex;
 }

@@ -23,6 +23,11 @@ export class RunState {
   changed = false;
   /** Hosts whose lock this run holds. */
   readonly locked = new Set<string>();
+  /**
+   * Hosts whose lock an earlier segment of this run took and never released (a resumed run):
+   * released at the end of this segment too, even when this segment never locks them itself.
+   */
+  readonly inheritedLocks = new Set<string>();
   /** What each step did on each host (fed by the run's own events). */
   readonly steps = new StepLedger();
 

@@ -86,9 +86,18 @@ describe('resume after the controller was killed at any point', () => {
         m.set(c.host, (m.get(c.host) ?? 0) + 1);
       }
       const point = resumePointFromEvents(plan, journal, { retryFailed: false });
-      const resumed = await runPlan(plan, inventory, countingFleet(null, hostLines, hostSeconds), { resume: point, runId: point.runId });
+      // The locks the killed controller left on the hosts: taken, never released.
+      const resumedFleet = countingFleet(null, hostLines, hostSeconds);
+      for (const ev of journal) {
+        if (ev.type !== 'lock') continue;
+        if (ev.action === 'released') resumedFleet.locks.delete(ev.host);
+        else resumedFleet.locks.set(ev.host, JSON.stringify({ runId: 'run-1', controller: 'me', pid: 1, time: 'then' }));
+      }
+      const resumed = await runPlan(plan, inventory, resumedFleet, { resume: point, runId: point.runId });
       const where = `cut after event ${cut} (${journal.at(-1)?.type} ${(journal.at(-1) as { step?: string }).step ?? ''})`;
       expect(resumed.result.outcome, where).toBe('resolved');
+      // Every lock of the run is released when the resumed segment ends, also those of hosts it never locked itself.
+      expect([...resumedFleet.locks.keys()], where).toEqual([]);
       expect([...hostLines].filter(([, n]) => n !== 1), where).toEqual([]);
       expect(hostLines.get('mp3'), where).toBe(1);
       expect(resumed.result.cause, where).toBe('high');
