@@ -4,7 +4,7 @@
 // running twice; a host whose sshd is stopped mid-run.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cli, buildCli, collect, hostLine, journalEvents, startHostServer, waitFor, write, type TestHostServer } from './cli-harness.js';
@@ -273,6 +273,81 @@ describe('SIGKILL of the controller, then remedy resume', () => {
     expect(JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8'))).toMatchObject({ outcome: 'resolved', exitCode: 0 });
     expect(readdirSync(a.tmp)).toEqual([]);
   });
+});
+
+describe('locks and result files of a resumed or ended run (issue 17, defects 6 and 7)', () => {
+  const settleRunbook = `${appendRunbook.replace(/  - id: done[\s\S]*$/, '')}  - id: settle
+    name: let it settle
+    pause: 4s
+  - id: done
+    name: done
+    outcome: { status: resolved, message: appended }
+`;
+
+  test('killed after the last mutation: the resumed segment locks nothing itself and still releases every lock of the run', async () => {
+    const ws = workspace([
+      { name: 'h1', server: a },
+      { name: 'h2', server: a },
+    ]);
+    const rb = write(join(ws.dir, 'e2e-settle.yaml'), settleRunbook);
+    const runDir = join(ws.dir, 'run');
+    const child = cli.spawn(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', runDir, '--output', 'jsonl'], ws.dir);
+    const done = collect(child);
+    await waitFor(() => journalEvents(runDir).some((x) => x.type === 'step-start' && x.step === 'settle'), 60_000, 'the pause after the last mutation');
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    // The killed controller left its lock on the hosts (one lock dir per host root; both share a TMPDIR here).
+    expect(readdirSync(a.tmp)).toEqual(['remedy.lock']);
+
+    const resumed = await cli.run(['resume', runDir, '--yes', '--known-hosts', ws.knownHosts], ws.dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const second = journalEvents(runDir).slice(journalEvents(runDir).findLastIndex((e) => e.type === 'run-start'));
+    expect(second.filter((e) => e.type === 'lock' && e.action !== 'released')).toEqual([]);
+    expect(second.filter((e) => e.type === 'lock' && e.action === 'released').length).toBeGreaterThan(0);
+    expect(readdirSync(a.tmp)).toEqual([]);
+    // The next run is not refused.
+    const next = await cli.run(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', join(ws.dir, 'run2')], ws.dir);
+    expect(next.code, next.stderr).toBe(0);
+  }, 120_000);
+
+  test('an ended run whose result files are missing (killed just after run-end): resume rebuilds them and exits with the run\'s own code', async () => {
+    const ws = workspace([{ name: 'h1', server: a }]);
+    const rb = write(
+      join(ws.dir, 'e2e-escalate.yaml'),
+      `
+name: e2e-escalate
+summary: looks, then hands over
+steps:
+  - id: look
+    name: look
+    hosts: all
+    run: echo looked
+  - id: handover
+    name: hand over
+    outcome: { status: escalate, message: people decide }
+`,
+    );
+    const runDir = join(ws.dir, 'run');
+    const first = await cli.run(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--run-dir', runDir], ws.dir);
+    expect(first.code, first.stderr).toBe(3);
+    const result = readFileSync(join(runDir, 'result.json'), 'utf8');
+    const report = readFileSync(join(runDir, 'report.md'), 'utf8');
+    rmSync(join(runDir, 'result.json'));
+    rmSync(join(runDir, 'report.md'));
+
+    const resumed = await cli.run(['resume', runDir, '--known-hosts', ws.knownHosts], ws.dir);
+    expect(resumed.code, resumed.stderr).toBe(3);
+    expect(resumed.stderr).toMatch(/rebuilt result\.json and report\.md from the journal/);
+    expect(resumed.stderr).toMatch(/already ended \(escalated, exit 3\)/);
+    expect(JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8'))).toEqual(JSON.parse(result));
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toBe(report);
+    // No new segment: the journal still holds one run.
+    expect(journalEvents(runDir).filter((e) => e.type === 'run-start')).toHaveLength(1);
+    // With the files present, resume changes nothing and still answers the run's code.
+    const again = await cli.run(['resume', runDir], ws.dir);
+    expect(again.code, again.stderr).toBe(3);
+    expect(again.stderr).not.toMatch(/rebuilt/);
+  }, 120_000);
 });
 
 describe('a host whose sshd stops mid-run', () => {

@@ -6,9 +6,10 @@ import type { ConsoleSink } from '../../ui/console.js';
 import { Command } from 'commander';
 import { resumePointFromEvents } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
-import type { RunEvent, RunMode } from '../../engine/events.js';
+import type { RunEvent, RunMode, RunOutcome } from '../../engine/events.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { readJournal } from '../../journal/journal.js';
+import { latestRunEnd, rebuildMissingResultFiles } from '../../journal/rebuild.js';
 import { openRunDir, readRunInputs, type RunInputs } from '../../journal/run-dir.js';
 import type { Plan } from '../../plan/types.js';
 import type { Inventory } from '../../inventory/types.js';
@@ -27,6 +28,9 @@ export interface ResumeSetup {
   console?: ConsoleSink | undefined;
   sinks?: EventSink[] | undefined;
 }
+/** Outcomes a resume cannot continue (resume-point.ts refuses them too). */
+const ENDED_FOR_GOOD: ReadonlySet<RunOutcome> = new Set(['resolved', 'nothing-to-do', 'escalated']);
+
 export const resumeStrategies: Partial<Record<RunMode, (options: { yes: boolean; operator: string; runDir: string; secrets: readonly string[] }) => ResumeSetup>> = {
   unattended: (o) => ({ strategy: new UnattendedStrategy(o) }),
 };
@@ -65,7 +69,7 @@ interface ResumeCliOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('resume')
-    .description('Continue an interrupted, refused or failed run from its journal: completed steps are not re-run, a mutating step cut short is re-checked through its verify before any re-run.')
+    .description('Continue an interrupted, refused or failed run from its journal: completed steps are not re-run, a mutating step cut short is re-checked through its verify before any re-run. Missing result.json/report.md are rebuilt from the journal first; a run that already ended (resolved, nothing to do, escalated) is not continued and resume exits with that run\'s own exit code.')
     .argument('<dir>', 'the run directory')
     .option('--retry-failed', 'run the step the run failed at again, on the hosts that failed only')
     .option('-y, --yes', 'apply mutating steps (as for remedy run)')
@@ -78,6 +82,17 @@ export function register(program: Command): void {
         const inputs = readRunInputs(runDir);
         const journal = readJournal(runDir.path);
         for (const p of journal.problems) process.stderr.write(`remedy: ${journal.path}:${p.line}: ${p.message}\n`);
+        // A controller killed just after run-end left no result files: write them from the journal
+        // first, whatever resume decides next (a new segment rewrites them at its end anyway).
+        const rebuilt = rebuildMissingResultFiles(runDir.path, journal.events);
+        if (rebuilt.length > 0) process.stderr.write(`remedy: rebuilt ${rebuilt.join(' and ')} from the journal\n`);
+        const end = latestRunEnd(journal.events);
+        if (end && ENDED_FOR_GOOD.has(end.outcome)) {
+          // Nothing to resume: answer what the run answered, so a caller retrying `resume` after a
+          // crash gets the run's own exit code, not a refusal.
+          process.stderr.write(`remedy: the run already ended (${end.outcome}, exit ${end.exitCode}): nothing to resume\n`);
+          return end.exitCode;
+        }
         const { plan, inventory } = rebuildPlan(inputs, opts.extraVar);
         const point = resumePointFromEvents(plan, journal.events, { retryFailed: opts.retryFailed === true });
         const mode = inputs.options.mode === 'probe' ? 'unattended' : inputs.options.mode;

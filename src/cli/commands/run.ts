@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { executePlan, checkPlanHash, DEFAULT_FORKS, type RunResult } from '../../engine/executor.js';
 import { MemorySink, NoticeRelay } from '../../engine/emitter.js';
+import type { TransportSource } from '../../engine/context.js';
 import type { EventSink, RunEvent } from '../../engine/events.js';
 import type { ResumePoint } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
@@ -131,6 +132,8 @@ export interface SessionRequest {
   console?: ConsoleSink | undefined;
   /** Cancels the run as SIGTERM would (no new work, running commands killed): `remedy serve`'s cancel. */
   signal?: AbortSignal | undefined;
+  /** The transports to use instead of SSH ones built from the session options (tests). */
+  transports?: (TransportSource & { closeAll(): Promise<void> }) | undefined;
 }
 
 /** Runs a plan in a run directory: journal, result.json, report.md, console, transports, Ctrl-C. */
@@ -147,7 +150,7 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
   view.history?.(req.previousEvents ?? []);
   const sinks: EventSink[] = [journal, resultSink, memory, view, ...(req.sinks ?? [])];
   const notices = new NoticeRelay();
-  const pool = createTransportPool(session, req.inventory, notices);
+  const pool = req.transports ?? createTransportPool(session, req.inventory, notices);
   const interrupt = installInterruptHandlers();
   const stop = req.signal ? AbortSignal.any([interrupt.stop, req.signal]) : interrupt.stop;
   const kill = req.signal ? AbortSignal.any([interrupt.kill, req.signal]) : interrupt.kill;
@@ -171,14 +174,17 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
     });
     return { result, events: memory };
   } finally {
-    await pool.closeAll();
-    interrupt.dispose();
+    // The record first (journal closed, result.json, report.md), connections after: closing a
+    // connection to a host that stopped answering takes time, and a controller killed meanwhile
+    // must leave a complete run directory behind.
     for (const sink of sinks) await sink.close().catch(() => undefined);
     try {
       writeReport(runDir.path, { redactor });
     } catch (err) {
       process.stderr.write(`remedy: report.md not written: ${(err as Error).message}\n`);
     }
+    interrupt.dispose();
+    await pool.closeAll();
   }
 }
 
