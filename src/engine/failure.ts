@@ -108,11 +108,20 @@ export async function decideOnFailure(e: Engine, step: PlanStep, losses: BatchLo
   return endRun(e, step, losses, '');
 }
 
-/** Runs the step's rollback steps, in order, on the hosts where it (or its verification) failed. */
+/**
+ * Runs the step's rollback steps, in order, on the hosts where it (or its verification) failed;
+ * a rollback step with `rollback_hosts: all` on every host it targets that is still in the run
+ * (the change it undoes was made on other hosts: MPs behind Routers that fail their check).
+ */
 export async function rollbackHosts(e: Engine, step: PlanStep, hosts: string[], source: ApprovalSource, runStep: StepRunner): Promise<void> {
   for (const host of hosts) e.emitter.emit({ type: 'rollback', step: step.id, host, reason: `step ${step.id} failed on ${host}` });
   for (const rb of step.rollback) {
-    const targets = rb.hostPattern === null ? hosts : hosts.filter((h) => rb.hosts.includes(h));
+    const targets =
+      rb.rollbackHosts === 'all' && rb.hostPattern !== null
+        ? rb.hosts.filter((h) => hosts.includes(h) || e.state.isActive(h))
+        : rb.hostPattern === null
+          ? hosts
+          : hosts.filter((h) => rb.hosts.includes(h));
     if (targets.length === 0) continue;
     await runStep(e, rb, { hosts: targets, rollbackOf: step.id, approvedBy: source });
     if (e.stop.aborted) return;

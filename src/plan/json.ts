@@ -30,6 +30,7 @@ export interface PlanStepJson {
   decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | null;
   bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
   rollback: PlanStepJson[];
+  rollbackHosts?: 'all' | undefined;
   dynamic: boolean;
   source: string;
 }
@@ -87,6 +88,8 @@ function stepToJson(step: PlanStep): PlanStepJson {
     // Only bundle steps carry this key, so every other step's JSON (and plan hash) is unchanged.
     ...(step.templates.bundle ? { bundle: step.templates.bundle } : {}),
     rollback: step.rollback.map(stepToJson),
+    // Only set when not the default, so other plans' JSON (and hash) is unchanged.
+    ...(step.rollbackHosts === 'all' ? { rollbackHosts: 'all' as const } : {}),
     dynamic: step.dynamic,
     // Relative to the runbook's directory would vary with cwd; the file name is stable.
     source: `${step.source.file.split('/').pop()}:${step.source.line}:${step.source.col}`,

@@ -189,6 +189,7 @@ function buildStep(
     evidence: planEvidence(step.evidence, step.name),
     evidenceFacts: Object.entries(step.capture ?? {}).filter(([, c]) => typeof c === 'object' && c.evidence === true).map(([name]) => name),
     rollback: [],
+    rollbackHosts: step.rollback_hosts ?? 'failed',
     includePath: level.includePath,
     source: { file: level.loaded.file, ...level.loaded.position(path) },
     scope,

@@ -89,6 +89,11 @@ export interface PlanStep {
   evidenceFacts: string[];
   /** Steps run when this (mutating) step or its verification fails, in order. */
   rollback: PlanStep[];
+  /**
+   * As a rollback step: 'failed' runs on the failed hosts it targets; 'all' on every host it
+   * targets that is still in the run (undoing a change that was made on other hosts than those that failed).
+   */
+  rollbackHosts: 'failed' | 'all';
   /** Include chain from the root runbook, e.g. ['restart_mps'] for restart_mps.restart. */
   includePath: string[];
   /** The runbook file the step was written in, and its position there. */

@@ -139,6 +139,10 @@ const common = {
   capture: z.record(z.string().regex(FACT_NAME_PATTERN), CaptureSpec).optional(),
   evidence: EvidenceSpec.optional(),
   tags: z.array(z.string()).optional(),
+  rollback_hosts: z.enum(['failed', 'all']).optional().meta({
+    description:
+      'Only on a step inside `rollback:`. failed (default): the hosts where the step being undone failed, of those this step targets. all: every host this step targets that is still in the run (a change made on other hosts, such as the MPs behind failed Routers, is undone everywhere).',
+  }),
 };
 
 // Steps that can carry rollback steps reference the step union lazily.
@@ -352,6 +356,7 @@ type Common = {
   capture?: Record<string, z.output<typeof CaptureSpec>> | undefined;
   evidence?: z.output<typeof EvidenceSpec> | undefined;
   tags?: string[] | undefined;
+  rollback_hosts?: 'failed' | 'all' | undefined;
 };
 export type Check = z.output<typeof Check>;
 export type RunStep = Common & { run: string; mutates?: boolean | undefined; skippable?: boolean | undefined; verify?: Check | undefined; rollback?: Step[] | undefined };

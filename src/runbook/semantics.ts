@@ -153,6 +153,9 @@ function checkKindRules(diags: Diagnostics, entry: StepEntry): void {
       if (raw[key] !== undefined) diags.error([...path, key], `${article(kind)} ${kind} step runs once on the controller, so "${key}" means nothing here`, { key: true });
     }
   }
+  if (step.rollback_hosts !== undefined && !entry.rollbackOf) {
+    diags.error([...path, 'rollback_hosts'], 'rollback_hosts says which hosts a rollback step runs on; it only applies to a step inside rollback:', { key: true });
+  }
   if (kind === 'pause' && step.become !== undefined) diags.error([...path, 'become'], 'a pause step runs no command, so "become" means nothing here', { key: true });
   const mutates = stepMutates(step);
   if (step.confirm !== undefined && !mutates && kind !== 'include') {

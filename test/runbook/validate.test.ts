@@ -50,6 +50,14 @@ describe('warnings', () => {
       '11:5: warning: rollback runs when a mutating step fails; this run step is read-only (add mutates: true if it changes the host)',
     ]);
   });
+
+  it('rollback_hosts only inside rollback:', () => {
+    const f = runbook(
+      'rbhosts',
+      '  - id: a\n    name: a\n    mutates: true\n    rollback_hosts: all\n    run: "true"\n    rollback:\n      - id: c\n        name: c\n        mutates: true\n        rollback_hosts: all\n        run: "true"\n',
+    );
+    expect(lines(f)).toEqual(['7:5: rollback_hosts says which hosts a rollback step runs on; it only applies to a step inside rollback:']);
+  });
 });
 
 describe('bare names', () => {
