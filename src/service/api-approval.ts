@@ -19,6 +19,8 @@ export interface ApprovalMessage {
   hosts: string[];
   operator: string;
   comment: string | null;
+  /** Approved for this and the step's remaining rolling batches. */
+  remaining?: boolean | undefined;
 }
 
 export interface ApiApprovalOptions {
@@ -36,17 +38,24 @@ export class ApiApprovalStrategy implements Strategy {
   readonly operator = 'remedy-serve';
 
   private readonly opts: ApiApprovalOptions;
+  /** Steps whose remaining rolling batches an operator approved in one answer, and who did. */
+  readonly #approvedRemaining = new Map<string, string>();
   constructor(opts: ApiApprovalOptions) {
     this.opts = opts;
   }
 
   async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {
     const { redis, store, runId, signal } = this.opts;
+    // "This and the remaining batches": later batches run without asking; each batch's approval
+    // is still journaled, with the operator who gave it.
+    const remembered = req.batch && !req.rollback ? this.#approvedRemaining.get(req.step.id) : undefined;
+    if (remembered !== undefined) return { decision: 'approved', hosts: [...req.hosts], source: 'operator', operator: remembered };
     const pending: PendingApproval = {
       step: req.step.id,
       hosts: req.hosts,
       planHash: req.planHash,
       batch: req.batch?.index ?? null,
+      batchCount: req.batch?.count ?? null,
       commands: req.commands.map((c) => ({ host: c.host, command: c.command })),
       diffs: req.diffs,
       requestedAt: new Date().toISOString(),
@@ -68,6 +77,7 @@ export class ApiApprovalStrategy implements Strategy {
         const a = JSON.parse(popped[1]) as ApprovalMessage;
         if (a.step !== pending.step || a.batch !== pending.batch || a.planHash !== pending.planHash) continue;
         const hosts = a.hosts.filter((h) => pending.hosts.includes(h));
+        if (a.remaining === true && a.decision === 'approved' && req.batch && req.batch.index < req.batch.count) this.#approvedRemaining.set(pending.step, a.operator);
         return { decision: a.decision, hosts: hosts.length > 0 ? hosts : pending.hosts, source: 'operator', operator: a.operator };
       }
     } finally {

@@ -37,6 +37,8 @@ export interface PendingApproval {
   commands: { host: string; command: string }[];
   diffs: Record<string, string>;
   requestedAt: string;
+  /** How many rolling batches the step has (null: not rolling). */
+  batchCount?: number | null | undefined;
 }
 
 export interface RunRecord {
