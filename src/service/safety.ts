@@ -96,6 +96,12 @@ export class Safety {
     return { ok: false, kind: 'budget', reason: `budget exhausted: ${r[1]} of ${max} runs per ${route.budget?.per} used (next slot in ${human(Number(r[2]))})` };
   }
 
+  /** Runs this scope has used of its route's budget window now (the console's policy page). */
+  async budgetUsed(route: RoutePolicy, scopeId: string, now = Date.now()): Promise<number> {
+    if (!route.budget) return 0;
+    return this.redis.zcount(budgetKey(scopeId), `(${now - durationMs(route.budget.per)}`, '+inf');
+  }
+
   /** A run of this scope resolved: a new firing within the breaker window trips it. */
   async markResolved(scopeId: string, runId: string, windowMs: number): Promise<void> {
     await this.redis.set(fixedKey(scopeId), runId, 'PX', windowMs);

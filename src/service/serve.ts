@@ -13,6 +13,8 @@ import { loadPolicy } from './policy.js';
 import { Queues } from './queue.js';
 import { connect, ensureReachable, parseRedisUrl, type RedisTarget } from './redis.js';
 import { Safety } from './safety.js';
+import { registerConsole } from './console/routes.js';
+import { ConsoleSessions } from './console/session.js';
 import { buildServer } from './server.js';
 import { RunStore } from './store.js';
 import { startWorkerHost, type WorkerHost } from './worker-host.js';
@@ -85,7 +87,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     if (work.length > 0) {
       worker = await startWorkerHost({ target, queues: work, concurrency: o.concurrency, dataDir, notifier, metrics, lockDurationMs: o.lockDurationMs, log: o.log });
     }
-    app = buildServer({ auth, intake, store, safety, queues, metrics, redis, log: o.log });
+    const sessions = new ConsoleSessions({ redis, auth, secure: baseUrl.startsWith('https:') });
+    app = buildServer({ auth, intake, store, safety, queues, metrics, redis, log: o.log, sessions });
+    await registerConsole(app, { sessions, store, safety, policy, log: o.log });
     const address = await app.listen({ host: listen.host, port: listen.port });
     return { url: address, redisPid: embedded?.pid ?? null, redisSocket: embedded?.socket ?? null, close };
   } catch (err) {

@@ -10,6 +10,7 @@ import { renderReport, REPORT_FORMATS, type ReportFormat } from '../journal/repo
 import { BadAlertError, PARSERS } from './alerts.js';
 import { approvalsKey, type ApprovalMessage } from './api-approval.js';
 import { Authenticator, type Principal } from './auth.js';
+import type { ConsoleSessions } from './console/session.js';
 import type { Intake } from './intake.js';
 import type { Metrics } from './metrics.js';
 import { MODES, SOURCES, type AlertSource } from './policy-schema.js';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   metrics: Metrics;
   redis: Redis;
   log: (line: string) => void;
+  /** The web console's cookie sessions: they stand in for a bearer token on the API (console/). */
+  sessions?: ConsoleSessions | undefined;
 }
 
 export const CANCEL_CHANNEL = `${KEY_PREFIX}cancel`;
@@ -82,6 +85,8 @@ const Approval = z.object({
   decision: z.enum(['approved', 'skipped', 'refused']),
   planHash: z.string().min(1).max(200),
   comment: z.string().max(4096).optional(),
+  /** With decision approved: later rolling batches of this step run without asking again. */
+  remaining: z.boolean().optional(),
 });
 
 const RunsQuery = z.object({
@@ -107,7 +112,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   const caller = (req: FastifyRequest, min: 'viewer' | 'operator' | 'admin'): Principal => {
-    const p = d.auth.api(req.headers);
+    const p = d.auth.api(req.headers) ?? d.sessions?.principal(req) ?? null;
     if (!p) throw new HttpError(401, 'missing or invalid bearer token');
     if (!Authenticator.allows(p, min)) throw new HttpError(403, `token ${p.name} (${p.role}) may not do this: needs ${min}`);
     return p;
@@ -228,7 +233,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     if (body.planHash !== pending.planHash) throw new HttpError(409, `plan hash differs: the run's plan is ${pending.planHash}; review it again before approving`);
     const outside = (body.hosts ?? []).filter((h) => !pending.hosts.includes(h));
     if (outside.length > 0) throw new HttpError(400, `hosts not part of this approval: ${outside.join(', ')} (it covers ${pending.hosts.join(', ')})`);
-    const message: ApprovalMessage = { step: pending.step, batch: pending.batch, planHash: pending.planHash, decision: body.decision, hosts: body.hosts ?? pending.hosts, operator: who.name, comment: body.comment ?? null };
+    const message: ApprovalMessage = { step: pending.step, batch: pending.batch, planHash: pending.planHash, decision: body.decision, hosts: body.hosts ?? pending.hosts, operator: who.name, comment: body.comment ?? null, remaining: body.remaining === true && body.decision === 'approved' };
     await d.redis.rpush(approvalsKey(run.id), JSON.stringify(message));
     d.log(`remedy: run ${run.id}: ${body.decision} step ${pending.step} by ${who.name}${body.comment ? `: ${body.comment}` : ''}`);
     return reply.code(202).send({ run: run.id, step: pending.step, decision: body.decision, operator: who.name });
