@@ -76,6 +76,7 @@ export function hostAccess(host: string, vars: Vars, groups: readonly string[] =
     privateKeyFile: read('ansible_ssh_private_key_file', 'ansible_private_key_file')?.value,
     proxyJump: proxyJump(vars, read, issues),
     knownHostsFile: read('remedy_known_hosts')?.value,
+    password: read('ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password')?.value,
     explicit: { address: address !== undefined, port: portVar !== undefined },
   };
   return { connection, become: becomeSettings(read, issues), issues };

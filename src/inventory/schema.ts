@@ -28,6 +28,11 @@ const connectionVars = {
   }),
   ansible_ssh_private_key_file: z.string().optional().meta({ description: 'Private key file for SSH authentication.' }),
   ansible_private_key_file: z.string().optional().meta({ description: 'Alias of ansible_ssh_private_key_file.' }),
+  ansible_password: Text.optional().meta({
+    description: 'SSH password, tried after keys and the agent (password, then keyboard-interactive authentication); secret (masked in plans, journal, console, reports).',
+  }),
+  ansible_ssh_pass: Text.optional().meta({ description: 'Alias of ansible_password.' }),
+  ansible_ssh_password: Text.optional().meta({ description: 'Alias of ansible_password.' }),
   ansible_ssh_common_args: z.string().optional().meta({
     description: 'Extra OpenSSH arguments. remedy honours the jump host in them (-J HOST, -o ProxyJump=HOST, or -o ProxyCommand="ssh -W %h:%p HOST"); other options are ignored with a warning.',
   }),

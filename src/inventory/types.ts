@@ -19,6 +19,11 @@ export interface Connection {
   /** Extra known_hosts file (remedy_known_hosts var). */
   knownHostsFile?: string | undefined;
   /**
+   * ansible_password (alias ansible_ssh_pass, ansible_ssh_password): SSH password authentication,
+   * tried after keys and the agent. Secret: masked everywhere.
+   */
+  password?: string | undefined;
+  /**
    * Which settings the inventory set explicitly (ansible_host / ansible_port), as opposed to the
    * defaults (inventory name, port 22). ssh_config may only fill in what the inventory left unset,
    * as with Ansible over OpenSSH, so the transport needs to know the difference.

@@ -1,5 +1,6 @@
 // The planner: runbook × inventory × params → Plan. Pure: it reads the loaded files it is given
 // and nothing else — no connection, no process on any host. Same inputs, byte-identical plan.
+import { hostSecrets } from '../inventory/secrets.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { limitHosts, refuseUnusableHosts } from '../inventory/index.js';
 import { Redactor } from '../redact/redactor.js';
@@ -53,7 +54,8 @@ export function planRunbook(input: PlanInput): Plan {
     const v = params[name];
     if (v !== undefined && v !== null && String(v) !== '') secrets.add(String(v));
   }
-  for (const host of inventory.hosts.values()) if (host.become.password) secrets.add(host.become.password);
+  // Passwords anywhere in the inventory (SSH and become), whether or not a step uses them.
+  for (const host of inventory.hosts.values()) for (const s of hostSecrets(host)) secrets.add(s);
   const redactor = new Redactor(secrets);
   const allowed = input.limit ? new Set(limitHosts(inventory, [...inventory.hosts.keys()], input.limit)) : null;
 

@@ -19,6 +19,8 @@ export interface SshEndpoint {
   identityFiles: string[];
   /** Extra known_hosts file consulted (and recorded into) for this endpoint. */
   knownHostsFile?: string | undefined;
+  /** ansible_password: tried after keys and the agent (password, then keyboard-interactive). */
+  password?: string | undefined;
 }
 
 /** How to reach a target: through `jumps` (outermost first), then the target itself. */
@@ -109,6 +111,7 @@ export function resolveSshRoute(label: string, conn: Connection, options: Resolv
     user: conn.user ?? cfg.user ?? localUser,
     identityFiles: dedupe([...(conn.privateKeyFile ? [expandHome(conn.privateKeyFile)] : []), ...cfg.identityFiles]),
     knownHostsFile: conn.knownHostsFile ? expandHome(conn.knownHostsFile) : undefined,
+    password: conn.password,
   };
   const specs = conn.proxyJump ?? splitProxyJump(cfg.proxyJump);
   const jumps = specs.map((spec) => resolveJump(spec, options, localUser));

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 // ssh2 is CommonJS: Node's ESM loader only sees its default export (vitest hides this).
 import ssh2 from 'ssh2';
-import type { AgentAuthMethod, ClientChannel, ConnectConfig, PublicKeyAuthMethod } from 'ssh2';
+import type { AgentAuthMethod, ClientChannel, ConnectConfig, KeyboardInteractiveAuthMethod, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof ssh2.Client>;
@@ -168,15 +168,21 @@ function preferAlgos(knownTypes: string[]): HostKeyAlgo[] {
   return [...first, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !first.includes(a))];
 }
 
+type AuthAttempt = PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod | KeyboardInteractiveAuthMethod;
+
 interface LoadedAuth {
-  methods: (PublicKeyAuthMethod | AgentAuthMethod)[];
+  methods: AuthAttempt[];
   tried: string[];
   problems: string[];
 }
 
-/** Keys from the endpoint's identity files (or OpenSSH's defaults), then the agent. */
+/**
+ * Keys from the endpoint's identity files (or OpenSSH's defaults), then the agent, then the
+ * inventory's password (ansible_password): as `password`, and as `keyboard-interactive` for
+ * servers that ask through PAM. The password itself is never in a message.
+ */
 async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<LoadedAuth> {
-  const methods: (PublicKeyAuthMethod | AgentAuthMethod)[] = [];
+  const methods: AuthAttempt[] = [];
   const tried: string[] = [];
   const problems: string[] = [];
   const explicit = ep.identityFiles.length > 0;
@@ -212,6 +218,17 @@ async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<Lo
   if (agent) {
     methods.push({ type: 'agent' as const, username: ep.user, agent });
     tried.push('ssh-agent');
+  }
+  const password = ep.password;
+  if (password !== undefined && password !== '') {
+    methods.push({ type: 'password' as const, username: ep.user, password });
+    methods.push({
+      type: 'keyboard-interactive' as const,
+      username: ep.user,
+      // Hidden prompts get the password ("Password: "); echoed ones (a username, a code) nothing.
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map((p) => (p.echo ? '' : password))),
+    });
+    tried.push('password (ansible_password)');
   }
   return { methods, tried, problems };
 }

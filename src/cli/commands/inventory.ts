@@ -1,9 +1,10 @@
 // remedy inventory: the inventory as remedy reads it, in ansible-inventory's formats, so users can
 // debug an inventory with the output they know and compare it with Ansible's.
+import { maskSecretVars } from '../../inventory/secrets.js';
 import type { Command } from 'commander';
 import { UsageError, formatDiagnostic } from '../../errors.js';
 import { inventoryGraph, inventoryHostVars, inventoryList, limitHosts, loadInventory, pythonJson, selectHosts } from '../../inventory/index.js';
-import type { Inventory, Vars } from '../../inventory/index.js';
+import type { Inventory } from '../../inventory/index.js';
 import { action } from '../exit.js';
 
 interface InventoryOptions {
@@ -46,13 +47,7 @@ export function register(program: Command): void {
 }
 
 /** Passwords stay off the console (ansible-inventory prints them; remedy redacts them everywhere). */
-const SECRET_VARS = new Set(['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass']);
-
-function redacted(vars: Vars): Vars {
-  const out: Vars = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = SECRET_VARS.has(k) && v !== null && v !== '' ? '********' : v;
-  return out;
-}
+const redacted = maskSecretVars;
 
 function show(inv: Inventory, opts: InventoryOptions): string {
   if (opts.list) {
