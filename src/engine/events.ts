@@ -15,6 +15,20 @@ interface Base {
   seq: number;
 }
 
+/** What a --limit kept and left out (run-start, result.json). */
+export interface RunScope {
+  limit: string;
+  /** Hosts the run covers. */
+  hosts: string[];
+  /** Hosts the runbook targets that the limit left out: nothing the run says covers them. */
+  excluded: string[];
+}
+
+/** The sentence that says a verdict is scoped (appended to the run's message, shown in reports). */
+export function scopeSentence(scope: RunScope): string {
+  return `This verdict covers only --limit '${scope.limit}' (${scope.hosts.join(', ')}); not looked at: ${scope.excluded.join(', ')}.`;
+}
+
 export type RunEvent = Base &
   (
     | {
@@ -34,6 +48,11 @@ export type RunEvent = Base &
          * run-start it continues.
          */
         resumedFrom?: string | undefined;
+        /**
+         * Set when --limit left out hosts the runbook targets: the run's verdict covers only `hosts`;
+         * `excluded` were not looked at.
+         */
+        scope?: RunScope | undefined;
       }
     | {
         type: 'step-start';

@@ -11,7 +11,7 @@ import { errorMessage, resolveGoto, runtimeFor, type Engine, type TransportSourc
 import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
 import { runBundle } from './bundle-action.js';
 import { Emitter, type NoticeRelay } from './emitter.js';
-import type { EventSink, FinalHostStatus, RunOutcome } from './events.js';
+import { scopeSentence, type EventSink, type FinalHostStatus, type RunOutcome, type RunScope } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
 import { runHostStep } from './host-step.js';
 import { releaseHeldLocks } from './lock.js';
@@ -137,6 +137,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     hosts: plan.hosts,
     runDir: options.runDir ?? '',
     resumedFrom: options.resume?.resumedFrom,
+    scope: runScope(plan),
   });
   for (const w of options.resume?.warnings ?? []) emitter.emit({ type: 'warning', message: w });
   options.notices?.attach((message, host) => emitter.emit({ type: 'warning', message, host }));
@@ -196,7 +197,11 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     probe = { stoppedAt: probeStop === null ? null : (plan.steps[probeStop] as PlanStep).id, steps: probeStop === null ? [] : await previewFrom(e, probeStop) };
     if (probeStop !== null) ending = { outcome: 'refused', step: probe.stoppedAt ?? undefined, message: `probe: stopped before the first mutating step that would run (${probe.stoppedAt})` };
   }
-  const { outcome, message } = finalOutcome(e, ending);
+  const final = finalOutcome(e, ending);
+  const { outcome } = final;
+  // A run whose --limit left hosts out says so in its verdict: exit 0 is not fleet-wide.
+  const scope = runScope(plan);
+  const message = scope && outcome !== 'refused' && outcome !== 'interrupted' ? [final.message, scopeSentence(scope)].filter((m) => m).join(' ') : final.message;
   const exitCode = OUTCOME_EXIT[outcome];
   const hosts = Object.fromEntries(plan.hosts.map((h) => [h, state.finalStatus(h)]));
   options.notices?.attach(null);
@@ -266,6 +271,12 @@ function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcom
   }
   if (ending !== null) return { outcome: ending.outcome, message: ending.message };
   return { outcome: state.changed ? 'resolved' : 'nothing-to-do' };
+}
+
+/** The run's scope when --limit left out hosts the runbook targets, else undefined (the whole fleet). */
+function runScope(plan: Plan): RunScope | undefined {
+  if (!plan.limit || plan.limit.excluded.length === 0) return undefined;
+  return { limit: plan.limit.pattern, hosts: plan.hosts, excluded: plan.limit.excluded };
 }
 
 function safeUser(): string {

@@ -188,6 +188,8 @@ function summarySection(m: ReportModel): string {
   const out = ['<section class="summary-box" id="summary"><h2>Summary</h2>'];
   out.push(`<p>${badge(s.outcome)} exit ${esc(s.exitCode)} · cause ${s.cause === null ? 'none decided' : code(s.cause)}</p>`);
   if (s.message) out.push(`<p class="note">${esc(s.message)}</p>`);
+  const scope = m.result.scope;
+  if (scope) out.push(`<p><strong>Scope: --limit ${code(scope.limit)}.</strong> This verdict covers only ${esc(scope.hosts.join(', '))}; not looked at: ${esc(scope.excluded.join(', '))}.</p>`);
   if (s.hosts.length > 0) out.push(`<ul class="hosts">${s.hosts.map((h) => `<li>${esc(h.host)} ${badge(h.status)}</li>`).join('')}</ul>`);
   out.push('<h3>What changed</h3>', s.changed.length === 0 ? '<p>Nothing was changed on any host.</p>' : `<ul>${s.changed.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
   out.push('<h3>Left for people</h3>', s.leftForPeople.length === 0 ? '<p>Nothing.</p>' : `<ul>${s.leftForPeople.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);

@@ -207,6 +207,8 @@ function summarySection(m: ReportModel): string[] {
   const out = ['## Summary', ''];
   out.push(`**Outcome: ${mdText(s.outcome)}** (exit ${s.exitCode}). Cause: ${s.cause === null ? 'none decided' : mdCode(s.cause)}.`, '');
   if (s.message) out.push(`> ${mdText(s.message)}`, '');
+  const scope = m.result.scope;
+  if (scope) out.push(`**Scope: --limit ${mdCode(scope.limit)}.** This verdict covers only ${mdText(scope.hosts.join(', '))}; not looked at: ${mdText(scope.excluded.join(', '))}.`, '');
   if (s.hosts.length > 0) out.push(table(['Host', 'Status'], s.hosts.map((h) => [mdText(h.host), `**${mdText(h.status)}**`])), '');
   out.push('**What changed:**', '');
   if (s.changed.length === 0) out.push('- Nothing was changed on any host.');

@@ -2,7 +2,7 @@
 // by a pure fold, so the same function serves a live run (ResultSink) and a journal read back
 // after a crash (a journal without run-end reads as interrupted).
 import { join } from 'node:path';
-import type { EventSink, FinalHostStatus, HostStatus, RunEvent, RunMode, RunOutcome } from '../engine/events.js';
+import type { EventSink, FinalHostStatus, HostStatus, RunEvent, RunMode, RunOutcome, RunScope } from '../engine/events.js';
 import { EXIT } from '../errors.js';
 import { StepLedger } from '../engine/ledger.js';
 import type { Redactor } from '../redact/redactor.js';
@@ -66,6 +66,11 @@ export interface RunResultJson {
   durationMs: number;
   /** The latest segment's operator; `segments` keeps each one's (a resume by someone else). */
   operator: string | null;
+  /**
+   * null: the run covered every host the runbook targets. Set when --limit left hosts out: the
+   * verdict covers only `hosts`; `excluded` were not looked at (a hook must not read exit 0 as fleet-wide).
+   */
+  scope: RunScope | null;
   /** Each segment of the run (the first run, then every resume), with who ran it. */
   segments: { runId: string; startedAt: string; mode: RunMode; operator: string; user: string }[];
   message: string | null;
@@ -96,6 +101,7 @@ export class ResultBuilder {
   #lastTime: number | null = null;
   #doneSegmentsMs = 0;
   #endedAt: string | null = null;
+  #scope: RunScope | null = null;
 
   add(ev: RunEvent): void {
     if (ev.type === 'host-output') return;
@@ -107,6 +113,7 @@ export class ResultBuilder {
         this.#segments.push({ runId: ev.runId, startedAt: ev.time, mode: ev.mode, operator: ev.operator, user: ev.user });
         this.#closeSegment(null);
         this.#segmentStart = t;
+        this.#scope = ev.scope ?? null;
         this.#runEnd = null;
         this.#message = null;
         break;
@@ -165,6 +172,7 @@ export class ResultBuilder {
       endedAt: this.#endedAt !== null && complete ? this.#endedAt : this.#lastTime !== null ? new Date(this.#lastTime).toISOString() : null,
       durationMs: Math.round(this.#doneSegmentsMs + openSegmentMs),
       operator: s.operator,
+      scope: this.#scope,
       segments: this.#segments.map((x) => ({ ...x })),
       message: complete ? this.#message : 'the journal ends without a run-end event: the controller stopped during the run',
       complete,

@@ -41,6 +41,8 @@ export interface PlanJson {
   summary: string;
   params: Record<string, unknown>;
   hosts: string[];
+  /** Only with --limit: the pattern and the hosts it leaves out. */
+  limit?: { pattern: string; excluded: string[] } | undefined;
   causes: string[];
   steps: PlanStepJson[];
   warnings: string[];
@@ -53,6 +55,7 @@ export function planToJson(plan: Plan): PlanJson {
     summary: plan.summary,
     params: plan.params,
     hosts: plan.hosts,
+    ...(plan.limit ? { limit: plan.limit } : {}),
     causes: plan.causes,
     steps: plan.steps.map(stepToJson),
     warnings: plan.warnings,

@@ -59,7 +59,7 @@ export function planRunbook(input: PlanInput): Plan {
   const redactor = new Redactor(secrets);
   const allowed = input.limit ? new Set(limitHosts(inventory, [...inventory.hosts.keys()], input.limit)) : null;
 
-  const ctx: PlanContext = { inventory, allowed, redactor, causes: new Set(), warnings: [] };
+  const ctx: PlanContext = { inventory, allowed, redactor, causes: new Set(), warnings: [], unlimited: new Set() };
   const steps = expandLevel(ctx, { loaded, params, prefix: '', includePath: [], when: [], hosts: null });
 
   const targeted = new Set(steps.flatMap((s) => [...s.hosts, ...s.rollback.flatMap((r) => r.hosts)]));
@@ -80,6 +80,7 @@ export function planRunbook(input: PlanInput): Plan {
     params: redactedParams,
     secretParams,
     hosts,
+    limit: input.limit ? { pattern: input.limit, excluded: [...inventory.hosts.keys()].filter((h) => ctx.unlimited.has(h) && !targeted.has(h)) } : null,
     steps,
     causes: [...ctx.causes],
     warnings: ctx.warnings,
@@ -95,6 +96,8 @@ interface PlanContext {
   redactor: Redactor;
   causes: Set<string>;
   warnings: string[];
+  /** Hosts the step patterns select before --limit (what a limit leaves out is recorded). */
+  unlimited: Set<string>;
 }
 
 function expandLevel(ctx: PlanContext, level: Level): PlanStep[] {
@@ -153,7 +156,9 @@ function buildStep(
   const renderedPattern = hostPattern === null ? null : renderText(hostPattern, { ...scope.params, params: scope.params });
   let hosts: string[] = [];
   if (renderedPattern !== null) {
-    hosts = selectCombined(ctx.inventory, renderedPattern).filter((h) => ctx.allowed === null || ctx.allowed.has(h));
+    const selected = selectCombined(ctx.inventory, renderedPattern);
+    for (const h of selected) ctx.unlimited.add(h);
+    hosts = selected.filter((h) => ctx.allowed === null || ctx.allowed.has(h));
     if (hosts.length === 0) ctx.warnings.push(`step ${level.prefix}${step.id}: pattern "${renderedPattern}" matches no host`);
   }
   const at = planStepPos(level, path);

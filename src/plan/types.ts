@@ -108,6 +108,14 @@ export interface PlanStep {
   dynamic: boolean;
 }
 
+/** A --limit that left hosts out: the verdict of such a run covers only the hosts it kept. */
+export interface PlanLimit {
+  /** The --limit pattern as given. */
+  pattern: string;
+  /** Hosts the runbook targets without the limit that the limit leaves out (inventory order). */
+  excluded: string[];
+}
+
 export interface Plan {
   runbook: string;
   /** The root runbook file. */
@@ -120,6 +128,8 @@ export interface Plan {
   secretParams: string[];
   /** Every host any step targets, in inventory order. */
   hosts: string[];
+  /** The --limit, when one was given (null: the whole inventory the runbook targets). */
+  limit: PlanLimit | null;
   steps: PlanStep[];
   /** Causes a decide step can conclude (for graphs and guided overrides). */
   causes: string[];

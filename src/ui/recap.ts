@@ -1,7 +1,7 @@
 // The final recap, one line per host, like Ansible's PLAY RECAP: how many steps were ok (of which
 // changed something), failed, found the host unreachable, or were skipped. Each (step, host)
 // counts once, as it ended: retries, repeats and verification do not add up.
-import type { FinalHostStatus, HostStatus, RunEvent, RunOutcome } from '../engine/events.js';
+import type { FinalHostStatus, HostStatus, RunEvent, RunOutcome, RunScope } from '../engine/events.js';
 import { colors, formatDuration, paintOutcome, type Colors } from './format.js';
 
 export interface HostRecap {
@@ -22,11 +22,13 @@ export interface Recap {
   outcome: RunOutcome | null;
   exitCode: number | null;
   durationMs: number | null;
+  /** Set when --limit left hosts out: the recap (and verdict) covers only the hosts listed. */
+  scope: RunScope | null;
   hosts: Map<string, HostRecap>;
 }
 
 export class RecapCounter {
-  readonly #run: Omit<Recap, 'hosts'> = { runbook: null, outcome: null, exitCode: null, durationMs: null };
+  readonly #run: Omit<Recap, 'hosts'> = { runbook: null, outcome: null, exitCode: null, durationMs: null, scope: null };
   readonly #hosts: string[] = [];
   readonly #final = new Map<string, FinalHostStatus>();
   /** Per (step, host): the last final status (a retried host counts once, as it ended). */
@@ -37,6 +39,7 @@ export class RecapCounter {
     switch (ev.type) {
       case 'run-start':
         this.#run.runbook = ev.runbook;
+        this.#run.scope = ev.scope ?? null;
         for (const h of ev.hosts) this.#host(h);
         break;
       case 'host-end': {
@@ -116,5 +119,6 @@ export function renderRecap(recap: Recap, c: Colors = colors(false)): string {
       `${paintName(name.padEnd(width))}  : ${n('ok', h.ok, c.green)} ${n('changed', h.changed, c.yellow)} ${n('unreachable', h.unreachable, c.magenta)} ${n('failed', h.failed, c.red)} ${n('skipped', h.skipped, c.cyan)}${h.final !== null ? ` ${c.dim(h.final)}` : ''}`.trimEnd(),
     );
   }
+  if (recap.scope) lines.push(c.yellow(`  scope: --limit '${recap.scope.limit}' only; not looked at: ${recap.scope.excluded.join(', ')}`));
   return `${lines.join('\n')}\n`;
 }
