@@ -16,6 +16,8 @@ export interface NotificationBody {
   event: NotifyEvent;
   summary: string;
   link: string;
+  /** The run's page in the web console, for people (the link above is the API's, for tools). */
+  console: string;
   run: Pick<RunRecord, 'id' | 'runbook' | 'outcome' | 'exitCode' | 'cause' | 'message' | 'planHash' | 'hosts' | 'approval' | 'decision'> & { alert: RunRecord['alert'] };
   evidence: unknown;
 }
@@ -26,6 +28,7 @@ export function notificationBody(n: Notification, baseUrl: string): Notification
     event: n.event,
     summary: n.summary,
     link: `${baseUrl.replace(/\/$/, '')}/api/runs/${r.id}`,
+    console: `${baseUrl.replace(/\/$/, '')}/runs/${r.id}`,
     run: { id: r.id, runbook: r.runbook, outcome: r.outcome, exitCode: r.exitCode, cause: r.cause, message: r.message, planHash: r.planHash, hosts: r.hosts, approval: r.approval, decision: r.decision, alert: r.alert },
     evidence: n.evidence ?? null,
   };
@@ -37,7 +40,7 @@ export function slackBody(body: NotificationBody): Record<string, unknown> {
   return {
     text: `remedy: ${body.event}: ${body.summary}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${body.event}* · ${body.run.runbook} · <${body.link}|run ${body.run.id}>\n${body.summary}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `*${body.event}* · ${body.run.runbook} · <${body.console}|run ${body.run.id}>\n${body.summary}` } },
       ...(evidence ? [{ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${evidence}\`\`\`` } }] : []),
     ],
   };
