@@ -33,7 +33,7 @@ export function approvalPanel(run: RunRecord, events: readonly RunEvent[], who: 
   <h2 id="panel-h">Approval needed: step <code>${p.step}</code>${p.batch !== null ? html` · batch ${p.batch}${batches ? ` of ${batches}` : ''}` : ''}</h2>
   <p class="cause">Concluded cause: <strong>${decision?.cause ?? run.cause ?? 'not decided yet'}</strong>${decision?.evidence.condition ? html` because <code>${decision.evidence.condition}</code>` : ''}</p>
   ${decision ? factsTable(decision.evidence.facts) : ''}
-  <p>Plan hash <code class="hash" data-plan-hash>${p.planHash}</code> · asked ${p.requestedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</p>
+  <p>Plan hash <code class="hash" data-hash>${p.planHash}</code> · asked ${p.requestedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</p>
   <h3>Commands it would run</h3>
   ${commands.length === 0 ? html`<p class="muted">No command (a step without a shell command).</p>` : commands.map((g) => html`<div class="cmd"><div class="for">${hostList(g.hosts)}</div><pre><code>${g.text}</code></pre></div>`)}
   ${diffs.length > 0 ? html`<h3>Properties changes</h3>${diffs.map((g) => html`<div class="cmd"><div class="for">${hostList(g.hosts)}</div><pre class="diff"><code>${g.text}</code></pre></div>`)}` : ''}
@@ -65,5 +65,5 @@ export function factsTable(facts: Record<string, Record<string, unknown>>): Html
   // Hosts with the same facts fold into one row, as in the guided screen.
   const folded = foldByText(rows.map(([host, f]) => ({ host, text: JSON.stringify(keys.map((k) => f[k] ?? null)) })));
   return html`<div class="scroll"><table class="facts"><caption>Facts the decision read</caption><thead><tr><th scope="col">Hosts</th>${keys.map((k) => html`<th scope="col">${k}</th>`)}</tr></thead>
-  <tbody>${folded.map((g) => html`<tr><th scope="row">${g.hosts.join(', ')}</th>${(JSON.parse(g.text) as unknown[]).map((v) => html`<td><code>${typeof v === 'string' ? v : JSON.stringify(v)}</code></td>`)}</tr>`)}</tbody></table></div>`;
+  <tbody>${folded.map((g) => html`<tr><th scope="row">${g.hosts.join(', ')}</th>${(JSON.parse(g.text) as unknown[]).map((v) => (v === null ? html`<td class="muted">—</td>` : html`<td><code>${typeof v === 'string' ? v : JSON.stringify(v)}</code></td>`))}</tr>`)}</tbody></table></div>`;
 }

@@ -54,7 +54,7 @@
         case 'run-start': return (e.resumedFrom ? 'resumed ' : 'started ') + e.runbook + ' (' + e.mode + ', plan ' + e.planHash + ')' + hosts(e.hosts);
         case 'step-start': return 'step ' + e.step + ': ' + e.name + (e.batch ? ' · batch ' + e.batch + '/' + e.batches : '') + hosts(e.hosts);
         case 'step-skip': return 'skipped ' + e.step + ': ' + e.reason;
-        case 'host-start': return e.host + ': ' + (e.phase === 'verify' ? 'verify ' : '') + e.step + (e.command ? ' $ ' + e.command : '');
+        case 'host-start': return e.host + ': ' + (e.phase === 'verify' ? 'verify ' : '') + e.step + (e.attempt > 1 ? ' (attempt ' + e.attempt + ')' : '');
         case 'host-end': return e.host + ': ' + e.step + (e.phase === 'verify' ? ' (verify)' : '') + ' → ' + e.status + (e.exitCode !== null && e.exitCode !== undefined ? ' (exit ' + e.exitCode + ')' : '') + (e.error ? ': ' + e.error : '') + (e.reason ? ': ' + e.reason : '');
         case 'step-end': return 'step ' + e.step + ' ' + e.status;
         case 'decision': return 'decided cause ' + e.cause + (e.evidence && e.evidence.condition ? ' because ' + e.evidence.condition : '');
@@ -85,6 +85,16 @@
         const text = document.createElement('span');
         text.textContent = describe(e);
         li.append(t, text);
+        // The command as sent, folded: long probe scripts would bury the timeline.
+        if (e.type === 'host-start' && e.command) {
+          const d = document.createElement('details');
+          const sm = document.createElement('summary');
+          sm.textContent = 'command';
+          const pre = document.createElement('pre');
+          pre.textContent = e.command;
+          d.append(sm, pre);
+          text.append(' ', d);
+        }
         timeline.append(li);
         if (e.type === 'run-end') { ended = true; stream.close(); }
       };
@@ -182,7 +192,7 @@
 
   // Runbook page: the decision graph, drawn by the mermaid bundle served from this server.
   if (window.mermaid && document.querySelector('pre.mermaid')) {
-    window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'neutral' });
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'neutral', flowchart: { useMaxWidth: false } });
     window.mermaid.run({ querySelector: 'pre.mermaid' }).then(() => document.body.setAttribute('data-graph', 'drawn'), (err) => {
       document.body.setAttribute('data-graph', 'failed');
       const p = document.createElement('p');
