@@ -2,13 +2,25 @@
 // gives an HttpOnly SameSite=Strict session cookie; pages need it; the session stands in for a
 // bearer token on the API only with its CSRF token; a viewer cannot approve; an operator's
 // approval through the session is recorded in the journal under the operator's name.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertmanager, AUTH_YAML, cleanup, serve, TOKENS, until, workspace, type TestServe, type Workspace } from '../helpers.js';
+import { FIX_RUNBOOK, alertmanager, AUTH_YAML, cleanup, serve, TOKENS, until, workspace, type TestServe, type Workspace } from '../helpers.js';
 
 let ws: Workspace;
 let s: TestServe;
 
+/** The fix runbook over three hosts, its fix in rolling batches of one. */
+function rolling(): { runbook: string; inventory: string } {
+  const runbook = join(ws.dir, 'svc-roll.yaml');
+  writeFileSync(runbook, FIX_RUNBOOK.replace('name: svc-fix', 'name: svc-roll').replace('    mutates: true\n', '    mutates: true\n    serial: 1\n'));
+  const inventory = join(ws.dir, 'three.yaml');
+  writeFileSync(inventory, 'all:\n  hosts:\n    local1: { ansible_connection: local }\n    local2: { ansible_connection: local }\n    local3: { ansible_connection: local }\n');
+  return { runbook, inventory };
+}
+
 function policy(): string {
+  const roll = rolling();
   return `${AUTH_YAML}maintenance:
   - { name: freeze, match: { alertname: Frozen }, start: "2000-01-01T00:00:00Z", end: "2999-01-01T00:00:00Z" }
 routes:
@@ -19,6 +31,12 @@ routes:
     params: { root: "{{ labels.root }}" }
     mode: approve
     budget: { max: 5, per: 1h }
+  - name: rolling
+    match: { alertname: StuckRolling }
+    runbook: ${roll.runbook}
+    inventory: ${roll.inventory}
+    params: { root: "{{ labels.root }}" }
+    mode: approve
 `;
 }
 
@@ -151,6 +169,33 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     const approval = events.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((e) => e.type === 'approval');
     expect(approval).toMatchObject({ decision: 'approved', operator: 'alice', planHash: waiting.approval.planHash, hosts: ['local1'] });
     expect(Date.parse(approval.time)).toBeGreaterThan(Date.parse(waiting.approval.requestedAt) - 1);
+  });
+
+  it('"approve this and the remaining batches": one answer, every batch runs and is journaled with the operator', async () => {
+    const root = ws.target('roll', 'STUCK');
+    const posted = await s.call('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'StuckRolling', root }, 'firing', 'fp-console-roll') });
+    const id = posted.json.results[0].run as string;
+    const waiting = await until('the approval wait', async () => {
+      const r = (await s.call(`/api/runs/${id}`)).json;
+      return r.approval ? r : null;
+    });
+    expect(waiting.approval).toMatchObject({ step: 'unstick', batch: 1, batchCount: 3, hosts: ['local1'] });
+    const op = await login(TOKENS.operator);
+    expect((await raw(`/runs/${id}`, { cookie: op.cookie })).text).toContain('Approve this and the remaining batches');
+    const ok = await raw(`/api/runs/${id}/approvals`, { method: 'POST', cookie: op.cookie, body: approvalBody(waiting, { remaining: true }), headers: { 'content-type': 'application/json', 'x-csrf-token': op.csrf } });
+    expect(ok.status).toBe(202);
+    const done = await until('the run to end', async () => {
+      const r = (await s.call(`/api/runs/${id}`)).json;
+      return ['queued', 'running'].includes(r.outcome) ? null : r;
+    });
+    expect(done).toMatchObject({ outcome: 'resolved', hosts: { local1: 'ok', local2: 'ok', local3: 'ok' } });
+    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const approvals = events.filter((e) => e.type === 'approval');
+    expect(approvals.map((a) => [a.batch, a.hosts, a.operator, a.decision])).toEqual([
+      [1, ['local1'], 'alice', 'approved'],
+      [2, ['local2'], 'alice', 'approved'],
+      [3, ['local3'], 'alice', 'approved'],
+    ]);
   });
 
   it('logout needs the CSRF token and ends the session', async () => {
