@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Set-up for bench/fanout (sourced): prerequisites, the login user, one loopback sshd, and the
-# inventories, runbooks, playbooks and ssh_config every tool reads. Expects WORK, ROOT, NS, BIG_N.
+# inventories, runbooks, playbooks and ssh_config every tool reads. Expects WORK, ROOT, NS, BIG_N,
+# HUGE_N.
 
 BENCH_USER_DEFAULT=remedy-bench
 BENCH_USER_HOME=/var/lib/remedy-bench
@@ -61,7 +62,8 @@ free_port() {
 }
 
 # One sshd on 127.0.0.1:PORT, its own host key, pubkey auth only, MaxSessions left at 10,
-# MaxStartups high enough for BIG_N simultaneous handshakes, bounded by `timeout`.
+# MaxStartups high enough for the largest fleet's simultaneous handshakes (BIG_N, HUGE_N), bounded
+# by `timeout`.
 start_sshd() {
   local cfg=$WORK/sshd_config sftp
   sftp=$(ls /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server 2>/dev/null | head -1)
@@ -70,7 +72,8 @@ start_sshd() {
   cp "$WORK/client_ed25519.pub" "$WORK/authorized_keys"
   chmod 644 "$WORK/authorized_keys"
   PORT=$(free_port)
-  local startups=$((BIG_N > 100 ? BIG_N * 2 : 200))
+  local biggest=$((HUGE_N > BIG_N ? HUGE_N : BIG_N))
+  local startups=$((biggest > 100 ? biggest * 2 : 200))
   cat >"$cfg" <<EOF
 Port $PORT
 ListenAddress 127.0.0.1
