@@ -26,6 +26,11 @@ vi.mock('node:fs', async (importOriginal) => {
       calls.push({ op: 'fsync', fd });
       fs.fsyncSync(fd);
     },
+    // The deferred fsync of durability 'mutations' runs on the thread pool.
+    fsync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      calls.push({ op: 'fsync-async', fd });
+      fs.fsync(fd, cb);
+    },
   };
 });
 
@@ -54,7 +59,7 @@ describe('JournalSink durability', () => {
     expect(calls.some((c) => c.op === 'open' && c.flags !== 'a+' && c.fd === fd)).toBe(false);
   });
 
-  it("durability 'mutations': read-only host events share one deferred fsync; mutations and boundaries are fsync'd at once", async () => {
+  it("durability 'mutations': read-only steps' events share one deferred fsync; mutations and run boundaries are fsync'd at once", async () => {
     const sub = join(dir, 'mutations');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(sub);
@@ -66,22 +71,45 @@ describe('JournalSink durability', () => {
       calls.length = 0;
       sink.write(ev);
       const synced = calls.some((c) => c.op === 'fsync');
-      const readOnlyHost = (ev.type === 'host-start' || ev.type === 'host-end') && !mutating.has(ev.step);
-      if (readOnlyHost) {
+      const ofReadOnlyStep = (ev.type === 'host-start' || ev.type === 'host-end' || ev.type === 'step-start' || ev.type === 'step-end') && !mutating.has(ev.step);
+      if (ofReadOnlyStep) {
         expect(synced, `#${ev.seq} ${ev.type} ${ev.step}`).toBe(false);
         deferred++;
       } else expect(synced, `#${ev.seq} ${ev.type}`).toBe(true);
     }
     expect(deferred).toBeGreaterThan(3);
-    // The deferred fsync happens on the next turn of the event loop.
+    expect(events.some((e) => e.type === 'step-start' && !e.mutates)).toBe(true);
+    expect(events.some((e) => e.type === 'step-start' && e.mutates)).toBe(true);
+    // The deferred fsync starts on the next turn of the event loop, on the thread pool.
+    const readOnlyStart = events.find((e) => e.type === 'step-start' && !e.mutates)!;
+    const readOnlyHost = events.find((e) => e.type === 'host-start' && !mutating.has(e.step))!;
     calls.length = 0;
-    sink.write({ ...events[1]!, seq: 999 });
-    expect(calls.some((c) => c.op === 'fsync')).toBe(true); // step-start: at once
-    calls.length = 0;
-    sink.write({ ...events[2]!, seq: 1000 }); // host-start of a read-only step
-    expect(calls.some((c) => c.op === 'fsync')).toBe(false);
+    sink.write({ ...readOnlyStart, seq: 999 });
+    sink.write({ ...readOnlyHost, seq: 1000 });
+    expect(calls.some((c) => c.op.startsWith('fsync'))).toBe(false);
     await new Promise((r) => setImmediate(r));
-    expect(calls.some((c) => c.op === 'fsync')).toBe(true);
+    expect(calls.filter((c) => c.op === 'fsync-async')).toHaveLength(1);
+    // Written while that fsync runs: close() waits for it, then fsyncs the rest before closing.
+    sink.write({ ...readOnlyHost, seq: 1001 });
+    calls.length = 0;
     await sink.close();
+    expect(calls.at(-1)?.op).toBe('fsync');
+  });
+
+  it("durability 'mutations': a mutating step's events are fsync'd at once, covering the read-only lines before them", async () => {
+    const sub = join(dir, 'ordering');
+    const { mkdirSync, readFileSync } = await import('node:fs');
+    mkdirSync(sub);
+    const sink = new JournalSink(sub, null, { durability: 'mutations' });
+    const events = resolvedRun().filter((e) => e.type !== 'host-output');
+    const firstMutating = events.findIndex((e) => e.type === 'step-start' && e.mutates);
+    expect(firstMutating).toBeGreaterThan(1);
+    for (const ev of events.slice(0, firstMutating)) sink.write(ev);
+    calls.length = 0;
+    sink.write(events[firstMutating]!);
+    // One fsync at once, after the write of the mutating step-start: every earlier line is in it.
+    expect(calls.map((c) => c.op).filter((op) => op !== 'open')).toEqual(['write', 'fsync']);
+    await sink.close();
+    expect(readFileSync(join(sub, 'journal.jsonl'), 'utf8').trim().split('\n')).toHaveLength(firstMutating + 1);
   });
 });
