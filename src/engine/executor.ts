@@ -9,7 +9,6 @@ import { Redactor } from '../redact/redactor.js';
 import { Conditions } from './conditions.js';
 import { errorMessage, resolveGoto, runtimeFor, type Engine, type TransportSource } from './context.js';
 import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
-import { runBundle } from './bundle-action.js';
 import { Emitter, type NoticeRelay } from './emitter.js';
 import { scopeSentence, type EventSink, type FinalHostStatus, type RunOutcome, type RunScope } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
@@ -227,8 +226,11 @@ async function runStep(e: Engine, step: PlanStep, nextId: string | null, resume:
       return runDecide(e, step, nextId);
     case 'outcome':
       return runOutcome(e, step);
-    case 'bundle':
+    case 'bundle': {
+      // tar-stream and picomatch load only for runs that pack a bundle (start-up time).
+      const { runBundle } = await import('./bundle-action.js');
       return runBundle(e, step, nextId);
+    }
     case 'pause':
       if (step.hostPattern === null) return runControllerPause(e, step, nextId);
       return runHostStep(e, step, { nextId, resume });

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import type { Host } from '../inventory/types.js';
 import { becomeUser, renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
-import { editProperties } from '../properties/edit.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
@@ -64,6 +63,8 @@ export async function previewProperties(e: Engine, step: PlanStep, host: Host): 
   if (read.status !== 'ok' || !read.result) {
     return { ...outcomeOf(host.name, read), error: `cannot read ${edit.file}: ${read.error ?? ''} ${read.result?.stderr.trim() ?? ''}`.trim() };
   }
+  // The diff library loads only for runs that edit properties (start-up time).
+  const { editProperties } = await import('../properties/edit.js');
   const result = editProperties(read.result.stdout, { set: edit.set, unset: edit.unset }, edit.file);
   return { file: edit.file, changed: result.changed, diff: result.diff };
 }
@@ -91,6 +92,8 @@ export async function applyProperties(e: Engine, step: PlanStep, host: Host): Pr
     endAttempt(e, step, host.name, read, { final: true, error });
     return { ...outcomeOf(host.name, read), error };
   }
+  // The diff library loads only for runs that edit properties (start-up time).
+  const { editProperties } = await import('../properties/edit.js');
   const result = editProperties(read.result.stdout, { set: edit.set, unset: edit.unset }, edit.file);
   if (!result.changed) {
     endAttempt(e, step, host.name, read, { status: 'ok', final: true, reason: 'already as wanted; file not written' });

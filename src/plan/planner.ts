@@ -8,7 +8,7 @@ import { resolveParams, type LoadedRunbook } from '../runbook/index.js';
 import { DEFAULT_BUNDLE_NAME, stepKind, stepMutates, type Check, type EvidenceSpec, type Step } from '../runbook/schema.js';
 import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
-import { describePropertiesEdit } from '../properties/edit.js';
+import { describePropertiesEdit } from '../properties/describe.js';
 import { ValidationError } from '../errors.js';
 import { batchHosts, combinePatterns, countOf, joinConditions, renderCount, renderDuration, selectCombined, staticVerdict } from './controls.js';
 import { planHash } from './hash.js';

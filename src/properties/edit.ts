@@ -2,11 +2,9 @@
 // appended, removed keys dropped, comments, blank lines and order untouched. Apigee's two key
 // styles (`conf_http_x=1`, `conf/http.properties+x=1`) are just keys here.
 import { createTwoFilesPatch } from 'diff';
+import type { PropertiesEdit } from './describe.js';
 
-export interface PropertiesEdit {
-  set: Record<string, string>;
-  unset: string[];
-}
+export { describePropertiesEdit, type PropertiesEdit } from './describe.js';
 
 export interface PropertiesEditResult {
   text: string;
@@ -89,12 +87,6 @@ export function editProperties(text: string, edit: PropertiesEdit, fileName = 'f
   const changed = result !== text;
   const diff = changed ? createTwoFilesPatch(fileName, fileName, text, result, 'before', 'after', { context: 2 }) : '';
   return { text: result, changed, diff };
-}
-
-/** The edit as a diff-like listing, for plans made without reading the file. */
-export function describePropertiesEdit(edit: PropertiesEdit): string {
-  const lines = [...Object.entries(edit.set).map(([k, v]) => `+ ${k}=${v}`), ...edit.unset.map((k) => `- ${k}`)];
-  return lines.join('\n');
 }
 
 function endsWithContinuation(line: string): boolean {

@@ -77,7 +77,12 @@ function createEngine(kind: EngineKind): Liquid {
   return liquid;
 }
 
-const engines: Record<EngineKind, Liquid> = { command: createEngine('command'), text: createEngine('text') };
+// Made on first use: templates of the `{{ a.b }}` shape (most commands) never need LiquidJS, and
+// building an engine costs start-up time before the first connection.
+const engines: Partial<Record<EngineKind, Liquid>> = {};
+function engine(kind: EngineKind): Liquid {
+  return (engines[kind] ??= createEngine(kind));
+}
 
 /** Reads of these names mean something special to LiquidJS (array size, first, last). */
 const LIQUID_SPECIAL_PROPS = new Set(['size', 'first', 'last']);
@@ -133,7 +138,7 @@ export function compile(kind: EngineKind, text: string): Compiled {
   if (compiled) return compiled;
   const parse = (): Template[] => {
     try {
-      return engines[kind].parse(text);
+      return engine(kind).parse(text);
     } catch (err) {
       throw toTemplateError(err);
     }
@@ -145,7 +150,7 @@ export function compile(kind: EngineKind, text: string): Compiled {
 }
 
 export function liquidFor(kind: EngineKind): Liquid {
-  return engines[kind];
+  return engine(kind);
 }
 
 const NEEDS_LIQUID = Symbol('needs-liquid');
@@ -261,7 +266,7 @@ function renderUnplaced(kind: EngineKind, compiled: Compiled, scope: Record<stri
 
 function renderLiquid(kind: EngineKind, templates: Template[], scope: Record<string, unknown>): string {
   try {
-    return engines[kind].renderSync(templates, scope) as string;
+    return engine(kind).renderSync(templates, scope) as string;
   } catch (err) {
     throw toTemplateError(err);
   }

@@ -5,7 +5,7 @@ import type { EventSink, RunEvent } from '../engine/events.js';
 import type { Redactor } from '../redact/redactor.js';
 import { colorEnabled, colors } from './format.js';
 import { JsonlSink } from './jsonl.js';
-import { ListrView } from './listr-view.js';
+import type { ListrView, ListrViewOptions } from './listr-view.js';
 import { PlainSink } from './plain.js';
 import { RecapCounter, renderRecap } from './recap.js';
 
@@ -41,8 +41,48 @@ export function createConsoleSink(options: ConsoleSinkOptions): ConsoleSink {
   const color = options.color ?? colorEnabled(stream);
   const redactor = options.redactor && !options.redactor.empty ? options.redactor : null;
   if (options.output === 'jsonl') return new ConsoleSinkImpl(new JsonlSink(stream), redactor, null, stream, color);
-  const view = options.tty ? new ListrView({ stream, color, verbose: options.verbose }) : new PlainSink(stream, { color });
+  const view = options.tty ? new DeferredListrView({ stream, color, verbose: options.verbose }) : new PlainSink(stream, { color });
   return new ConsoleSinkImpl(view, redactor, options.recap === false ? null : new RecapCounter(), stream, color);
+}
+
+/**
+ * The live view, with listr2 loaded only when a terminal is drawn on: plain-line and JSON-lines
+ * runs (CI, pipes, the bench) never load it, and a terminal run loads it while its first
+ * connections are under way instead of before them. Events that arrive before the module has
+ * loaded are handed over in order once it has.
+ */
+class DeferredListrView implements EventSink {
+  #view: ListrView | null = null;
+  #early: RunEvent[] = [];
+  readonly #ready: Promise<ListrView>;
+
+  constructor(options: ListrViewOptions) {
+    this.#ready = import('./listr-view.js').then(({ ListrView: View }) => {
+      const view = new View(options);
+      for (const event of this.#early) view.write(event);
+      this.#early = [];
+      this.#view = view;
+      return view;
+    });
+  }
+
+  write(event: RunEvent): void {
+    if (this.#view) this.#view.write(event);
+    else this.#early.push(event);
+  }
+
+  async pause(): Promise<void> {
+    await (await this.#ready).pause();
+  }
+
+  resume(): void {
+    // Only after a pause(), which waited for the view.
+    this.#view?.resume();
+  }
+
+  async close(): Promise<void> {
+    await (await this.#ready).close();
+  }
 }
 
 class ConsoleSinkImpl implements ConsoleSink {

@@ -15,7 +15,6 @@ import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
 import { UsageError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
 import { JournalSink } from '../../journal/journal.js';
-import { writeReport } from '../../journal/report.js';
 import { ResultSink } from '../../journal/result.js';
 import { createRunDir, makeRunInputs, runTimestamp, writeRunInputs, type RunDir, type RunInputs } from '../../journal/run-dir.js';
 import { writeJsonAtomic } from '../../journal/atomic.js';
@@ -179,6 +178,8 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
     // must leave a complete run directory behind.
     for (const sink of sinks) await sink.close().catch(() => undefined);
     try {
+      // The report's modules load once the run is over, not before its first connection.
+      const { writeReport } = await import('../../journal/report.js');
       writeReport(runDir.path, { redactor });
     } catch (err) {
       process.stderr.write(`remedy: report.md not written: ${(err as Error).message}\n`);
