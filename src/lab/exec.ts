@@ -1,8 +1,10 @@
 // Local process plumbing for the lab: run a command with a time limit, look at a pid, stop a pid,
 // make a bounded HTTP request. Processes are always addressed by pid, never by name.
-import { execFile } from 'node:child_process';
+// Programs run through zx: its quoting is bash's, which is right here (a local bash, never a
+// remote shell), and every argument is one quoted word, so nothing in an argument is shell code.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { $ } from 'zx/core';
 import { RemedyError } from '../errors.js';
 
 export interface RunResult {
@@ -11,24 +13,28 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program (no shell) and resolves with its exit code and output; never rejects on exit codes. */
-export function run(file: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? { ...process.env, LC_ALL: 'C' }, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-          reject(new RemedyError(`${file}: not found`));
-          return;
-        }
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+/** bash's exit status for a program it cannot find (or cannot execute as one). */
+const NOT_FOUND = 127;
+
+/**
+ * Runs a program, every argument quoted as one word, and resolves with its exit code and output;
+ * never rejects on exit codes. Killed by SIGKILL after `timeoutMs` (then code 1, as a signal
+ * death has no exit code).
+ */
+export async function run(file: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
+  // No `set -euo pipefail` prefix: this is one program, and its exit code is the answer.
+  const sh = $({
+    quiet: true,
+    nothrow: true,
+    prefix: '',
+    timeout: opts.timeoutMs ?? 60_000,
+    timeoutSignal: 'SIGKILL',
+    env: opts.env ?? { ...process.env, LC_ALL: 'C' },
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
+  const out = await sh`exec ${file} ${args}`;
+  if (out.exitCode === NOT_FOUND && /(not found|No such file or directory)\s*$/.test(out.stderr.trim())) throw new RemedyError(`${file}: not found`);
+  return { code: out.exitCode ?? 1, stdout: out.stdout, stderr: out.stderr };
 }
 
 /** Like run, but a non-zero exit becomes an error that quotes the command and its stderr. */
