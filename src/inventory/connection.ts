@@ -77,6 +77,7 @@ export function hostAccess(host: string, vars: Vars, groups: readonly string[] =
     proxyJump: proxyJump(vars, read, issues),
     knownHostsFile: read('remedy_known_hosts')?.value,
     password: read('ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password')?.value,
+    ...serverAlive(read, issues),
     explicit: { address: address !== undefined, port: portVar !== undefined },
   };
   return { connection, become: becomeSettings(read, issues), issues };
@@ -138,11 +139,34 @@ function proxyJump(vars: Vars, read: Reader, issues: ConnectionIssue[]): string[
       return undefined;
     }
     if (found.ignored.length > 0) {
-      issues.push({ key, message: `${key}: remedy ignores ${found.ignored.join(' ')} (it honours only the jump host)`, severity: 'warning' });
+      issues.push({ key, message: `${key}: remedy ignores ${found.ignored.join(' ')} (it honours only the jump host and ServerAliveInterval/ServerAliveCountMax)`, severity: 'warning' });
     }
     if (found.jump) return found.jump;
   }
   return undefined;
+}
+
+/** ServerAliveInterval / ServerAliveCountMax from the ssh args vars (the first var that sets one wins). */
+function serverAlive(read: Reader, issues: ConnectionIssue[]): { serverAliveInterval?: number; serverAliveCountMax?: number } {
+  const out: { serverAliveInterval?: number; serverAliveCountMax?: number } = {};
+  for (const key of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    const args = read(key);
+    if (!args) continue;
+    const found = sshArgs(args.value);
+    if ('error' in found) continue; // reported by proxyJump()
+    for (const [name, value] of [['ServerAliveInterval', found.serverAliveInterval], ['ServerAliveCountMax', found.serverAliveCountMax]] as const) {
+      if (value === undefined) continue;
+      const n = /^\d+$/.test(value) ? Number(value) : NaN;
+      const max = name === 'ServerAliveInterval' ? 86_400 : 1000;
+      if (!Number.isInteger(n) || n > max || (name === 'ServerAliveCountMax' && n < 1)) {
+        issues.push({ key, message: `${key}: ${name} must be a whole number ${name === 'ServerAliveInterval' ? 'of seconds (0-86400, 0 = off)' : '(1-1000)'}, got ${JSON.stringify(value)}`, severity: 'error' });
+        continue;
+      }
+      if (name === 'ServerAliveInterval') out.serverAliveInterval ??= n;
+      else out.serverAliveCountMax ??= n;
+    }
+  }
+  return out;
 }
 
 function jumpList(text: string): string[] | undefined {
@@ -150,14 +174,21 @@ function jumpList(text: string): string[] | undefined {
   return hosts.length === 0 || (hosts.length === 1 && hosts[0]?.toLowerCase() === 'none') ? undefined : hosts;
 }
 
-type SshArgs = { jump: string[] | undefined; ignored: string[] } | { error: string };
+type SshArgs = { jump: string[] | undefined; serverAliveInterval?: string; serverAliveCountMax?: string; ignored: string[] } | { error: string };
 
+/** What remedy honours in OpenSSH arguments: the jump host and the keepalive settings. */
 export function jumpFromSshArgs(args: string): SshArgs {
+  return sshArgs(args);
+}
+
+function sshArgs(args: string): SshArgs {
   const split = splitShellWords(args);
   if (!split.ok) return { error: `cannot read the arguments: ${split.error}` };
   const words = split.words.map((w) => w.text);
   const ignored: string[] = [];
   let jump: string[] | undefined;
+  let serverAliveInterval: string | undefined;
+  let serverAliveCountMax: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
     let option: string | undefined;
@@ -176,9 +207,11 @@ export function jumpFromSshArgs(args: string): SshArgs {
       const via = jumpFromProxyCommand(value);
       if (!via) return { error: `ProxyCommand '${value}' is not supported; use ProxyJump (-J), or set remedy_proxy_jump` };
       jump ??= [via];
-    } else ignored.push(`-o ${option}`);
+    } else if (name === 'serveraliveinterval') serverAliveInterval ??= value;
+    else if (name === 'serveralivecountmax') serverAliveCountMax ??= value;
+    else ignored.push(`-o ${option}`);
   }
-  return { jump, ignored };
+  return { jump, ignored, ...(serverAliveInterval !== undefined ? { serverAliveInterval } : {}), ...(serverAliveCountMax !== undefined ? { serverAliveCountMax } : {}) };
 }
 
 /** `ssh [-q] [-p PORT] [-l USER] [-i KEY] -W %h:%p [USER@]HOST` → "USER@HOST:PORT". */

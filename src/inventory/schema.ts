@@ -34,7 +34,7 @@ const connectionVars = {
   ansible_ssh_pass: Text.optional().meta({ description: 'Alias of ansible_password.' }),
   ansible_ssh_password: Text.optional().meta({ description: 'Alias of ansible_password.' }),
   ansible_ssh_common_args: z.string().optional().meta({
-    description: 'Extra OpenSSH arguments. remedy honours the jump host in them (-J HOST, -o ProxyJump=HOST, or -o ProxyCommand="ssh -W %h:%p HOST"); other options are ignored with a warning.',
+    description: 'Extra OpenSSH arguments. remedy honours the jump host in them (-J HOST, -o ProxyJump=HOST, or -o ProxyCommand="ssh -W %h:%p HOST") and the keepalive (-o ServerAliveInterval=SECONDS, -o ServerAliveCountMax=N; default 15 s x 3); other options are ignored with a warning.',
   }),
   ansible_ssh_extra_args: z.string().optional().meta({ description: 'Like ansible_ssh_common_args (read the same way).' }),
   ansible_become: AnsibleBoolean.optional().meta({

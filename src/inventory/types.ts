@@ -24,6 +24,12 @@ export interface Connection {
    */
   password?: string | undefined;
   /**
+   * Keepalive from ansible_ssh_common_args / ansible_ssh_extra_args (`-o ServerAliveInterval=S`,
+   * `-o ServerAliveCountMax=N`), as OpenSSH reads them: seconds (0 = off) and unanswered probes.
+   */
+  serverAliveInterval?: number | undefined;
+  serverAliveCountMax?: number | undefined;
+  /**
    * Which settings the inventory set explicitly (ansible_host / ansible_port), as opposed to the
    * defaults (inventory name, port 22). ssh_config may only fill in what the inventory left unset,
    * as with Ansible over OpenSSH, so the transport needs to know the difference.

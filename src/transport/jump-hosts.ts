@@ -3,7 +3,7 @@
 // do not count against sshd's MaxSessions). Each hop's host key is verified like any host's.
 import type { Client } from 'ssh2';
 import { UnreachableError } from '../errors.js';
-import { describeEndpoint, openSshClient, type SshConnectOptions } from './ssh-connect.js';
+import { CLOSE_GRACE_MS, closeClient, describeEndpoint, openSshClient, type SshConnectOptions } from './ssh-connect.js';
 import type { SshEndpoint } from './ssh-config.js';
 
 export class JumpConnections {
@@ -63,7 +63,7 @@ export class JumpConnections {
     this.#clients.clear();
     for (const p of all) {
       const c = await p.catch(() => undefined);
-      c?.end();
+      if (c) await closeClient(c, CLOSE_GRACE_MS);
     }
   }
 }

@@ -28,8 +28,11 @@ export interface TransportPoolOptions {
   channelLimit?: number | undefined;
   /** Connect + handshake + authentication deadline per hop (default 20 s). */
   connectTimeoutMs?: number | undefined;
-  /** Dead-peer detection: probe every intervalMs, give up after countMax unanswered (15 s, 3). */
-  keepalive?: { intervalMs: number; countMax: number } | undefined;
+  /**
+   * Dead-peer detection for every connection: probe every intervalMs, give up after countMax
+   * unanswered. Unset parts come from the host (inventory ssh args, ssh_config), then 15 s × 3.
+   */
+  keepalive?: { intervalMs?: number | undefined; countMax?: number | undefined } | undefined;
   /** TERM → KILL grace for timed-out commands (default 2 s). */
   killGraceMs?: number | undefined;
   /** ssh_config merged under inventory values (default ~/.ssh/config; false: none). */

@@ -21,6 +21,9 @@ export interface SshEndpoint {
   knownHostsFile?: string | undefined;
   /** ansible_password: tried after keys and the agent (password, then keyboard-interactive). */
   password?: string | undefined;
+  /** ServerAliveInterval (seconds, 0 = off) and ServerAliveCountMax: inventory args, else ssh_config. */
+  serverAliveInterval?: number | undefined;
+  serverAliveCountMax?: number | undefined;
 }
 
 /** How to reach a target: through `jumps` (outermost first), then the target itself. */
@@ -36,6 +39,8 @@ export interface SshConfigValues {
   port?: number | undefined;
   identityFiles: string[];
   proxyJump?: string | undefined;
+  serverAliveInterval?: number | undefined;
+  serverAliveCountMax?: number | undefined;
 }
 
 export interface SshConfigLookup {
@@ -83,9 +88,17 @@ export function parseSshConfig(text: string): SshConfigLookup {
           .filter((f) => f.toLowerCase() !== 'none')
           .map((f) => expandHome(expandTokens(f, tokens))),
         proxyJump: one('proxyjump'),
+        serverAliveInterval: wholeNumber(one('serveraliveinterval'), 0),
+        serverAliveCountMax: wholeNumber(one('serveralivecountmax'), 1),
       };
     },
   };
+}
+
+function wholeNumber(value: string | undefined, min: number): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  const n = Number(value.trim());
+  return n >= min ? n : undefined;
 }
 
 export interface ResolveOptions {
@@ -112,6 +125,8 @@ export function resolveSshRoute(label: string, conn: Connection, options: Resolv
     identityFiles: dedupe([...(conn.privateKeyFile ? [expandHome(conn.privateKeyFile)] : []), ...cfg.identityFiles]),
     knownHostsFile: conn.knownHostsFile ? expandHome(conn.knownHostsFile) : undefined,
     password: conn.password,
+    serverAliveInterval: conn.serverAliveInterval ?? cfg.serverAliveInterval,
+    serverAliveCountMax: conn.serverAliveCountMax ?? cfg.serverAliveCountMax,
   };
   const specs = conn.proxyJump ?? splitProxyJump(cfg.proxyJump);
   const jumps = specs.map((spec) => resolveJump(spec, options, localUser));
@@ -133,6 +148,8 @@ function resolveJump(spec: string, options: ResolveOptions, localUser: string): 
     port: parsed.port ?? cfg.port ?? 22,
     user: parsed.user ?? cfg.user ?? localUser,
     identityFiles: cfg.identityFiles,
+    serverAliveInterval: cfg.serverAliveInterval,
+    serverAliveCountMax: cfg.serverAliveCountMax,
   };
 }
 

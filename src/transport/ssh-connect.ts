@@ -23,11 +23,45 @@ export interface SshConnectOptions {
   agent?: string | false | undefined;
   /** TCP connect + handshake + auth deadline (ssh2 readyTimeout). Default 20 s. */
   connectTimeoutMs?: number | undefined;
-  /** Keepalive probe interval (default 15 s) and unanswered probes tolerated (default 3). */
+  /**
+   * Keepalive probe interval and unanswered probes tolerated, for every connection (the
+   * --server-alive-* options): over the endpoint's own (inventory ssh args, then ssh_config),
+   * over the defaults (15 s × 3). An interval of 0 turns keepalives off.
+   */
   keepaliveIntervalMs?: number | undefined;
   keepaliveCountMax?: number | undefined;
   /** Told about keys recorded under accept-new, for the console and the journal. */
   onNotice?: ((message: string) => void) | undefined;
+}
+
+export const DEFAULT_KEEPALIVE = { intervalMs: 15_000, countMax: 3 } as const;
+/** How long a closing connection may take before its socket is destroyed. */
+export const CLOSE_GRACE_MS = 2000;
+
+/** The keepalive an endpoint's connection uses: options, then the endpoint's, then the defaults. */
+export function keepaliveFor(endpoint: SshEndpoint, options: Pick<SshConnectOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax'>): { intervalMs: number; countMax: number } {
+  const fromEndpoint = endpoint.serverAliveInterval !== undefined ? endpoint.serverAliveInterval * 1000 : undefined;
+  return {
+    intervalMs: options.keepaliveIntervalMs ?? fromEndpoint ?? DEFAULT_KEEPALIVE.intervalMs,
+    countMax: options.keepaliveCountMax ?? endpoint.serverAliveCountMax ?? DEFAULT_KEEPALIVE.countMax,
+  };
+}
+
+/**
+ * Closes a connection within a bounded time: a polite disconnect first, and when the peer does
+ * not finish the close within `graceMs` (a host that stopped answering leaves the socket in
+ * FIN-WAIT-2 and the process alive), the socket is destroyed. ssh2's own destroy() is a no-op
+ * once end() made the socket unwritable, hence the socket itself.
+ */
+export async function closeClient(client: Client, graceMs: number): Promise<void> {
+  const sock = (client as unknown as { _sock?: { destroyed?: boolean; destroy(): void } })._sock;
+  if (!sock || sock.destroyed) return;
+  const closed = new Promise<boolean>((r) => client.once('close', () => r(true)));
+  const within = (ms: number) => Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  client.end();
+  if (await within(graceMs)) return;
+  sock.destroy();
+  await within(1000);
 }
 
 /** Host key algorithms ssh2 offers by default, strongest first. */
@@ -79,13 +113,14 @@ export async function openSshClient(
   let verdict: HostKeyVerdict | undefined;
   const known = verifier.knownKeyTypes(endpoint.address, endpoint.port);
   const client = new Client();
+  const keepalive = keepaliveFor(endpoint, options);
   const config: ConnectConfig = {
     host: endpoint.address,
     port: endpoint.port,
     username: endpoint.user,
     readyTimeout: options.connectTimeoutMs ?? 20_000,
-    keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
-    keepaliveCountMax: options.keepaliveCountMax ?? 3,
+    keepaliveInterval: keepalive.intervalMs,
+    keepaliveCountMax: keepalive.countMax,
     authHandler: auth.methods,
     // Raw key blob (no hostHash): compared byte for byte with the known_hosts entry.
     hostVerifier: (key: Buffer) => {

@@ -10,7 +10,7 @@ import { BoundedBuffer } from './output.js';
 import { wrapInProcessGroup } from './process-group.js';
 import { Semaphore } from './semaphore.js';
 import { normalizeSignal, openExecChannel, recordedExit, runOnChannel, type SshConnection } from './ssh-channel.js';
-import { openSshClient, type SshConnectOptions } from './ssh-connect.js';
+import { CLOSE_GRACE_MS, closeClient, openSshClient, type SshConnectOptions } from './ssh-connect.js';
 import type { SshRoute } from './ssh-config.js';
 import type { ExecOptions, ExecResult, FetchOptions, FetchResult, Transport } from './types.js';
 
@@ -85,11 +85,7 @@ export class SshTransport implements Transport {
     this.#sem.rejectAll(new UnreachableError(this.host, 'the connection was closed'));
     const conn = this.#conn ?? (await this.#connecting?.catch(() => undefined));
     this.#conn = undefined;
-    if (conn && !conn.dead) {
-      const closed = new Promise<void>((r) => conn.client.once('close', () => r()));
-      conn.client.end();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
-    }
+    if (conn && !conn.dead) await closeClient(conn.client, CLOSE_GRACE_MS);
     if (this.#ownJumps) await this.#jumps.closeAll();
   }
 

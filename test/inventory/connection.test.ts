@@ -102,8 +102,23 @@ all:
       line: 3,
       col: 5,
       severity: 'warning',
-      message: 'hosts h1, h2: ansible_ssh_common_args: remedy ignores -o StrictHostKeyChecking=no (it honours only the jump host)',
+      message: 'hosts h1, h2: ansible_ssh_common_args: remedy ignores -o StrictHostKeyChecking=no (it honours only the jump host and ServerAliveInterval/ServerAliveCountMax)',
     });
+  });
+});
+
+describe('keepalive from the ssh args (ServerAliveInterval, ServerAliveCountMax)', () => {
+  test('read from ansible_ssh_common_args, else ansible_ssh_extra_args; not warned about', () => {
+    const inv = yaml(`all:\n  hosts:\n    h1: { ansible_ssh_common_args: '-o ServerAliveInterval=5 -oServerAliveCountMax=2' }\n    h2: { ansible_ssh_extra_args: '-o "ServerAliveInterval 0"' }\n    h3:\n`);
+    expect(inv.hosts.get('h1')!.connection).toMatchObject({ serverAliveInterval: 5, serverAliveCountMax: 2 });
+    expect(inv.hosts.get('h2')!.connection).toMatchObject({ serverAliveInterval: 0 });
+    expect(inv.hosts.get('h3')!.connection.serverAliveInterval).toBeUndefined();
+    expect(inv.warnings ?? []).toEqual([]);
+  });
+
+  test('a value that is not a count is an error for a targeted host, naming the var', () => {
+    const errors = errorsOf(() => target(`all:\n  hosts:\n    h1: { ansible_ssh_common_args: '-o ServerAliveCountMax=0' }\n`, 'inv.yaml'));
+    expect(errors.map((d) => d.message).join('\n')).toMatch(/ansible_ssh_common_args: ServerAliveCountMax must be a whole number \(1-1000\), got "0"/);
   });
 });
 

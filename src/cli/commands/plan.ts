@@ -6,6 +6,7 @@ import { action } from '../exit.js';
 import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
 import { applyCommand } from '../next-command.js';
 import { runProbe } from './probe.js';
+import { wholeNumberOption } from './run.js';
 
 export const PLAN_FORMATS = ['text', 'json', 'markdown', 'mermaid'] as const;
 type PlanFormat = (typeof PLAN_FORMATS)[number];
@@ -24,10 +25,12 @@ export function register(program: Command): void {
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against (with --probe)')
     .option('--accept-new-host-keys', 'record unknown host keys instead of refusing them (with --probe)')
     .option('--run-dir <dir>', 'where the probe keeps its journal and outputs (with --probe)')
+    .option('--server-alive-interval <seconds>', 'SSH keepalive interval (with --probe; see remedy run --help)', wholeNumberOption('--server-alive-interval', 0, 86_400))
+    .option('--server-alive-count-max <n>', 'unanswered keepalives before a host is unreachable (with --probe)', wholeNumberOption('--server-alive-count-max', 1, 1000))
     .option('--forks <n>', 'hosts contacted at once (with --probe)', (v) => Number.parseInt(v, 10), 50)
     .addHelpText('after', '\nExamples:\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml --format markdown > change.md\n  remedy plan apigee-502-bad-gateway -i .remedy-lab/inventory.yaml --probe\n')
     .action(
-      action(async (runbook: string, opts: { inventory: string; limit?: string; decideWithoutExcludedHosts?: boolean; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; runDir?: string; forks: number }) => {
+      action(async (runbook: string, opts: { inventory: string; limit?: string; decideWithoutExcludedHosts?: boolean; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; serverAliveInterval?: number; serverAliveCountMax?: number; runDir?: string; forks: number }) => {
         const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
         const next = applyCommand({ runbook, inventory: opts.inventory, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts, extraVars: opts.extraVar, secretParams: inputs.plan.secretParams, planHash: inputs.plan.planHash });
         if (opts.probe) return runProbe(inputs, { ...opts, applyCommand: next });

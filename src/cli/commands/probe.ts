@@ -14,6 +14,8 @@ export interface ProbeCliOptions {
   format: 'text' | 'json' | 'markdown' | 'mermaid';
   knownHosts?: string | undefined;
   acceptNewHostKeys?: boolean | undefined;
+  serverAliveInterval?: number | undefined;
+  serverAliveCountMax?: number | undefined;
   runDir?: string | undefined;
   forks: number;
   /** The complete `remedy run … --yes --plan-hash` line printed at the end. */

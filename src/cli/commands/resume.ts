@@ -55,6 +55,8 @@ export function rebuildPlan(inputs: RunInputs, extraVars: string[]): { plan: Pla
 }
 
 interface ResumeCliOptions {
+  serverAliveInterval?: number;
+  serverAliveCountMax?: number;
   retryFailed?: boolean;
   yes?: boolean;
   extraVar: string[];

@@ -38,12 +38,23 @@ export interface SessionOptions {
   knownHosts?: string | undefined;
   acceptNewHostKeys?: boolean | undefined;
   breakLock?: boolean | undefined;
+  /** --server-alive-interval (seconds, 0 = off) and --server-alive-count-max, over the inventory's. */
+  serverAliveInterval?: number | undefined;
+  serverAliveCountMax?: number | undefined;
 }
 
 export function parseForks(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--forks: expected a whole number of hosts (1 or more), got "${value}"`);
   return n;
+}
+
+export function wholeNumberOption(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
 }
 
 /** The session options on a command, in one place. */
@@ -54,7 +65,13 @@ export function addSessionOptions(cmd: Command): Command {
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against (besides ~/.ssh/known_hosts); new keys accepted by --accept-new-host-keys are recorded in it')
     .option('--accept-new-host-keys', 'accept and record keys of hosts never seen before (a changed key is always refused)')
     .option('--operator <name>', 'who is running this, recorded with every approval (default: the OS user)')
-    .option('--break-lock', 'remove a host lock left by another run (a stale one), recording whose it was');
+    .option('--break-lock', 'remove a host lock left by another run (a stale one), recording whose it was')
+    .option(
+      '--server-alive-interval <seconds>',
+      'SSH keepalive probe interval for every host (0 = off), over the inventory\'s ansible_ssh_common_args / ssh_config ServerAliveInterval; default 15. A host silent for interval × count (default 15 s × 3 = 45 s) is declared unreachable and its connection destroyed',
+      wholeNumberOption('--server-alive-interval', 0, 86_400),
+    )
+    .option('--server-alive-count-max <n>', 'unanswered keepalive probes before a host is declared unreachable (default 3; ServerAliveCountMax)', wholeNumberOption('--server-alive-count-max', 1, 1000));
 }
 
 export function osUser(): string {
@@ -105,8 +122,16 @@ export function installInterruptHandlers(stderr: NodeJS.WritableStream = process
 
 
 /** SSH (and local) transports as the session options say; host-key notices go to the run's events. */
-export function createTransportPool(session: Pick<SessionOptions, 'knownHosts' | 'acceptNewHostKeys'>, inventory: Inventory, notices: NoticeRelay): TransportPool {
+export function createTransportPool(
+  session: Pick<SessionOptions, 'knownHosts' | 'acceptNewHostKeys' | 'serverAliveInterval' | 'serverAliveCountMax'>,
+  inventory: Inventory,
+  notices: NoticeRelay,
+): TransportPool {
   return new TransportPool({
+    keepalive: {
+      intervalMs: session.serverAliveInterval !== undefined ? session.serverAliveInterval * 1000 : undefined,
+      countMax: session.serverAliveCountMax,
+    },
     knownHostsFiles: session.knownHosts !== undefined ? [session.knownHosts, defaultKnownHostsFile()] : undefined,
     acceptNewHostKeys: session.acceptNewHostKeys,
     passphrase: process.env.REMEDY_SSH_PASSPHRASE,
@@ -208,6 +233,8 @@ export function printSummary(result: RunResult, events: RunEvent[], runDir: RunD
 }
 
 interface RunCliOptions {
+  serverAliveInterval?: number;
+  serverAliveCountMax?: number;
   inventory: string;
   limit?: string;
   decideWithoutExcludedHosts?: boolean;
