@@ -31,6 +31,13 @@ routes:
     params: { root: "{{ labels.root }}" }
     mode: approve
     budget: { max: 5, per: 1h }
+  - name: fix
+    match: { alertname: Stuck }
+    runbook: ${ws.runbook}
+    inventory: ${ws.inventory}
+    params: { root: "{{ labels.root }}" }
+    mode: auto
+    breaker: { window: 1h }
   - name: rolling
     match: { alertname: StuckRolling }
     runbook: ${roll.runbook}
@@ -165,10 +172,26 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     const report = JSON.parse((await raw(`/api/runs/${id}/report?format=json`, { cookie: op.cookie })).text);
     const approvals = report.approvals ?? report.result?.approvals;
     expect(JSON.stringify(approvals)).toContain('alice');
-    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text;
-    const approval = events.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((e) => e.type === 'approval');
+    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const approval = events.find((e) => e.type === 'approval');
     expect(approval).toMatchObject({ decision: 'approved', operator: 'alice', planHash: waiting.approval.planHash, hosts: ['local1'] });
     expect(Date.parse(approval.time)).toBeGreaterThan(Date.parse(waiting.approval.requestedAt) - 1);
+
+    // The run's files: the report as HTML at files/, outputs as downloads, nothing outside the run directory.
+    const reportPage = await raw(`/runs/${id}/files/`, { cookie: op.cookie });
+    expect(reportPage.status).toBe(200);
+    expect(reportPage.text).toMatch(/^<!doctype html>/i);
+    expect(reportPage.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const output = events.find((e) => e.type === 'host-end' && e.outputs)?.outputs.stdout as string;
+    expect(output).toMatch(/^outputs\//);
+    const file = await raw(`/runs/${id}/files/${output}`, { cookie: op.cookie });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="/);
+    expect(file.headers.get('content-type')).toBe('application/octet-stream');
+    for (const bad of ['outputs/../inputs.json', 'outputs/%2e%2e/inputs.json', 'journal.jsonl', 'outputs/../../../../etc/passwd', 'artifacts/']) {
+      expect((await raw(`/runs/${id}/files/${bad}`, { cookie: op.cookie })).status, bad).toBe(404);
+    }
+    expect((await raw(`/runs/${id}/files/${output}`)).status).toBe(303);
   });
 
   it('"approve this and the remaining batches": one answer, every batch runs and is journaled with the operator', async () => {
@@ -196,6 +219,34 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
       [2, ['local2'], 'alice', 'approved'],
       [3, ['local3'], 'alice', 'approved'],
     ]);
+  });
+
+  it('the policy page shows an open breaker; only an admin session resets it (with its CSRF token)', async () => {
+    const root = ws.target('brk', 'STUCK');
+    const alert = (status: 'firing' | 'resolved') => s.call('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'Stuck', root }, status, 'fp-console-brk') });
+    const first = (await alert('firing')).json.results[0].run as string;
+    const firstRun = await until('the first run to end', async () => { const r = (await s.call(`/api/runs/${first}`)).json; return ['queued', 'running'].includes(r.outcome) ? null : r; });
+    expect(firstRun).toMatchObject({ outcome: 'resolved' });
+    await alert('resolved');
+    const again = (await alert('firing')).json.results[0];
+    expect(again).toMatchObject({ action: 'refused', reason: expect.stringContaining('breaker tripped') });
+    const [breaker] = (await s.call('/api/breakers')).json.breakers;
+    const admin = await login(TOKENS.admin);
+    const op = await login(TOKENS.operator);
+    const adminPage = (await raw('/policy', { cookie: admin.cookie })).text;
+    expect(adminPage).toContain(`data-reset-breaker="${breaker.id}"`);
+    expect(adminPage).toContain(`href="/runs/${first}"`);
+    const opPage = (await raw('/policy', { cookie: op.cookie })).text;
+    expect(opPage).not.toContain('data-reset-breaker');
+    expect(opPage).toContain('Only an admin can reset it.');
+    const reset = (b: { cookie: string }, csrf?: string) => raw(`/api/breakers/${breaker.id}/reset`, { method: 'POST', cookie: b.cookie, headers: csrf ? { 'x-csrf-token': csrf } : {} });
+    expect((await reset(op, op.csrf)).status).toBe(403);
+    expect((await reset(admin)).status).toBe(403);
+    expect((await s.call('/api/breakers')).json.breakers).toHaveLength(1);
+    const ok = await reset(admin, admin.csrf);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.text)).toMatchObject({ reset: true, by: 'root' });
+    expect((await raw('/policy', { cookie: admin.cookie })).text).toContain('No breaker is open');
   });
 
   it('logout needs the CSRF token and ends the session', async () => {
