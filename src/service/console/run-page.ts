@@ -34,7 +34,7 @@ export function liveSection(run: RunRecord, events: readonly RunEvent[]): Html {
   const decision = m?.diagnosis ?? null;
   const evidence = m?.evidence ?? [];
   return html`<section id="live" data-final="${FINAL_OUTCOMES.includes(run.outcome) ? 'yes' : 'no'}" aria-label="Status">
-  <p class="status">${runBadges(run)}${run.cause ? html` cause <strong>${run.cause}</strong>` : ''}${run.exitCode !== null ? html` · exit ${run.exitCode}` : ''}</p>
+  <p class="status">${runBadges(run)}${run.cause ? html` cause <strong>${run.cause}</strong>` : ''}${run.exitCode !== null ? html` · exit ${run.exitCode}` : ''}${run.endedAt ? html` · ended ${when(run.endedAt)}${run.startedAt ? ` after ${duration(Date.parse(run.endedAt) - Date.parse(run.startedAt))}` : ''}` : ''}</p>
   ${run.message ? html`<p class="message">${run.message}</p>` : ''}
   <h2>Hosts</h2>
   ${hosts.length === 0 ? html`<p class="muted">No host yet${run.outcome === 'queued' ? ': the run waits for a worker' : ''}.</p>` : html`<ul class="hostlist">${hosts.map((h) => html`<li><span class="host">${h.host}</span> ${badge(h.status)}${h.step ? html` <span class="muted">after ${h.step}</span>` : ''}</li>`)}</ul>`}
@@ -55,14 +55,12 @@ function artifacts(id: string, m: ReportModel): Html {
 
 export function runPage(run: RunRecord, events: readonly RunEvent[], who: Principal): Html {
   const d = run.decision;
-  const took = run.startedAt && run.endedAt ? duration(Date.parse(run.endedAt) - Date.parse(run.startedAt)) : null;
   return html`<div class="run" data-run="${run.id}">
   <h1>${run.runbook} <span class="muted id">${run.id}</span></h1>
   <dl class="meta">
     <dt>Mode</dt><dd>${d.mode}${d.route ? html` · route ${d.route}` : ''} · queue ${d.queue}</dd>
     <dt>Started by</dt><dd>${run.alert ? html`alert ${run.alert.labels['alertname'] ?? run.alert.fingerprint} (${run.alert.source})` : d.requestedBy ? `${d.requestedBy} (manual)` : '—'}</dd>
     <dt>Created</dt><dd>${when(run.createdAt)}</dd>
-    <dt>Ended</dt><dd>${when(run.endedAt)}${took ? ` · took ${took}` : ''}</dd>
     ${d.reason ? html`<dt>Policy</dt><dd>${d.reason}</dd>` : ''}
     ${Object.keys(run.params).length > 0 ? html`<dt>Params</dt><dd>${Object.entries(run.params).map(([k, v]) => html`<code>${k}=${v}</code> `)}</dd>` : ''}
     ${run.limit ? html`<dt>Limit</dt><dd><code>${run.limit}</code></dd>` : ''}

@@ -85,6 +85,7 @@ async function login(token: string): Promise<Page> {
 async function photograph(page: Page, name: string): Promise<void> {
   for (const width of [1280, 375]) {
     await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.waitForTimeout(200);
     const seen = await page.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
@@ -97,7 +98,7 @@ async function photograph(page: Page, name: string): Promise<void> {
     }));
     expect(seen.tooWide, `${name} at ${width} px`).toEqual([]);
     expect(seen.scrollWidth, `${name} at ${width} px`).toBeLessThanOrEqual(seen.innerWidth);
-    await page.screenshot({ path: join(shots, `console-${name}-${width}.png`), fullPage: width === 375 ? false : false });
+    await page.screenshot({ path: join(shots, `console-${name}-${width}.png`) });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
@@ -289,8 +290,13 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
     await page.getByRole('button', { name: 'Show the plan' }).click();
     await page.locator('pre.plan').waitFor();
     await expect(page.locator('pre.plan').textContent()).resolves.toContain('Plan for apigee-502-bad-gateway');
-    expect(await page.getByRole('button', { name: /Probe/ }).count()).toBe(1);
     await photograph(page, 'runbook');
+    // Probe from the browser: a manual run in the route's plan mode, opened on its run page.
+    await page.getByRole('button', { name: /Probe/ }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/, { timeout: 30_000 });
+    const probeId = new URL(page.url()).pathname.split('/').pop() as string;
+    await page.locator('#live[data-final="yes"]').waitFor({ timeout: 120_000 });
+    expect(await api(`/api/runs/${probeId}`)).toMatchObject({ runbook: 'apigee-502-bad-gateway', decision: { mode: 'plan', requestedBy: 'root' } });
     await page.goto(`${url}/policy`);
     await expect(page.locator('main').textContent()).resolves.toContain('quarterly-upgrade');
     await photograph(page, 'policy');
