@@ -5,6 +5,7 @@ import type { Plan, PlanStep } from '../plan/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Conditions } from './conditions.js';
 import type { Emitter } from './emitter.js';
+import type { HostLeases } from './lease.js';
 import type { OutputStore } from './outputs.js';
 import type { RunState } from './state.js';
 import type { Strategy } from './strategy.js';
@@ -39,6 +40,8 @@ export interface Engine {
   pid: number;
   /** Hosts already approved per step (carried over by resume). */
   approvedEarlier: Map<string, Set<string>>;
+  /** Host leases with fencing tokens (remedy serve); null for the CLI. */
+  leases: HostLeases | null;
 }
 
 export function hostOf(e: Engine, name: string): Host {

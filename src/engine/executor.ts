@@ -13,6 +13,7 @@ import { Emitter, type NoticeRelay } from './emitter.js';
 import { scopeSentence, type EventSink, type FinalHostStatus, type RunOutcome, type RunScope } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
 import { runHostStep } from './host-step.js';
+import type { HostLeases } from './lease.js';
 import { releaseHeldLocks } from './lock.js';
 import { OutputStore } from './outputs.js';
 import { previewFrom, type ProbeStepPreview } from './preview.js';
@@ -52,6 +53,8 @@ export interface ExecuteOptions {
   resume?: ResumePoint | undefined;
   /** Notices from the transports (host keys recorded…), journaled as warnings. */
   notices?: NoticeRelay | undefined;
+  /** Host leases with fencing tokens, taken with the host locks (remedy serve's workers). */
+  leases?: HostLeases | undefined;
 }
 
 export interface RunResult {
@@ -115,6 +118,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     controller: options.controller ?? hostname(),
     pid: process.pid,
     approvedEarlier: new Map(),
+    leases: options.leases ?? null,
   };
   e.conditions = new Conditions(options.inventory, state, (host, step) => runtimeFor(e, host, step));
   let startIndex = 0;

@@ -138,6 +138,17 @@ async function approve(
 
 async function runOnHost(e: Engine, step: PlanStep, name: string, options: HostStepOptions): Promise<HostOutcome> {
   const host = hostOf(e, name);
+  if (step.mutates && e.leases) {
+    // Fencing: a worker whose lease went to a newer holder (its run taken over after it stalled)
+    // sends nothing more to the host, and stops: the run is no longer its to finish.
+    const lost = await e.leases.check(name).catch((err: unknown) => `lease not checked: ${errorMessage(err)}`);
+    if (lost !== null) {
+      const error = `not run: ${lost}`;
+      e.emitter.emit({ type: 'host-start', step: step.id, host: name, attempt: 1 });
+      e.emitter.emit({ type: 'host-end', step: step.id, host: name, status: 'failed', attempt: 1, exitCode: null, signal: null, durationMs: 0, error, final: true });
+      return { host: name, status: 'failed', exitCode: null, error, verification: false, interrupted: true };
+    }
+  }
   if (options.resume?.unfinished.has(name) && step.mutates) {
     const verify = step.templates.verify;
     if (verify) {

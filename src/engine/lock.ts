@@ -5,6 +5,7 @@
 import type { Transport } from '../transport/types.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, hostOf, type Engine } from './context.js';
+import type { LeaseAttempt } from './lease.js';
 import { mapBounded } from './timing.js';
 
 export interface LockOwner {
@@ -97,6 +98,18 @@ export async function lockHosts(e: Engine, hosts: string[]): Promise<{ host: str
     hosts.filter((h) => !e.state.locked.has(h)),
     e.forks,
     async (name) => {
+      let lease = '';
+      if (e.leases) {
+        // No lease, no mutation: a lease that cannot be taken (held by another run, or Redis
+        // away) refuses the host like a held lock does.
+        const taken = await e.leases.acquire(name).catch((err: unknown): LeaseAttempt => ({ held: false, detail: `lease not taken: ${errorMessage(err)}` }));
+        if (!taken.held) {
+          e.emitter.emit({ type: 'lock', host: name, action: 'refused', detail: taken.detail });
+          refused.push({ host: name, detail: taken.detail });
+          return;
+        }
+        lease = `lease token ${taken.token}${taken.detail ? `, ${taken.detail}` : ''}`;
+      }
       let attempt: LockAttempt;
       try {
         attempt = await acquireLock(e.transports.get(hostOf(e, name)), owner, ours, e.breakLock, e.kill);
@@ -106,12 +119,14 @@ export async function lockHosts(e: Engine, hosts: string[]): Promise<{ host: str
         return;
       }
       if (attempt.action === 'refused') {
+        await e.leases?.release(name).catch(() => undefined);
         e.emitter.emit({ type: 'lock', host: name, action: 'refused', detail: attempt.detail });
         refused.push({ host: name, detail: attempt.detail });
         return;
       }
       e.state.locked.add(name);
-      e.emitter.emit({ type: 'lock', host: name, action: attempt.action, detail: attempt.detail });
+      const detail = [attempt.detail, lease].filter(Boolean).join('; ');
+      e.emitter.emit({ type: 'lock', host: name, action: attempt.action, detail: detail === '' ? undefined : detail });
     },
   );
   return refused;
@@ -128,6 +143,7 @@ export async function releaseHeldLocks(e: Engine): Promise<void> {
   await mapBounded(hosts, e.forks, async (name) => {
     try {
       await releaseLock(e.transports.get(hostOf(e, name)), ours);
+      await e.leases?.release(name);
       e.state.locked.delete(name);
       e.state.inheritedLocks.delete(name);
       e.emitter.emit({ type: 'lock', host: name, action: 'released' });

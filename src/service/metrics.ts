@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client, one registry per process): runs by outcome, refusals by
-// reason, queue depth, the alert → first remote command latency, budget and breaker trips.
+// reason, queue depth, the alert → first remote command latency, budget and breaker trips, and
+// on workers the runs in progress and the host leases lost to a takeover.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class Metrics {
@@ -8,6 +9,8 @@ export class Metrics {
   readonly refusals = new Counter({ name: 'remedy_policy_refusals_total', help: 'Alerts refused before enqueue, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly budgetTrips = new Counter({ name: 'remedy_budget_exhausted_total', help: 'Runs refused because the budget was used up', registers: [this.registry] });
   readonly breakerTrips = new Counter({ name: 'remedy_breaker_trips_total', help: 'Breakers tripped by an alert recurring after a resolved run', registers: [this.registry] });
+  readonly leasesLost = new Counter({ name: 'remedy_leases_lost_total', help: 'Host leases a worker found taken over or expired (the run stopped on that worker)', registers: [this.registry] });
+  readonly activeRuns = new Gauge({ name: 'remedy_worker_active_runs', help: 'Runs this process is executing now', registers: [this.registry] });
   readonly alerts = new Counter({ name: 'remedy_alerts_received_total', help: 'Alerts received, by source and status', labelNames: ['source', 'status'] as const, registers: [this.registry] });
   readonly firstCommand = new Histogram({
     name: 'remedy_alert_to_first_command_seconds',

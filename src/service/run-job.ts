@@ -27,6 +27,8 @@ import type { NotifyEvent } from './policy-schema.js';
 import type { Safety } from './safety.js';
 import { FINAL_OUTCOMES, type RunRecord, type RunStore } from './store.js';
 import { RedisStreamSink } from './stream-sink.js';
+import { RedisHostLeases } from './leases.js';
+import { holdsRunFence, takeRunFence } from './run-fence.js';
 
 export interface JobContext {
   redis: Redis;
@@ -38,6 +40,8 @@ export interface JobContext {
   workerName: string;
   /** Running runs of this process, for cancel requests. */
   running: Map<string, AbortController>;
+  /** TTL of the host leases this worker takes (default DEFAULT_LEASE_TTL_MS). */
+  leaseTtlMs?: number | undefined;
   log: (line: string) => void;
 }
 
@@ -149,8 +153,11 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
   if (!record || FINAL_OUTCOMES.includes(record.outcome)) return null;
   const cancel = new AbortController();
   ctx.running.set(runId, cancel);
+  ctx.metrics?.activeRuns.inc();
   try {
     if (await ctx.redis.exists(`remedy:cancel:${runId}`)) cancel.abort();
+    // From here on this worker holds the run: a worker that had it before is fenced off.
+    const fence = await takeRunFence(ctx.redis, runId);
     const streamed = (await ctx.store.events(runId)).map((e) => e.event);
     // Started before (by a worker that died): its events are in the stream, or in a journal on this disk.
     const takeover = streamed.length > 0 || existsSync(runDirPaths(join(ctx.dataDir, 'runs', runId)).journal);
@@ -174,7 +181,20 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
       if (received !== null && !takeover) ctx.metrics?.firstCommand.observe((now.getTime() - received) / 1000);
       void ctx.store.update(runId, { firstCommandAt: now.toISOString() });
     });
-    const { result, events } = await runSession({
+    const leases = new RedisHostLeases({
+      redis: ctx.redis,
+      runId,
+      owner: ctx.workerName,
+      ttlMs: ctx.leaseTtlMs,
+      // Lost to a newer holder: stop at once (the fencing check refuses the next mutation anyway).
+      onLost: (host, why) => {
+        ctx.log(`remedy: run ${runId}: ${why}; stopping`);
+        ctx.metrics?.leasesLost.inc();
+        cancel.abort();
+      },
+    });
+    const stream = new RedisStreamSink(ctx.redis, runId, fence);
+    const session = await runSession({
       plan: prepared.plan,
       inventory: prepared.inventory,
       strategy: strategyFor(ctx, record, cancel.signal),
@@ -183,10 +203,17 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
       session: { forks: DEFAULT_FORKS, output: 'jsonl' },
       resume: prepared.resume,
       previousEvents: prepared.previous,
-      sinks: [new RedisStreamSink(ctx.redis, runId), progress],
+      sinks: [stream, progress],
       console: SILENT_CONSOLE,
       signal: cancel.signal,
-    });
+      leases,
+    }).finally(() => leases.releaseAll());
+    const { result, events } = session;
+    // Taken over while this worker stalled: the run is the other worker's to record and notify.
+    if (stream.fenced || leases.lost.size > 0 || !(await holdsRunFence(ctx.redis, runId, fence))) {
+      ctx.log(`remedy: run ${runId}: another worker holds this run now; ${ctx.workerName} stopped without recording an outcome`);
+      return null;
+    }
     // A cancel ends a run interrupted, or refused when it was waiting for an approval.
     const outcome = cancel.signal.aborted && (result.outcome === 'interrupted' || result.outcome === 'refused') ? 'cancelled' : result.outcome;
     await ctx.store.finish(runId, { outcome, exitCode: result.exitCode, cause: result.cause, message: result.message ?? null, hosts: result.hosts, approval: null });
@@ -204,5 +231,6 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
     return result;
   } finally {
     ctx.running.delete(runId);
+    ctx.metrics?.activeRuns.dec();
   }
 }

@@ -42,10 +42,10 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
-export function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, option = '--listen'): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`--listen: expected HOST:PORT such as 127.0.0.1:8470, got "${text}"`);
+  if (!m || port > 65535) throw new UsageError(`${option}: expected HOST:PORT such as 127.0.0.1:8470, got "${text}"`);
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 

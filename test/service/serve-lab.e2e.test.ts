@@ -168,13 +168,13 @@ describe('remedy serve on the lab', () => {
     expect(routerStatuses()).toEqual(lab.routers.map(() => 200));
   });
 
-  it('a worker SIGKILLed during the MP restart is taken over by another worker: resolved, and no MP started twice', async () => {
+  it('a worker SIGKILLed during the MP restart is taken over by another worker: resolved, and no MP started twice', { timeout: 240_000 }, async () => {
     const file = policy('takeover', `  - match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: auto\n    params: ${FAST}\n    queue: dc-1\n`);
     const data = join(work, 'data-takeover');
     const s = await start(['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data, '--work', ''], /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/);
     const url = s.match[1] as string;
     const redis = `unix://${s.match[2]}`;
-    const a = await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wa', '--data', join(work, 'wa'), '--lock-duration', '2000'], /taking runs from queue/);
+    const a = await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wa', '--data', join(work, 'wa'), '--lock-duration', '5000'], /taking runs from queue/);
     await labHeal(lab.dir);
     await labBreak(lab.dir, 'mps-down');
     const before = mpStarts();
@@ -185,7 +185,7 @@ describe('remedy serve on the lab', () => {
     await until('the MP restart to start', async () => existsSync(journalA) && /"type":"host-start","step":"restart_[^"]*","host":"mp-/.test(readFileSync(journalA, 'utf8')), 60_000);
     await stop(a.child, 'SIGKILL');
     // Another worker on the same queue takes it over through BullMQ's stalled-job check.
-    await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wb', '--data', join(work, 'wb'), '--lock-duration', '2000'], /taking runs from queue/);
+    await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wb', '--data', join(work, 'wb'), '--lock-duration', '5000'], /taking runs from queue/);
     const run = await ended(url, id, 120_000);
     expect(run).toMatchObject({ outcome: 'resolved', worker: 'wb', cause: 'mps-down' });
     expect(routerStatuses()).toEqual(lab.routers.map(() => 200));

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { userInfo } from 'node:os';
 import { relative } from 'node:path';
+import type { HostLeases } from '../../engine/lease.js';
 import { executePlan, checkPlanHash, DEFAULT_FORKS, type RunResult } from '../../engine/executor.js';
 import { MemorySink, NoticeRelay } from '../../engine/emitter.js';
 import type { TransportSource } from '../../engine/context.js';
@@ -158,6 +159,8 @@ export interface SessionRequest {
   signal?: AbortSignal | undefined;
   /** The transports to use instead of SSH ones built from the session options (tests). */
   transports?: (TransportSource & { closeAll(): Promise<void> }) | undefined;
+  /** Host leases with fencing tokens (`remedy serve`'s workers). */
+  leases?: HostLeases | undefined;
 }
 
 /** Runs a plan in a run directory: journal, result.json, report.md, console, transports, Ctrl-C. */
@@ -195,6 +198,7 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
       killSignal: kill,
       resume: req.resume,
       notices,
+      leases: req.leases,
     });
     return { result, events: memory };
   } finally {

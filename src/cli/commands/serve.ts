@@ -77,16 +77,19 @@ export function register(program: Command): void {
     .option('--policy <file>', 'the policy, for its notification webhooks (the worker sends run outcomes)')
     .option('--name <name>', 'worker name recorded with its runs (default host:pid)')
     .option('--lock-duration <ms>', 'job lock: a worker silent this long is considered dead and its run taken over', parseLockMs, 30_000)
-    .addHelpText('after', '\nExample:\n  remedy worker --redis redis://redis.internal:6379 --queue dc-1 --concurrency 8\n')
+    .option('--metrics-listen <host:port>', 'serve this worker\'s Prometheus /metrics (its runs, latency, queue depth, leases lost) and /healthz here')
+    .addHelpText('after', '\nExample:\n  remedy worker --redis redis://redis.internal:6379 --queue dc-1 --concurrency 8 --metrics-listen 10.0.1.5:9470\n')
     .action(
-      action(async (opts: { redis: string; queue: string; concurrency: number; data: string; policy?: string; name?: string; lockDuration: number }) => {
+      action(async (opts: { redis: string; queue: string; concurrency: number; data: string; policy?: string; name?: string; lockDuration: number; metricsListen?: string }) => {
         if (!/^[A-Za-z0-9_.-]+$/.test(opts.queue)) throw new UsageError(`--queue: letters, digits, ., _ and - only, got "${opts.queue}"`);
-        const [{ loadPolicy }, { Notifier }, { parseRedisUrl }, { startWorkerHost }] = await Promise.all([
+        const [{ loadPolicy }, { Notifier }, { parseRedisUrl }, { startWorkerHost }, { parseListen }] = await Promise.all([
           import('../../service/policy.js'),
           import('../../service/notify.js'),
           import('../../service/redis.js'),
           import('../../service/worker-host.js'),
+          import('../../service/serve.js'),
         ]);
+        const metricsListen = opts.metricsListen !== undefined ? parseListen(opts.metricsListen, '--metrics-listen') : undefined;
         const policy = opts.policy !== undefined ? loadPolicy(opts.policy).policy : null;
         const notifier = policy ? new Notifier(policy.notify, policy.public_url ?? 'http://remedy', log) : null;
         const w = await startWorkerHost({
@@ -99,9 +102,10 @@ export function register(program: Command): void {
           lockDurationMs: opts.lockDuration,
           name: opts.name,
           redisLabel: opts.redis,
+          metricsListen,
           log,
         });
-        log(`remedy worker ${w.name}: taking runs from queue ${opts.queue}`);
+        log(`remedy worker ${w.name}: taking runs from queue ${opts.queue}${w.metricsUrl ? ` (metrics on ${w.metricsUrl})` : ''}`);
         return untilSignal(w.close);
       }),
     );
