@@ -77,6 +77,7 @@ describe('notifications', { timeout: 90_000 }, () => {
       event: 'resolved',
       summary: `${ws.runbook}: resolved (cause stuck): unstuck`,
       link: `${PUBLIC}/api/runs/${id}`,
+      console: `${PUBLIC}/runs/${id}`,
       run: { id, runbook: ws.runbook, outcome: 'resolved', exitCode: 0, cause: 'stuck', hosts: { local1: 'ok' }, alert: { source: 'pagerduty', labels: { incident_id: 'PNOTIFY1', service: 'checkout' } } },
     });
     // The evidence: the facts the decision read.
@@ -84,7 +85,7 @@ describe('notifications', { timeout: 90_000 }, () => {
 
     const chat = await until('the Slack notification', async () => slack.bodies.find((b) => typeof b.text === 'string' && b.text.includes(id) === false && b.blocks?.[0]?.text?.text?.includes(id)));
     expect(chat.text).toBe(`remedy: resolved: ${ws.runbook}: resolved (cause stuck): unstuck`);
-    expect(chat.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: `*resolved* · ${ws.runbook} · <${PUBLIC}/api/runs/${id}|run ${id}>\n${ws.runbook}: resolved (cause stuck): unstuck` } });
+    expect(chat.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: `*resolved* · ${ws.runbook} · <${PUBLIC}/runs/${id}|run ${id}>\n${ws.runbook}: resolved (cause stuck): unstuck` } });
     expect(chat.blocks[1].text.text).toMatch(/^```[\s\S]*"state": "STUCK"[\s\S]*```$/);
     // Slack gets only the events it listens for; the unreachable receiver was only logged.
     expect(slack.bodies.every((b) => b.text.startsWith('remedy: resolved: '))).toBe(true);
