@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBreak, labDown, labHeal, labUp, readState, type LabInfo, type Scenario } from '../../src/lab/index.js';
+import { labBreak, labBreakMany, labDown, labHeal, labUp, readState, type LabInfo, type Scenario } from '../../src/lab/index.js';
 import { apigeeServiceOk } from '../../src/lab/services.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -16,7 +16,9 @@ const RUNBOOK = 'apigee-502-bad-gateway';
 // Short waits so the whole file stays around two minutes.
 // Thresholds: a busy lab MP spins one thread, but on a loaded machine it may get little CPU, and
 // its 64 MB heap is mostly free; the thresholds are lowered so the dumps are always taken.
-const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s', '-e', 'cpu_threshold=1', '-e', 'memory_threshold=0'];
+// log_window: the lab has no background traffic, so an earlier test's 5xx must not make a region
+// failing now; verify_timeout: a fault that remains after the fix is looked at sooner.
+const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s', '-e', 'cpu_threshold=1', '-e', 'memory_threshold=0', '-e', 'log_window=2s', '-e', 'verify_timeout=30s'];
 
 let lab: LabInfo;
 let work: string;
@@ -37,7 +39,7 @@ function remedy(args: string[]): { code: number; stdout: string; stderr: string 
 function run(name: string, extra: string[] = []) {
   const dir = join(work, name);
   const r = remedy(['run', RUNBOOK, '-i', lab.inventory, '--run-dir', dir, ...FAST, ...extra]);
-  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { outcome: string; cause: string | null; exitCode: number; message: string | null; hosts: Record<string, { status: string }> };
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { runId: string; outcome: string; cause: string | null; exitCode: number; message: string | null; hosts: Record<string, { status: string }> };
   const events = readFileSync(join(dir, 'journal.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -229,5 +231,108 @@ describe('apigee-502-bad-gateway on the lab', () => {
     expect(r.result).toMatchObject({ outcome: 'resolved', cause: 'mps-down' });
     expect(changes(r.events)).toEqual(['restart_down_mps.restart@mp-3']);
     expect(await routerStatuses()).toEqual(lab.routers.map(() => 200));
+  });
+
+  // ── The seed page's other situations, each alone ──────────────────────────────────────────
+  it('router-truststore on router-1: named from the verify error, the MPs\' CA appended (backup kept), Router restarted, 200 everywhere', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'router-truststore', ['router-1']);
+    expect(await routerStatuses()).toEqual([502, 200]);
+    expect(probe(5).cause).toBe('router-truststore');
+
+    const fix = run('router-truststore', ['--yes']);
+    expect(fix.code, fix.stderr).toBe(0);
+    expect(fix.result).toMatchObject({ outcome: 'resolved', cause: 'router-truststore', exitCode: 0 });
+    expect(changes(fix.events)).toEqual(['truststore_fix.add_ca@router-1', 'truststore_fix.restart_router@router-1']);
+    expect(fix.result.message).toContain("Failing regions' Routers: router-1.");
+    expect(await routerStatuses()).toEqual([200, 200]);
+
+    const router = lab.hosts.find((h) => h.name === 'router-1')!;
+    const bundle = join(router.apigeeRoot, 'customer/application/router-truststore.pem');
+    const backup = `${bundle}.remedy-${fix.result.runId}.bak`;
+    expect(existsSync(backup), backup).toBe(true);
+    const ca = readFileSync(join(lab.dir, 'hosts/router-1/etc/pki/apigee/mp-ca.pem'), 'utf8').trim();
+    expect(readFileSync(backup, 'utf8')).not.toContain(ca);
+    expect(readFileSync(bundle, 'utf8')).toContain(ca);
+    expect(readFileSync(join(fix.dir, 'report.md'), 'utf8')).toMatch(/failing region dc-1: this Router answered HTTP 502/);
+  });
+
+  it('mp-slow in dc_2: cause mps-slow, nothing changed, escalated (exit 3) with the timeouts; dc_1 still answers 200', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'mp-slow', ['dc_2']);
+    const r = run('mp-slow', ['--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'mps-slow', exitCode: 3 });
+    expect(r.result.message).toMatch(/failing regions' Routers: router-2\)/);
+    expect(r.result.message).not.toContain('router-1');
+    expect(changes(r.events)).toEqual([]);
+    expect(readFileSync(join(r.dir, 'report.md'), 'utf8')).toContain('upstream timed out');
+    expect(await routerStatuses()).toEqual([200, 504]);
+  });
+
+  it('router-down (lab scenario) on router-2: cause unknown, nothing changed, escalated (exit 3)', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'router-down', ['router-2']);
+    const r = run('router-down-scenario', ['--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'unknown' });
+    expect(changes(r.events)).toEqual([]);
+    expect(await routerStatuses()).toEqual([200, 0]);
+  });
+
+  it('region param: -e region=dc-2 with an MP down in each region reads and fixes dc-2 only', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreak(lab.dir, 'mps-down', ['mp-1', 'mp-3']);
+    const r = run('region-dc-2', ['--yes', '-e', 'region=dc-2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.result).toMatchObject({ outcome: 'resolved', cause: 'mps-down' });
+    expect(changes(r.events)).toEqual(['restart_down_mps.restart@mp-3']);
+    expect(r.result.message).toContain('Every Router (router-2) answers 200 again');
+    const read = r.events.filter((e) => e.type === 'host-end' && (e.step === 'router_probe' || e.step === 'mp_status') && e.status !== 'skipped').map((e) => e.host);
+    expect(read.sort()).toEqual(['mp-3', 'mp-4', 'router-2']);
+  });
+
+  // ── Combined faults: fix what can be fixed, escalate the rest, say which is which ───────────
+  it('mps-down on mp-1,mp-2 with backend-error: the MPs are restarted, the backend 502s escalated (exit 3)', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreakMany(lab.dir, [{ scenario: 'mps-down', hosts: ['mp-1', 'mp-2'] }, { scenario: 'backend-error' }]);
+    const r = run('combo-down-backend', ['--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'mps-down', exitCode: 3 });
+    expect(changes(r.events).sort()).toEqual(['restart_region_all_down.restart@mp-1', 'restart_region_all_down.restart@mp-2']);
+    expect(r.result.message).toContain('changed mp-1, mp-2');
+    expect(r.result.message).toMatch(/the backend answers 502 through router-1, router-2 \(fault source target\)/);
+    expect(r.result.message).not.toMatch(/answers 200 again|resolved/);
+    // The MPs run again; what the Routers answer now is the backend's 502.
+    expect(await routerStatuses()).toEqual([502, 502]);
+    const mp1 = readState(lab.dir).topology.hosts.find((h) => h.name === 'mp-1')!;
+    await apigeeServiceOk(mp1, 'status'); // throws unless the MP runs
+  });
+
+  it('router-truststore on router-1 with mp-slow in dc_2: the truststore is fixed, the timeouts escalated (exit 3)', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreakMany(lab.dir, [{ scenario: 'router-truststore', hosts: ['router-1'] }, { scenario: 'mp-slow', hosts: ['dc_2'] }]);
+    const r = run('combo-truststore-slow', ['--yes']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'router-truststore', exitCode: 3 });
+    expect(changes(r.events)).toEqual(['truststore_fix.add_ca@router-1', 'truststore_fix.restart_router@router-1']);
+    expect(r.result.message).toContain('router-1 answer 200 again');
+    expect(r.result.message).toContain('router-2 time out waiting for the MPs');
+    expect(await routerStatuses()).toEqual([200, 504]);
+  });
+
+  it('mps-busy with mp-disk-full on mp-1: thread dumps taken, the heap dump skipped and said, MP restarted, resolved', { timeout: 300_000 }, async () => {
+    await labHeal(lab.dir);
+    await labBreakMany(lab.dir, [{ scenario: 'mps-busy', hosts: ['mp-1'] }, { scenario: 'mp-disk-full', hosts: ['mp-1'] }]);
+    const r = run('combo-busy-disk', ['--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.result).toMatchObject({ outcome: 'resolved', cause: 'mps-busy' });
+    expect(r.result.message).toContain('(no heap dump was taken)');
+    const ran = (step: string) => r.events.some((e) => e.type === 'host-end' && e.step === step && e.host === 'mp-1' && (e.status === 'ok' || e.status === 'changed'));
+    expect(ran('busy_dumps.no_room_for_heap_dump')).toBe(true);
+    expect(ran('busy_dumps.heap_dump')).toBe(false);
+    expect(ran('busy_dumps.thread_dumps')).toBe(true);
+    expect(changes(r.events)).toContain('restart_busy_mps.restart@mp-1');
+    expect(await routerStatuses()).toEqual([200, 200]);
   });
 });
