@@ -65,7 +65,7 @@ describe('valid runbooks', () => {
     });
   })(shipped);
 
-  it('every shipped runbook validates (warnings allowed) and declares its JSON Schema', () => {
+  it('every shipped runbook validates (warnings allowed) and declares its JSON Schema', { timeout: 60_000 }, () => {
     expect(shippedFiles.length).toBeGreaterThan(0);
     const errors = validateFiles([shipped]).filter((d) => d.severity === 'error');
     expect(show(errors)).toBe('(no diagnostics)');

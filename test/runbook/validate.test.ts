@@ -87,7 +87,7 @@ describe('against an inventory', () => {
     expect(lines(f, { inventory })).toEqual([`11:34: warning: "apigee_rot" is not a param or var, and no host in ${inventory.source} defines it`]);
   });
 
-  it('the shipped runbooks select hosts of the example inventory', () => {
+  it('the shipped runbooks select hosts of the example inventory', { timeout: 60_000 }, () => {
     const diagnostics = validateFiles([path.join(repo, 'runbooks')], { inventory });
     expect(diagnostics.filter((d) => /matches no host|no host in/.test(d.message)).map(formatDiagnostic)).toEqual([]);
   });
