@@ -36,7 +36,7 @@ async function untilSignal(close: () => Promise<void>): Promise<number> {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Run the alert-driven service: webhooks in, policy checks, runs on BullMQ workers, a JSON API. Without --redis it starts a private redis-server and an in-process worker.')
+    .description('Run the alert-driven service: webhooks in, policy checks, runs on BullMQ workers, a JSON API and a web console at /. Without --redis it starts a private redis-server and an in-process worker.')
     .requiredOption('--policy <file>', 'the policy (routes, tokens, budgets, notifications): see schema/policy.schema.json')
     .option('--listen <host:port>', 'where the HTTP server listens', '127.0.0.1:8470')
     .option('--data <dir>', 'data directory: run directories, and the embedded redis-server (socket, AOF)', 'remedy-data')

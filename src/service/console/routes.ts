@@ -97,8 +97,15 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
       const csrf = d.sessions.loginToken(req, reply);
       return send(reply, 403, 'Log in', null, null, loginPage({ csrf, next: safeNext(f.get('next')), error: (err as Error).message }));
     }
+    const wait = await d.sessions.loginBlockedFor(req.ip);
+    if (wait > 0) {
+      const csrf = d.sessions.loginToken(req, reply);
+      reply.header('retry-after', String(wait));
+      return send(reply, 429, 'Log in', null, null, loginPage({ csrf, next: safeNext(f.get('next')), error: `Too many failed logins from ${req.ip}: try again in ${Math.ceil(wait / 60)} min.` }));
+    }
     const principal = d.sessions.principalForToken(f.get('token') ?? '');
     if (!principal) {
+      await d.sessions.loginFailed(req.ip);
       d.log(`remedy: console: failed login from ${req.ip}`);
       const csrf = d.sessions.loginToken(req, reply);
       return send(reply, 401, 'Log in', null, null, loginPage({ csrf, next: safeNext(f.get('next')), error: 'That token is not a viewer, operator or admin token of this policy.' }));

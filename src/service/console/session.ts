@@ -15,6 +15,9 @@ export const CSRF_HEADER = 'x-csrf-token';
 /** A session lasts a working shift; logging in again is cheap. */
 export const SESSION_TTL_S = 12 * 3600;
 const LOGIN_TTL_S = 3600;
+/** Failed logins per client address before it must wait: tokens are long, but guessing should be slow too. */
+export const LOGIN_FAILURES_MAX = 10;
+const LOGIN_FAILURES_WINDOW_S = 15 * 60;
 
 export interface ConsoleSession extends Principal {
   csrf: string;
@@ -30,6 +33,7 @@ export class CsrfError extends Error {
 }
 
 const sessionKey = (id: string): string => `${KEY_PREFIX}console:session:${createHash('sha256').update(id).digest('hex')}`;
+const failuresKey = (ip: string): string => `${KEY_PREFIX}console:login-failures:${ip}`;
 const newSecret = (): string => randomBytes(32).toString('base64url');
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
@@ -124,6 +128,20 @@ export class ConsoleSessions {
 
   clearSessionCookie(reply: FastifyReply): void {
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: this.#o.secure });
+  }
+
+  /** Seconds until this client may try again, or 0 (failures are counted per address in Redis, shared by every serve). */
+  async loginBlockedFor(ip: string): Promise<number> {
+    const key = failuresKey(ip);
+    const n = Number((await this.#o.redis.get(key)) ?? 0);
+    if (n < LOGIN_FAILURES_MAX) return 0;
+    return Math.max(1, await this.#o.redis.ttl(key));
+  }
+
+  async loginFailed(ip: string): Promise<void> {
+    const key = failuresKey(ip);
+    const n = await this.#o.redis.incr(key);
+    if (n === 1) await this.#o.redis.expire(key, LOGIN_FAILURES_WINDOW_S);
   }
 
   /** The login form's CSRF token: a random value in a short-lived cookie and in the form. */

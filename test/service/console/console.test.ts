@@ -3,6 +3,7 @@
 // bearer token on the API only with its CSRF token; a viewer cannot approve; an operator's
 // approval through the session is recorded in the journal under the operator's name.
 import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIX_RUNBOOK, alertmanager, AUTH_YAML, cleanup, serve, TOKENS, until, workspace, type TestServe, type Workspace } from '../helpers.js';
@@ -247,6 +248,29 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.text)).toMatchObject({ reset: true, by: 'root' });
     expect((await raw('/policy', { cookie: admin.cookie })).text).toContain('No breaker is open');
+  });
+
+  it('after 10 failed logins from one address, even a good token waits (429 with Retry-After)', async () => {
+    const form = await raw('/login');
+    const loginCookie = (cookiesOf(form.headers)[0] ?? '').split(';')[0] as string;
+    const field = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] as string;
+    const post = (token: string) => raw('/login', { method: 'POST', cookie: loginCookie, body: new URLSearchParams({ _csrf: field, token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const redis = new Redis({ path: s.redisSocket as string, lazyConnect: true });
+    const clear = async () => {
+      const keys = await redis.keys('remedy:console:login-failures:*');
+      if (keys.length > 0) await redis.del(...keys);
+    };
+    await clear();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await post(`guess-${i}`)).status);
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+    const good = await post(TOKENS.operator);
+    expect(good.status).toBe(429);
+    expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(cookiesOf(good.headers).some((c) => c.startsWith('remedy_session='))).toBe(false);
+    // Cleared for the tests after this one (they log in from the same address).
+    await clear();
+    redis.disconnect();
   });
 
   it('logout needs the CSRF token and ends the session', async () => {
