@@ -11,7 +11,8 @@
 // records and each run's journal): intake → worker start (queue wait, pick-up, planning, run
 // directory), worker start → run-start (session set-up), run-start → first command (executor).
 // Run: `npm run bench:serve` (builds dist/ first). Environment: N=30 alerts per rate, RUNS=50,
-// PARTS=latency to measure only the latency (skips throughput and the shell loop).
+// PARTS=latency to measure only the latency (skips throughput and the shell loop), SERVE_NODE_ARGS
+// for node flags of the serve process (SERVE_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles it).
 // Exit: 0 targets met (p50 ≤ 100 ms, p99 ≤ 300 ms at both rates), 2 a target missed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +40,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServe(concurrency) {
   const data = join(work, `data-${concurrency}-${Date.now()}`);
-  const child = spawn(process.execPath, [CLI, 'serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', data, '--concurrency', String(concurrency)], {
+  const child = spawn(process.execPath, [...(process.env.SERVE_NODE_ARGS ? process.env.SERVE_NODE_ARGS.split(' ') : []), CLI, 'serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', data, '--concurrency', String(concurrency)], {
     env: { ...process.env, BENCH_TOKEN: TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -94,7 +95,7 @@ async function latency(rate) {
     for (const id of ids) {
       const r = await api(s.url, `/api/runs/${id}`);
       const events = readFileSync(join(r.runDir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const runStart = Date.parse(events.find((e) => e.type === 'run-start').ts);
+      const runStart = Date.parse(events.find((e) => e.type === 'run-start').time);
       const received = Date.parse(r.alert.receivedAt);
       const started = Date.parse(r.startedAt);
       phases.push({ total: Date.parse(r.firstCommandAt) - received, toWorker: started - received, session: runStart - started, executor: Date.parse(r.firstCommandAt) - runStart });

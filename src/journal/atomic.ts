@@ -4,12 +4,18 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+/**
+ * `durable: false` skips both fsyncs (the rename stays atomic): for a file another durable copy
+ * backs (remedy serve keeps a run's inputs and plan in Redis, with AOF), where two synchronous
+ * fsyncs per file would hold the event loop on the alert → first command path.
+ */
+export function writeFileAtomic(path: string, data: string, mode = 0o600, options: { durable?: boolean } = {}): void {
+  const durable = options.durable !== false;
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | null = openSync(tmp, 'w', mode);
   try {
     writeAll(fd, Buffer.from(data, 'utf8'));
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
     closeSync(fd);
     fd = null;
     renameSync(tmp, path);
@@ -18,11 +24,11 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
     rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dirname(path));
+  if (durable) fsyncDir(dirname(path));
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export function writeJsonAtomic(path: string, value: unknown, options: { durable?: boolean } = {}): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o600, options);
 }
 
 /** writeSync may write less than asked (large buffers, some file systems): loop until done. */

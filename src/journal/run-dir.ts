@@ -229,8 +229,8 @@ export function makeRunInputs(src: RunInputsSource): RunInputs {
   };
 }
 
-export function writeRunInputs(dir: RunDir | string, inputs: RunInputs): void {
-  writeJsonAtomic(typeof dir === 'string' ? runDirPaths(dir).inputs : dir.inputs, inputs);
+export function writeRunInputs(dir: RunDir | string, inputs: RunInputs, options: { durable?: boolean } = {}): void {
+  writeJsonAtomic(typeof dir === 'string' ? runDirPaths(dir).inputs : dir.inputs, inputs, options);
 }
 
 export function readRunInputs(dir: RunDir | string): RunInputs {

@@ -102,10 +102,13 @@ async function prepareFresh(ctx: JobContext, record: RunRecord): Promise<Prepare
     planHash: plan.planHash,
     options: { mode: record.decision.mode === 'plan' ? 'probe' : 'unattended', forks: DEFAULT_FORKS, yes: record.decision.mode === 'auto' },
   });
-  writeRunInputs(runDir, runInputs);
+  // Redis (AOF) holds the durable copy a takeover rebuilds from, so the local files skip their
+  // fsyncs: four synchronous fsyncs held the worker's event loop (and every other run's intake)
+  // on the alert → first command path (bench/serve's profile at 10 alerts/s).
   const planJson = new Redactor(plan.secrets).redactValue(planToJson(plan));
-  writeJsonAtomic(runDir.plan, planJson);
   await ctx.redis.hset(`remedy:run:${record.id}`, 'inputsJson', JSON.stringify(runInputs), 'planJson', JSON.stringify(planJson));
+  writeRunInputs(runDir, runInputs, { durable: false });
+  writeJsonAtomic(runDir.plan, planJson, { durable: false });
   return { plan, inventory: inputs.inventory, runDir, resume: undefined, previous: [] };
 }
 
@@ -115,8 +118,9 @@ async function prepareTakeover(ctx: JobContext, record: RunRecord, streamed: Run
   mkdirSync(runDir.outputs, { recursive: true, mode: 0o700 });
   mkdirSync(runDir.artifacts, { recursive: true, mode: 0o700 });
   const [inputsJson, planJson] = await ctx.redis.hmget(`remedy:run:${record.id}`, 'inputsJson', 'planJson');
-  if (!existsSync(runDir.inputs) && inputsJson) writeFileSync(runDir.inputs, inputsJson);
-  if (!existsSync(runDir.plan) && planJson) writeFileSync(runDir.plan, planJson);
+  // Redis has the durable copy: it wins over a local file a crash may have left empty.
+  if (inputsJson) writeFileSync(runDir.inputs, inputsJson, { mode: 0o600 });
+  if (planJson) writeFileSync(runDir.plan, planJson, { mode: 0o600 });
   // The local journal (same machine) may hold events the stream has not got yet; otherwise the
   // stream is the record.
   const local = existsSync(runDir.journal) ? readJournal(runDir.path).events : [];
