@@ -3,7 +3,7 @@
 // lines as host-output events; the files hold everything.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedactingOutputWriter } from '../journal/output-writer.js';
+import { RedactingOutputWriter } from './output-writer.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Redactor } from '../redact/redactor.js';
 

@@ -20,7 +20,7 @@ export {
   type RunInputsSource,
 } from './run-dir.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
-export { RedactingOutputWriter } from './output-writer.js';
+export { RedactingOutputWriter } from '../engine/output-writer.js';
 export { JournalSink, readJournal, parseJournal, type JournalRead, type JournalProblem, type JournalOptions, type JournalDurability } from './journal.js';
 export { RunRecordSink, type RunRecordOptions } from './record.js';
 export { summarizeJournal, JournalSummarizer, type JournalSummary, type StepSummary, type HostStepSummary, type StepSummaryStatus } from './summary.js';

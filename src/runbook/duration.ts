@@ -1,17 +1,3 @@
-// Durations as runbooks write them (`500ms`, `30s`, `1m30s`) turned into milliseconds, once.
-import { DURATION_PATTERN } from './schema.js';
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** '1m30s' → 90000. Throws on text that is not a duration (validate first for a positioned error). */
-export function durationMs(text: string): number {
-  const trimmed = text.trim();
-  if (!DURATION_PATTERN.test(trimmed)) throw new Error(`not a duration: "${text}" (expected e.g. 500ms, 30s, 5m, 1h, 1m30s)`);
-  let total = 0;
-  for (const m of trimmed.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-  return total;
-}
-
-export function isDuration(text: string): boolean {
-  return DURATION_PATTERN.test(text.trim());
-}
+// Durations belong to src/duration.ts (below the template layer, which needs them too); the
+// runbook's own modules and older imports keep this path.
+export { durationMs, isDuration } from '../duration.js';

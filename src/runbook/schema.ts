@@ -1,9 +1,9 @@
 // The runbook language, declared once. TypeScript types and schema/runbook.schema.json are both
 // derived from these zod schemas, so the editor, the validator and the code cannot drift apart.
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../duration.js';
 
-/** `500ms`, `30s`, `5m`, `1h`, or combinations such as `1m30s`. */
-export const DURATION_PATTERN = /^(\d+(ms|s|m|h))+$/;
+export { DURATION_PATTERN };
 /** A value may instead be a template over params (`"{{ dump_interval }}"`), checked once rendered. */
 export const TEMPLATE_PATTERN = /\{\{.*\}\}/;
 /** Upper bounds of numeric fields: past these a value is a typo, and timers would overflow. */

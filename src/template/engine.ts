@@ -3,7 +3,7 @@
 // renders every step for every host, and the fast path prints exactly what LiquidJS would.
 import { Liquid, LiquidError, type Template } from 'liquidjs';
 import { RemedyError, EXIT } from '../errors.js';
-import { durationMs, isDuration } from '../runbook/duration.js';
+import { durationMs, isDuration } from '../duration.js';
 import { DeferredValue, shellWords, valueText, withDeferred } from './values.js';
 import { escapeFor, type ShellContext, ShellParseError, SLOT_PATTERN, slotContexts, slotWord, UnsafeContextError } from '../shell/context.js';
 

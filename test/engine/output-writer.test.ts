@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RedactingOutputWriter } from '../../src/journal/index.js';
+import { RedactingOutputWriter } from '../../src/engine/output-writer.js';
 import { Redactor } from '../../src/redact/redactor.js';
 
 let dir: string;
