@@ -5,10 +5,10 @@
 // Uses the built code: `npm run build && node bench/mttr.mjs` (REPS=3 by default).
 // The lab has no background traffic, so log_window is short: an earlier scenario's 5xx must not
 // count as a region failing now.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { $ } from 'zx';
 import { labBreakMany, labDown, labHeal, labUp } from '../dist/lab/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -37,8 +37,8 @@ try {
       await labHeal(lab.dir);
       await labBreakMany(lab.dir, faults);
       const dir = join(work, `${faults.map((f) => f.scenario).join('+')}-${rep}`);
-      const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', 'apigee-502-bad-gateway', '-i', lab.inventory, '--yes', '--run-dir', dir, '--output', 'jsonl', ...EXTRA], { encoding: 'utf8' });
-      if (r.status !== exit) throw new Error(`${name}: remedy exited ${r.status}, expected ${exit}\n${r.stderr}`);
+      const r = await $({ quiet: true, nothrow: true })`${process.execPath} ${join(ROOT, 'dist/cli/main.js')} run apigee-502-bad-gateway -i ${lab.inventory} --yes --run-dir ${dir} --output jsonl ${EXTRA}`;
+      if (r.exitCode !== exit) throw new Error(`${name}: remedy exited ${r.exitCode}, expected ${exit}\n${r.stderr}`);
       const events = readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       const ends = events.filter((e) => e.type === 'step-end');
       total.push(events.find((e) => e.type === 'run-end').durationMs);

@@ -2,10 +2,10 @@
 // `remedy test` benchmark (not a test): times the shipped suite, `remedy test runbooks/`, as a
 // user runs it (the built CLI, a fresh process each time) and in one process (the cases alone),
 // next to the target (< 2 s). Uses the built code: run `npm run bench:test`.
-import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { $ } from 'zx';
 import { runSuite } from '../dist/testing/suite.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -18,11 +18,11 @@ const cli = [];
 let cases = 0;
 for (let rep = 0; rep < REPS; rep++) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'test', 'runbooks/', '--output', 'jsonl'], { cwd: ROOT, encoding: 'utf8' });
+  const r = await $({ cwd: ROOT, quiet: true, nothrow: true })`${process.execPath} ${join(ROOT, 'dist/cli/main.js')} test runbooks/ --output jsonl`;
   cli.push(performance.now() - t0);
-  if (r.status !== 0) {
+  if (r.exitCode !== 0) {
     console.error(r.stdout, r.stderr);
-    throw new Error(`remedy test runbooks/ exited ${r.status}`);
+    throw new Error(`remedy test runbooks/ exited ${r.exitCode}`);
   }
   cases = JSON.parse(r.stdout.trim().split('\n').at(-1)).cases;
 }
