@@ -1,5 +1,5 @@
-// Transport: the small interface the executor runs commands through. ssh2 and local (zx)
-// implement it; become wrapping and quoting happen before a command reaches it.
+// Transport: the small interface the executor runs commands through. ssh2 and local (node:child_process;
+// why not zx: README, Development) implement it; become wrapping and quoting happen before a command reaches it.
 import type { WrappedCommand } from '../shell/become.js';
 
 export interface ExecOptions {
