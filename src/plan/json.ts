@@ -1,39 +1,43 @@
 // The plan's JSON contract. Other tools read it: keep these names. Everything here is redacted;
 // the in-memory scope (real param values) is never part of it.
-import type { CaptureSpec } from '../runbook/schema.js';
-import type { OnFailurePolicy, Plan, PlanEvidence, PlanStep } from './types.js';
+import type { Plan, PlanStep, StepTemplates } from './types.js';
 
-export interface PlanStepJson {
-  id: string;
-  name: string;
-  kind: string;
-  mutates: boolean;
-  when: string | null;
-  whenText: string | null;
-  confirm: string | null;
-  hostPattern: string | null;
-  batches: string[][] | null;
-  commands: { host: string; command: string }[];
-  diff: string | null;
-  timeoutMs: number | null;
-  retries: number;
-  delayMs: number;
-  repeat: { count: number; intervalMs: number } | null;
-  maxUnavailable: number | null;
-  maxFailPercentage: number | null;
-  onFailure: OnFailurePolicy;
-  become: string | boolean | null;
-  capture: Record<string, CaptureSpec>;
-  evidence: PlanEvidence | null;
-  evidenceFacts: string[];
-  outcome: { status: string; message: string; require: string[] } | null;
-  decide: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | null;
-  bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
+/** Fields the JSON copies from the plan step unchanged: their types are PlanStep's, declared once. */
+type CopiedStepField =
+  | 'id'
+  | 'name'
+  | 'kind'
+  | 'mutates'
+  | 'when'
+  | 'whenText'
+  | 'confirm'
+  | 'hostPattern'
+  | 'batches'
+  | 'commands'
+  | 'diff'
+  | 'timeoutMs'
+  | 'retries'
+  | 'delayMs'
+  | 'repeat'
+  | 'maxUnavailable'
+  | 'maxFailPercentage'
+  | 'onFailure'
+  | 'become'
+  | 'capture'
+  | 'evidence'
+  | 'evidenceFacts'
+  | 'dynamic';
+
+/** One step of plan.json: the copied fields, plus those the projection reshapes (see stepToJson). */
+export type PlanStepJson = Pick<PlanStep, CopiedStepField> & {
+  outcome: NonNullable<StepTemplates['outcome']> | null;
+  decide: NonNullable<StepTemplates['decide']> | null;
+  bundle?: StepTemplates['bundle'];
   rollback: PlanStepJson[];
   rollbackHosts?: 'all' | undefined;
-  dynamic: boolean;
+  /** file name:line:col (the file name alone: a path would vary with the working directory). */
   source: string;
-}
+};
 
 export interface PlanJson {
   runbook: string;
