@@ -5,6 +5,7 @@ import type { Host } from '../inventory/types.js';
 import { becomeUser, renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
 import { UnreachableError } from '../errors.js';
+import { RUN_FILES } from '../journal/run-dir.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
@@ -19,7 +20,7 @@ export function artifactPath(host: string, dest: string): string {
     .split(/[\\/]+/)
     .filter((p) => p !== '' && p !== '.' && p !== '..')
     .map(safeName);
-  return ['artifacts', safeName(host), ...(parts.length > 0 ? parts : ['file'])].join('/');
+  return [RUN_FILES.artifacts, safeName(host), ...(parts.length > 0 ? parts : ['file'])].join('/');
 }
 
 export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {

@@ -3,6 +3,7 @@
 // lines as host-output events; the files hold everything.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUN_FILES } from '../journal/run-dir.js';
 import { RedactingOutputWriter } from './output-writer.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Redactor } from '../redact/redactor.js';
@@ -92,7 +93,7 @@ export class OutputStore {
    * files (`.retry2`, `.retry3`, …): an attempt's output never lands in an earlier attempt's file.
    */
   open(step: string, host: string, label: string, onLine: (stream: 'stdout' | 'stderr', line: string) => void): { stdout: StreamRecorder; stderr: StreamRecorder } {
-    const first = `outputs/${safeName(step)}/${safeName(host)}${label ? `.${label}` : ''}`;
+    const first = `${RUN_FILES.outputs}/${safeName(step)}/${safeName(host)}${label ? `.${label}` : ''}`;
     let base = first;
     for (let n = 2; this.#taken(base); n++) base = `${first}.retry${n}`;
     this.#used.add(base);
