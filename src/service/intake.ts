@@ -77,6 +77,10 @@ export class Intake {
     if (alert.status === 'resolved') return this.#resolved(alert);
     const route = findRoute(policy, alert);
     if (!route) return { fingerprint, action: 'unrouted', reason: 'no route matches the alert labels' };
+    // A late or regrouped copy of an episode that already resolved: neither a run nor a recurrence.
+    if (await safety.endedEpisode(fingerprint, alert.startsAt)) {
+      return { fingerprint, action: 'deduped', reason: `a repeat of the alert episode that started at ${alert.startsAt} and already resolved (regrouped or late notification): no new run, not a recurrence` };
+    }
     const runId = newRunId();
     // One run per fingerprint while it fires (atomic: 100 identical posts claim it once).
     const held = await safety.claimFiring(fingerprint, runId);
@@ -147,7 +151,7 @@ export class Intake {
 
   async #resolved(alert: Alert): Promise<IntakeResult> {
     const fingerprint = alert.fingerprint;
-    const held = await this.d.safety.releaseFiring(fingerprint);
+    const held = await this.d.safety.releaseFiring(fingerprint, alert.startsAt);
     if (held === null) return { fingerprint, action: 'resolved' };
     const run = await this.d.store.get(held);
     if (run && run.outcome === 'queued' && (await this.d.queues.removeWaiting(run.decision.queue, jobIdFor(run.id, fingerprint)))) {

@@ -12,6 +12,7 @@ import { KEY_PREFIX } from './redis.js';
 const FIRING_TTL_S = 24 * 3600;
 
 const firingKey = (fp: string): string => `${KEY_PREFIX}firing:${fp}`;
+const endedKey = (fp: string): string => `${KEY_PREFIX}ended:${fp}`;
 const budgetKey = (scopeId: string): string => `${KEY_PREFIX}budget:${scopeId}`;
 const cooldownKey = (scopeId: string): string => `${KEY_PREFIX}cooldown:${scopeId}`;
 const fixedKey = (scopeId: string): string => `${KEY_PREFIX}breaker:fixed:${scopeId}`;
@@ -73,9 +74,25 @@ export class Safety {
     return (await this.redis.get(firingKey(fingerprint))) ?? null;
   }
 
-  /** The alert resolved: the fingerprint is free again; returns the run that held it. */
-  async releaseFiring(fingerprint: string): Promise<string | null> {
+  /**
+   * The alert resolved: the fingerprint is free again; returns the run that held it. The
+   * episode that ended (its startsAt) is remembered, so a late copy of its firing notification
+   * is not taken for a recurrence.
+   */
+  async releaseFiring(fingerprint: string, startsAt: string | null = null): Promise<string | null> {
+    if (startsAt !== null) await this.redis.set(endedKey(fingerprint), startsAt, 'EX', FIRING_TTL_S);
     return (await this.redis.getdel(firingKey(fingerprint))) ?? null;
+  }
+
+  /**
+   * True when this firing notification belongs to an episode already resolved (same fingerprint,
+   * same startsAt): Alertmanager re-sends a group's alerts when the group changes, and in an HA
+   * pair one replica's firing copy can arrive after the other's resolved. A real recurrence
+   * starts a new episode with a new startsAt.
+   */
+  async endedEpisode(fingerprint: string, startsAt: string | null): Promise<boolean> {
+    if (startsAt === null) return false;
+    return (await this.redis.get(endedKey(fingerprint))) === startsAt;
   }
 
   maintenance(policy: Policy, alert: Pick<Alert, 'labels'>, now = Date.now()): string | null {

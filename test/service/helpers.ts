@@ -139,8 +139,30 @@ export async function serve(ws: Workspace, policyYaml: string, options: { work?:
   return { ...s, logs, policyFile, call };
 }
 
-export function alertmanager(labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing', fingerprint?: string): unknown {
-  return { version: '4', status, receiver: 'remedy', groupKey: '{}:{}', alerts: [{ status, labels, annotations: { summary: 'test' }, startsAt: '2026-11-29T10:00:00Z', ...(fingerprint ? { fingerprint } : {}) }] };
+/**
+ * An Alertmanager webhook with one alert. As Alertmanager does, every notification of one firing
+ * episode carries its startsAt, the resolved one too, and a firing after a resolved starts a new
+ * episode (a later startsAt); `startsAt` overrides it (a late or regrouped copy of an old episode).
+ */
+export function alertmanager(labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing', fingerprint?: string, startsAt?: string): unknown {
+  const at = startsAt ?? episodeStart(fingerprint ?? JSON.stringify(labels), status);
+  return { version: '4', status, receiver: 'remedy', groupKey: '{}:{}', alerts: [{ status, labels, annotations: { summary: 'test' }, startsAt: at, ...(fingerprint ? { fingerprint } : {}) }] };
+}
+
+const episodes = new Map<string, { startsAt: string; firing: boolean }>();
+let episodeClock = Date.parse('2026-11-29T10:00:00Z');
+
+function episodeStart(key: string, status: 'firing' | 'resolved'): string {
+  const e = episodes.get(key);
+  if (status === 'resolved') {
+    if (e) e.firing = false;
+    return e?.startsAt ?? new Date(episodeClock).toISOString();
+  }
+  if (e?.firing) return e.startsAt;
+  episodeClock += 60_000;
+  const startsAt = new Date(episodeClock).toISOString();
+  episodes.set(key, { startsAt, firing: true });
+  return startsAt;
 }
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {

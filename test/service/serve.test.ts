@@ -197,6 +197,28 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     expect((await ended(after.json.results[0].run)).outcome).toBe('resolved');
   });
 
+  it('a regrouped or late copy of a resolved episode (same fingerprint and startsAt) starts no run and trips no breaker; a new episode does', async () => {
+    const root = ws.target('regroup', 'STUCK');
+    const labels = { alertname: 'Stuck', root };
+    const first = await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'));
+    expect((await ended(first.json.results[0].run)).outcome).toBe('resolved');
+    // Still firing at Alertmanager when it regroups: the same episode, deduped to its run.
+    expect((await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'))).json.results[0]).toEqual({ fingerprint: 'fp-regroup', action: 'deduped', run: first.json.results[0].run });
+    await post(alertmanager(labels, 'resolved', 'fp-regroup', '2026-11-29T11:00:00Z'));
+    // An HA replica's firing copy of that episode, arriving after the resolved one.
+    const runsBefore = (await s.call('/api/runs', { token: TOKENS.viewer })).json.runs.length;
+    const late = await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'));
+    expect(late.json.results[0]).toEqual({ fingerprint: 'fp-regroup', action: 'deduped', reason: expect.stringMatching(/^a repeat of the alert episode that started at 2026-11-29T11:00:00Z and already resolved/) });
+    expect((await s.call('/api/runs', { token: TOKENS.viewer })).json.runs.length).toBe(runsBefore);
+    expect((await s.call('/api/breakers', { token: TOKENS.viewer })).json.breakers.some((b: { fingerprint: string }) => b.fingerprint === 'fp-regroup')).toBe(false);
+    // A new episode (a later startsAt) within the window is a recurrence: the breaker trips.
+    writeState(root, 'STUCK');
+    const again = await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:20:00Z'));
+    expect(again.json.results[0]).toMatchObject({ action: 'refused', reason: expect.stringMatching(/^breaker tripped/) });
+    const b = (await s.call('/api/breakers', { token: TOKENS.viewer })).json.breakers.find((x: { fingerprint: string }) => x.fingerprint === 'fp-regroup');
+    expect((await s.call(`/api/breakers/${b.id}/reset`, { token: TOKENS.admin, method: 'POST' })).status).toBe(200);
+  });
+
   it('approve mode: the run waits; a wrong plan hash is refused and changes nothing; the right one applies it', async () => {
     const root = ws.target('approve', 'STUCK');
     const r = await post(alertmanager({ alertname: 'StuckApprove', root }, 'firing', 'fp-approve'));
