@@ -5,7 +5,7 @@ import { UnreachableError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
 import type { PlanStep } from '../plan/types.js';
 import type { WrappedCommand } from '../shell/become.js';
-import type { ExecResult } from '../transport/types.js';
+import type { ExecResult, KillReport } from '../transport/types.js';
 import { errorMessage, type Engine } from './context.js';
 import type { HostEvidence, HostStatus } from './events.js';
 
@@ -74,6 +74,7 @@ export async function execAttempt(e: Engine, req: ExecRequest): Promise<Attempt>
       timeoutMs: req.timeoutMs ?? undefined,
       stdin,
       signal: e.kill,
+      killPath: req.command.killPath,
       onStdout: recorders ? (chunk) => recorders.stdout.write(chunk) : undefined,
       onStderr: recorders ? (chunk) => recorders.stderr.write(chunk) : undefined,
     });
@@ -95,12 +96,21 @@ export async function execAttempt(e: Engine, req: ExecRequest): Promise<Attempt>
   }
   const r = result as ExecResult;
   e.state.reached.add(host.name);
-  if (r.timedOut) return { ...meta, status: 'timed-out', result: r, error: `timed out after ${req.timeoutMs ?? '?'} ms; remote process group killed`, outputs, durationMs };
+  if (r.timedOut) return { ...meta, status: 'timed-out', result: r, error: `timed out after ${req.timeoutMs ?? '?'} ms; ${describeKill(r.kill)}`, outputs, durationMs };
   if (r.exitCode === 0) return { ...meta, status: 'ok', result: r, outputs, durationMs };
   const error = r.aborted
     ? 'interrupted: the command was killed'
     : r.exitCode !== null ? `exit code ${r.exitCode}` : r.signal !== null ? `killed by signal ${r.signal}${e.kill.aborted ? ' (interrupted)' : ''}` : 'no exit status (connection lost?)';
   return { ...meta, status: 'failed', result: r, error, outputs, durationMs };
+}
+
+/** What the kill of a timed-out command did, as the host confirmed it (never more). */
+export function describeKill(kill: KillReport | undefined): string {
+  if (kill === undefined) return 'the command could not be signalled (the host did not answer): it may still be running there';
+  const how = `${kill.signals.join(', then ')} through ${kill.via}`;
+  if (kill.left === null) return `signalled ${how}; whether anything of it is still running could not be checked`;
+  if (kill.left.length === 0) return `killed (${how}); nothing of it is left running`;
+  return `signalled ${how}, but ${kill.left.length} of its processes ${kill.left.length === 1 ? 'is' : 'are'} still running (pid ${kill.left.join(', ')})`;
 }
 
 export interface EndExtras {

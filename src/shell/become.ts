@@ -17,10 +17,31 @@ export interface WrappedCommand {
   command: string;
   /** Bytes to write to stdin before anything else (the sudo password line). */
   stdinPrefix?: string | undefined;
+  /**
+   * How to signal what this command started: the same become path (a command run as root cannot
+   * be killed by the login user). Non-enumerable, so it is never serialized or compared.
+   */
+  readonly killPath?: KillPath | undefined;
+}
+
+/** A become path for control commands (the kill of a timed-out command) and its name for reports. */
+export interface KillPath {
+  wrap: (command: string) => WrappedCommand;
+  /** e.g. "sudo as root". */
+  label: string;
 }
 
 export function wrapBecome(command: string, become: BecomeRequest | null): WrappedCommand {
   if (!become || become.method === 'none') return { command };
+  const wrapped = wrapBecomeCommand(command, become);
+  Object.defineProperty(wrapped, 'killPath', {
+    value: { wrap: (cmd: string) => wrapBecomeCommand(cmd, become), label: `${become.method} as ${become.user}` } satisfies KillPath,
+    enumerable: false,
+  });
+  return wrapped;
+}
+
+function wrapBecomeCommand(command: string, become: BecomeRequest): WrappedCommand {
   if (become.method === 'runuser') {
     return { command: shellJoin(['runuser', '-u', become.user, '--', 'sh', '-c', command]) };
   }

@@ -186,7 +186,7 @@ export class ScriptedFleet {
     const stderr = reply.stderr ?? '';
     if (stdout !== '') options.onStdout?.(Buffer.from(stdout));
     if (stderr !== '') options.onStderr?.(Buffer.from(stderr));
-    if (reply.timeout) return done({ exitCode: null, signal: 'TERM', stdout, stderr, timedOut: true, durationMs: took });
+    if (reply.timeout) return done({ exitCode: null, signal: 'TERM', stdout, stderr, timedOut: true, durationMs: took, kill: { via: 'the scripted host', signals: ['TERM'], left: [] } });
     return done({ exitCode: reply.exit_code ?? 0, stdout, stderr, durationMs: took });
   }
 

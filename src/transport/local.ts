@@ -59,11 +59,26 @@ export class LocalTransport implements Transport {
           // already gone
         }
       };
+      const signals: ('TERM' | 'KILL')[] = [];
       const kill = () => {
         if (killTimer) return;
+        signals.push('TERM');
         killGroup('SIGTERM');
-        killTimer = setTimeout(() => killGroup('SIGKILL'), grace);
+        killTimer = setTimeout(() => {
+          signals.push('KILL');
+          killGroup('SIGKILL');
+        }, grace);
         killTimer.unref();
+      };
+      /** After a kill: is anything of the group still alive (EPERM: alive, but not ours to signal)? */
+      const groupAlive = (): boolean => {
+        if (pid === undefined) return false;
+        try {
+          process.kill(-pid, 0);
+          return true;
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
       };
       const onAbort = () => {
         aborted = true;
@@ -96,6 +111,7 @@ export class LocalTransport implements Transport {
           aborted,
           truncated: stdout.buffer.truncated || stderr.buffer.truncated,
           durationMs: Math.round(performance.now() - started),
+          kill: signals.length > 0 && pid !== undefined ? { via: 'the controller user (process group)', signals, left: groupAlive() ? [pid] : [] } : undefined,
         });
       });
       if (options.stdin !== undefined) child.stdin.write(options.stdin);

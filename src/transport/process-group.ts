@@ -29,3 +29,46 @@ export function killProcessGroupCommand(pgid: number, signal: 'TERM' | 'KILL'): 
   if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
   return `kill -s ${signal} -- -${pgid} 2>/dev/null || kill -s ${signal} ${pgid} 2>/dev/null; true`;
 }
+
+export const SIGNALED_MARKER = '__remedy_signaled__';
+
+function checkPgid(pgid: number): void {
+  if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
+}
+
+/**
+ * Signals everything a command started: its process group and every descendant of the group's
+ * processes, also those in a session of their own (sudo with use_pty puts the command in one).
+ * The tree is walked through `ps`, before anything is signalled, so processes whose parent dies
+ * are still reached. Prints the pids it signalled after SIGNALED_MARKER, for the survivor check.
+ * Run through the command's become path, it reaches processes the login user may not signal.
+ */
+export function signalTreeCommand(pgid: number, signal: 'TERM' | 'KILL', alsoPids: readonly number[] = []): string {
+  checkPgid(pgid);
+  const extra = alsoPids.filter((p) => Number.isSafeInteger(p) && p > 1).join(' ');
+  const walk =
+    `ps -e -o pid= -o ppid= -o pgid= 2>/dev/null | awk -v r=${pgid} ` +
+    `'{ p[NR] = $1; pp[NR] = $2; g[NR] = $3; if ($1 == r) k[r] = 1 } ` +
+    `END { do { c = 0; for (i = 1; i <= NR; i++) if (!(p[i] in k) && (g[i] == r || (pp[i] in k))) { k[p[i]] = 1; c = 1 } } while (c); for (x in k) print x }'`;
+  return (
+    `remedy_pids=$(${walk}); ` +
+    `for p in $remedy_pids ${extra}; do kill -s ${signal} "$p" 2>/dev/null; done; ` +
+    `kill -s ${signal} -- -${pgid} 2>/dev/null; ` +
+    `echo ${SIGNALED_MARKER} $remedy_pids ${extra}`
+  );
+}
+
+/** Which of `pids` are still alive (zombies, already dead but not reaped, do not count). */
+export function survivorsCommand(pids: readonly number[]): string {
+  const list = pids.filter((p) => Number.isSafeInteger(p) && p > 1).join(' ');
+  return `for p in ${list}; do s=$(ps -o stat= -p "$p" 2>/dev/null) || continue; case "$s" in Z*) ;; *) printf '%s ' "$p" ;; esac; done; echo ${SIGNALED_MARKER}`;
+}
+
+/** Pids printed after the marker by signalTreeCommand / survivorsCommand, or null without the marker. */
+export function parseSignaled(stdout: string, marker = SIGNALED_MARKER): number[] | null {
+  const line = stdout.split('\n').find((l) => l.includes(marker));
+  if (line === undefined) return null;
+  const before = line.slice(0, line.indexOf(marker));
+  const after = line.slice(line.indexOf(marker) + marker.length);
+  return [...new Set(`${before} ${after}`.split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number))];
+}

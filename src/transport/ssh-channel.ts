@@ -2,10 +2,10 @@
 // `close`, and a timeout or abort that kills the remote process group through a second exec.
 import type { Client, ClientChannel } from 'ssh2';
 import { UnreachableError } from '../errors.js';
-import { SUDO_PROMPT_MARKER } from '../shell/become.js';
+import { SUDO_PROMPT_MARKER, type WrappedCommand } from '../shell/become.js';
 import { MarkerStripper, OutputSink, PgidMarkerFilter } from './output.js';
-import { killProcessGroupCommand } from './process-group.js';
-import type { ExecOptions, ExecResult } from './types.js';
+import { killProcessGroupCommand, parseSignaled, signalTreeCommand, survivorsCommand } from './process-group.js';
+import type { ExecOptions, ExecResult, KillReport } from './types.js';
 
 /** A live connection and what is known about its end. */
 export interface SshConnection {
@@ -43,21 +43,25 @@ export function normalizeSignal(sig: string | null | undefined): string | null {
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
- * Runs a short control command (the group kill) on its own channel, outside the channel
- * semaphore: the cap leaves sshd's last sessions free for exactly this. Bounded by `waitMs`.
+ * Runs a short control command (the kill, the survivor check) on its own channel, outside the
+ * channel semaphore: the cap leaves sshd's last sessions free for exactly this. Bounded by
+ * `waitMs`; returns its stdout, or null when it did not finish in time.
  */
-async function runControl(conn: SshConnection, command: string, waitMs: number): Promise<void> {
-  const done = openExecChannel(conn, command).then(
+async function runControl(conn: SshConnection, command: WrappedCommand, waitMs: number): Promise<string | null> {
+  const done = openExecChannel(conn, command.command).then(
     (ch) =>
-      new Promise<void>((resolve) => {
-        ch.resume();
+      new Promise<string>((resolve) => {
+        let out = '';
+        ch.on('data', (d: Buffer) => (out += d.toString()));
         ch.stderr.resume();
-        ch.once('close', () => resolve());
+        ch.on('error', () => undefined);
+        ch.once('close', () => resolve(out));
+        if (command.stdinPrefix !== undefined) ch.write(command.stdinPrefix);
         ch.end();
       }),
-    () => undefined,
+    () => null,
   );
-  await Promise.race([done, delay(waitMs)]);
+  return Promise.race([done, delay(waitMs).then(() => null)]);
 }
 
 export interface ChannelRunContext {
@@ -81,7 +85,9 @@ export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options:
     let exitSignal: string | null = null;
     let timedOut = false;
     let aborted = false;
-    let killing = false;
+    let killReport: KillReport | undefined;
+    /** The kill in progress: the result waits for its survivor check, so the report is complete. */
+    let killDone: Promise<void> | null = null;
     let finished = false;
     let timer: NodeJS.Timeout | undefined;
 
@@ -108,23 +114,50 @@ export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options:
         aborted,
         truncated: stdout.buffer.truncated || stderr.buffer.truncated,
         durationMs: Math.round(performance.now() - started),
+        kill: killReport,
       });
     };
 
     const closed = new Promise<void>((r) => ch.once('close', () => r()));
     const closedWithin = (ms: number) => Promise.race([closed.then(() => true), delay(ms).then(() => false)]);
 
-    // TERM the group, KILL it after the grace period, and if the channel still does not close
-    // (connection frozen), give up on it locally so the caller is never stuck.
-    const kill = async () => {
-      if (killing) return;
-      killing = true;
+    // TERM everything the command started, through its become path (a root command is out of the
+    // login user's reach) and as the login user (sudo itself); KILL what is still alive after the
+    // grace period; then check on the host what is left, so the report says what really happened.
+    // If the channel still does not close (connection frozen), give up on it locally so the
+    // caller is never stuck.
+    const killPath = options.killPath;
+    const asBecome = (cmd: string): WrappedCommand => (killPath ? killPath.wrap(cmd) : { command: cmd });
+    const kill = (): Promise<void> => {
+      killDone ??= killOnce();
+      return killDone;
+    };
+    const killOnce = async () => {
       const pgid = await Promise.race([pgidKnown, delay(killGraceMs).then(() => null)]);
       if (pgid !== null && !conn.dead) {
-        await runControl(conn, killProcessGroupCommand(pgid, 'TERM'), killGraceMs);
-        if (await closedWithin(killGraceMs)) return;
-        await runControl(conn, killProcessGroupCommand(pgid, 'KILL'), killGraceMs);
-        if (await closedWithin(killGraceMs)) return;
+        const report: KillReport = { via: killPath ? killPath.label : 'the login user', signals: [], left: null };
+        killReport = report;
+        // The pids signalled so far; null while the host never said which (then nothing can be checked).
+        const signalAll = async (sig: 'TERM' | 'KILL', known: number[] | null): Promise<number[] | null> => {
+          report.signals.push(sig);
+          // The tree first: once sudo dies, its children are reparented and no longer found by it.
+          const tree = await runControl(conn, asBecome(signalTreeCommand(pgid, sig, known ?? [])), killGraceMs);
+          if (killPath) await runControl(conn, { command: killProcessGroupCommand(pgid, sig) }, killGraceMs);
+          const now = parseSignaled(tree ?? '');
+          return now === null ? known : [...new Set([...(known ?? []), ...now])];
+        };
+        const leftOf = async (pids: number[] | null): Promise<number[] | null> =>
+          pids === null ? null : pids.length === 0 ? [] : parseSignaled((await runControl(conn, asBecome(survivorsCommand(pids)), killGraceMs)) ?? '');
+        let pids = await signalAll('TERM', null);
+        const closedAfterTerm = await closedWithin(killGraceMs);
+        let left = await leftOf(pids);
+        if (!closedAfterTerm || left === null || left.length > 0) {
+          pids = await signalAll('KILL', pids);
+          await closedWithin(killGraceMs);
+          left = await leftOf(pids);
+        }
+        report.left = left;
+        if (await closedWithin(0)) return;
       }
       try {
         ch.close();
@@ -144,7 +177,7 @@ export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options:
       if (typeof code === 'number') exitCode = code;
       else exitSignal = normalizeSignal(sig);
     });
-    ch.once('close', finish);
+    ch.once('close', () => (killDone ? void killDone.then(finish, finish) : finish()));
     ch.on('error', () => undefined);
 
     if (options.stdin !== undefined) ch.write(options.stdin);

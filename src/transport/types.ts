@@ -1,6 +1,16 @@
 // Transport: the small interface the executor runs commands through. ssh2 and local (node:child_process;
 // why not zx: README, Development) implement it; become wrapping and quoting happen before a command reaches it.
-import type { WrappedCommand } from '../shell/become.js';
+import type { KillPath, WrappedCommand } from '../shell/become.js';
+
+/** What the kill of a timed-out or aborted command did, checked on the host afterwards. */
+export interface KillReport {
+  /** The path the command's processes were signalled through: its become path, or the login user. */
+  via: string;
+  /** Signals sent, in order. */
+  signals: ('TERM' | 'KILL')[];
+  /** Processes of the command still alive after the last signal; null when that could not be checked. */
+  left: number[] | null;
+}
 
 export interface ExecOptions {
   /**
@@ -17,6 +27,8 @@ export interface ExecOptions {
   signal?: AbortSignal | undefined;
   /** Keep at most this many bytes of each stream in the result (default 1 MiB); the rest only streams. */
   maxBufferBytes?: number | undefined;
+  /** The become path the command runs under: a timeout kills through it too. */
+  killPath?: KillPath | undefined;
 }
 
 export interface ExecResult {
@@ -31,6 +43,8 @@ export interface ExecResult {
   /** True when stdout/stderr were cut to maxBufferBytes. */
   truncated: boolean;
   durationMs: number;
+  /** Set when the command was killed (timeout or abort): what was done, and what is left. */
+  kill?: KillReport | undefined;
 }
 
 export interface FetchResult {
