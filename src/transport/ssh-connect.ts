@@ -7,12 +7,12 @@ import { join } from 'node:path';
 // ssh2 is CommonJS: Node's ESM loader only sees its default export (vitest hides this).
 import ssh2 from 'ssh2';
 import type { AgentAuthMethod, ClientChannel, ConnectConfig, KeyboardInteractiveAuthMethod, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
-
-const { Client, utils } = ssh2;
-type Client = InstanceType<typeof ssh2.Client>;
 import { UnreachableError } from '../errors.js';
 import { describeVerdict, isAccepted, type HostKeyVerdict, type KnownHostsVerifier } from './known-hosts.js';
 import type { SshEndpoint } from './ssh-config.js';
+
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof ssh2.Client>;
 
 export interface SshConnectOptions {
   /** The known_hosts verifier for an endpoint (its own file plus the global ones). */
