@@ -1,11 +1,11 @@
 // Shared by plan, run and guide: runbook + inventory + -e + --limit → Plan.
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { loadInventory, parseInventory } from '../inventory/index.js';
+import type { Inventory } from '../inventory/types.js';
 import { planRunbook } from '../plan/index.js';
 import { checkLimit, PARTIAL_EVIDENCE_FLAG } from '../plan/limit-check.js';
 import type { Plan } from '../plan/types.js';
-import type { Inventory } from '../inventory/types.js';
 import { loadRunbook, parseExtraVars, type LoadedRunbook } from '../runbook/index.js';
-import { formatDiagnostic, type Diagnostic } from '../errors.js';
 
 export interface PlanningOptions {
   /** Absent: plan against an empty inventory (`remedy graph` draws the runbook, not a fleet). */

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // remedy's entry point: commander wiring only. Each command lives in commands/<name>.ts and
 // errors become exit codes in exit.ts.
-import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import type { Command as CommandType } from 'commander';
 import { EXIT, EXIT_TABLE } from '../errors.js';
 import { reportError } from './exit.js';
-import type { Command as CommandType } from 'commander';
 
 type Register = (program: CommandType) => void;
 /**

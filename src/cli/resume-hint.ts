@@ -3,8 +3,8 @@
 // printed is one that works as printed: with --retry-failed when the run stopped at a failed
 // step, --yes when unattended mutations lie ahead, and secret params passed from the environment.
 import { relative } from 'node:path';
-import { resumePointFromEvents } from '../engine/resume-point.js';
 import type { RunEvent } from '../engine/events.js';
+import { resumePointFromEvents } from '../engine/resume-point.js';
 import { readJournal } from '../journal/journal.js';
 import { readRunInputs, type RunDir } from '../journal/run-dir.js';
 import type { Plan } from '../plan/types.js';

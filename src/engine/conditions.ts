@@ -1,7 +1,7 @@
 // Conditions at run time: per-host `when`, fleet-level decisions and `until` checks, all through
 // the sandboxed CEL evaluator, over a live view of the fleet (every host's facts and status).
-import type { Host, Inventory } from '../inventory/types.js';
 import { selectHosts } from '../inventory/index.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import { renderVars, type HostRuntime } from '../plan/scope.js';
 import type { PlanStep } from '../plan/types.js';
 import { evaluateCondition, type ExpressionContext, type HostView } from '../template/expression.js';

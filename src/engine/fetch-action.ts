@@ -1,16 +1,16 @@
 // Fetch: copy a remote file into artifacts/<host>/ in the run directory, streamed with constant
 // memory and verified by the transport; read as the become user when the step has one.
 import { basename, join, normalize } from 'node:path';
+import { UnreachableError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
+import { RUN_FILES } from '../journal/run-dir.js';
 import { becomeUser, renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
-import { UnreachableError } from '../errors.js';
-import { RUN_FILES } from '../journal/run-dir.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
-import { execAttempt } from './host-exec.js';
 import type { HostOutcome } from './host-actions.js';
+import { execAttempt } from './host-exec.js';
 import { safeName } from './outputs.js';
 import { redactFileInPlace } from './redact-file.js';
 

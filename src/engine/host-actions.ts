@@ -3,8 +3,8 @@
 import type { Host } from '../inventory/types.js';
 import { becomeUser, renderHostCommand } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
-import type { Check } from '../runbook/schema.js';
 import { durationMs } from '../runbook/duration.js';
+import type { Check } from '../runbook/schema.js';
 import type { WrappedCommand } from '../shell/become.js';
 import { applyCaptures } from './capture.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';

@@ -1,15 +1,15 @@
 // A step that runs on hosts: who takes part (active hosts whose `when` holds), rolling batches,
 // and for mutating steps the preview → approval → lock sequence before anything changes; then
 // every host of the batch in parallel (bounded by --forks), then failure handling per batch.
-import type { PlanStep, PlannedCommand } from '../plan/types.js';
 import { renderHostText } from '../plan/render-host.js';
+import type { PlanStep, PlannedCommand } from '../plan/types.js';
 import { errorMessage, hostOf, runtimeFor, type Engine } from './context.js';
 import type { ApprovalSource, HostStatus } from './events.js';
 import { decideOnFailure } from './failure.js';
 import { fetchOnHost } from './fetch-action.js';
 import type { RunEnding, StepFlow } from './flow.js';
-import { emitSkipped } from './host-exec.js';
 import { pauseOnHost, renderForHost, runCheckOnHost, runShellOnHost, type HostOutcome } from './host-actions.js';
+import { emitSkipped } from './host-exec.js';
 import { lockHosts } from './lock.js';
 import { applyProperties, isPreview, previewProperties } from './properties-action.js';
 import { mapBounded } from './timing.js';

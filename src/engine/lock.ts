@@ -2,8 +2,8 @@
 // ${TMPDIR:-/tmp}/remedy.lock holding an `owner` file (run id, controller, pid, time). A second
 // run is refused with who holds the lock and since when; --break-lock removes a stale one. A
 // resumed run takes over locks its earlier segments left behind, and releases them all when it ends.
-import type { Transport } from '../transport/types.js';
 import { shellQuote } from '../shell/quote.js';
+import type { Transport } from '../transport/types.js';
 import { errorMessage, hostOf, type Engine } from './context.js';
 import type { LeaseAttempt } from './lease.js';
 import { mapBounded } from './timing.js';

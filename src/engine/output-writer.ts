@@ -7,8 +7,8 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Redactor } from '../redact/redactor.js';
 import { writeAll } from '../journal/atomic.js';
+import { Redactor } from '../redact/redactor.js';
 
 /** How far back a cut may move to land after a newline (bounds memory on very long lines). */
 const LINE_REACH = 64 * 1024;

@@ -3,10 +3,10 @@
 // lines as host-output events; the files hold everything.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUN_FILES } from '../journal/run-dir.js';
-import { RedactingOutputWriter } from './output-writer.js';
 import { StringDecoder } from 'node:string_decoder';
+import { RUN_FILES } from '../journal/run-dir.js';
 import type { Redactor } from '../redact/redactor.js';
+import { RedactingOutputWriter } from './output-writer.js';
 
 /** Lines passed to views per command at full rate; after that, at most one per interval. */
 const LIVE_LINES_FULL_RATE = 50;

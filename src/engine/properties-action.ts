@@ -9,8 +9,8 @@ import type { PlanStep } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
-import { endAttempt, execAttempt } from './host-exec.js';
 import { outcomeOf, runCheckOnHost, type HostOutcome } from './host-actions.js';
+import { endAttempt, execAttempt } from './host-exec.js';
 
 export interface PropertiesPreview {
   file: string;

@@ -1,10 +1,10 @@
 // From a host's merged vars to how remedy reaches it (Connection) and escalates (BecomeSettings),
 // honouring the ansible_* vars Ansible's ssh connection and become plugins read. Everything here is
 // pure: ssh_config is applied later by the transport, to whatever the inventory left unset.
-import type { BecomeMethod, BecomeSettings, Connection, Vars } from './types.js';
-import { splitShellWords } from './shell-words.js';
 import { renderConnectionVar } from './host-templates.js';
 import { JinjaError, hasJinja, pyStr } from './jinja.js';
+import { splitShellWords } from './shell-words.js';
+import type { BecomeMethod, BecomeSettings, Connection, Vars } from './types.js';
 
 export interface ConnectionIssue {
   /** The var whose value is wrong (its origin locates the message). */

@@ -4,8 +4,8 @@
 // something uses it; then the error names the host, the var and the construct.
 import { JinjaError, UNDEFINED, hasJinja, renderJinja } from './jinja.js';
 import type { JinjaScope } from './jinja.js';
-import type { Host, Inventory, VarValue, Vars } from './types.js';
 import { groupHostsInOrder } from './patterns.js';
+import type { Host, Inventory, VarValue, Vars } from './types.js';
 
 const inventories = new WeakMap<Host, Inventory>();
 

@@ -15,8 +15,8 @@
 // line durable too (fsync covers the whole file).
 import { closeSync, fstatSync, fsync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { RemedyError } from '../errors.js';
 import type { EventSink, RunEvent } from '../engine/events.js';
+import { RemedyError } from '../errors.js';
 import type { Redactor } from '../redact/redactor.js';
 import { fsyncDir, writeAll } from './atomic.js';
 import { RUN_FILES } from './run-dir.js';

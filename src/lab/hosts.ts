@@ -3,7 +3,6 @@
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { labAsset, readAsset } from './assets.js';
-import { apigeePaths, labPaths, mpCaCertPath, sshdPaths } from './topology.js';
 import {
   renderHostEnv,
   renderMpCustomerProperties,
@@ -13,6 +12,7 @@ import {
   renderRouterTokenDefaults,
   type HostRuntime,
 } from './render.js';
+import { apigeePaths, labPaths, mpCaCertPath, sshdPaths } from './topology.js';
 import type { LabHost, LabMpHost, LabRouterHost, LabTopology } from './types.js';
 
 export interface Owner {

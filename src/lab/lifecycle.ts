@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { RemedyError, UsageError } from '../errors.js';
 import { childPids, cmdline, isAlive, readPidFile, run, stopPids } from './exec.js';
+import { mountsUnder, unmountLab } from './faults.js';
 import { HostWriter, writeHost, writeShared } from './hosts.js';
 import { renderInventory } from './inventory.js';
 import { buildJavaArtifacts, installJavaArtifacts } from './java.js';
@@ -15,7 +16,6 @@ import { startSshd, writeSshFiles } from './ssh.js';
 import { hasState, labInfo, readState, resolveLabDir, writeState } from './state.js';
 import { allPorts, apigeePaths, buildTopology, DEFAULTS, defaultBasePort, labPaths, mps, portCount, routers, sshdPaths, validateShape } from './topology.js';
 import type { LabInfo, LabState, LabUpOptions } from './types.js';
-import { mountsUnder, unmountLab } from './faults.js';
 import { ensureUsers, installSudoers, labUsers, removeSudoers, sudoersFileFor, userIds } from './users.js';
 
 const ROUTERS_HEALTHY_TIMEOUT_MS = 30_000;

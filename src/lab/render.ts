@@ -1,9 +1,9 @@
 // Pure renderers for every file the lab writes into a host or the lab directory (except the
 // inventory, see inventory.ts). Templates are passed in as text, so these are testable without I/O.
 import { shellQuote } from '../shell/quote.js';
+import { obfuscate, setProperty } from './properties.js';
 import { apigeePaths, apigeeRegion, sshdPaths } from './topology.js';
 import type { LabHost, LabMpHost, LabRouterHost, LabTopology, LabUsers } from './types.js';
-import { obfuscate, setProperty } from './properties.js';
 
 /** Replaces {{name}}; a placeholder without a value is a bug in the lab, so it throws. */
 export function fillTemplate(template: string, vars: Record<string, string | number>): string {

@@ -1,7 +1,9 @@
 // One real OpenSSH sshd per lab host (own port, own host key), the lab's client key, and the
 // known_hosts file that pins every host key so strict host-key checking works out of the box.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import { RemedyError } from '../errors.js';
 import { readAsset } from './assets.js';
 import { isAlive, readPidFile, runOk, waitFor } from './exec.js';
 import type { HostWriter } from './hosts.js';
@@ -9,8 +11,6 @@ import { isRoot } from './prereqs.js';
 import { renderKnownHosts, renderSshdConfig } from './render.js';
 import { labPaths, sshdPaths } from './topology.js';
 import type { LabHost, LabTopology, LabUsers } from './types.js';
-import { RemedyError } from '../errors.js';
-import { connect } from 'node:net';
 
 async function keygen(file: string, comment: string): Promise<string> {
   rmSync(file, { force: true });

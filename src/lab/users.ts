@@ -1,10 +1,10 @@
 // Users when the lab runs as root: a dedicated SSH login user with an empty home (no rc files, so
 // remote commands start fast) and the service user `apigee`, plus a sudoers drop-in for the login
 // user that `down` removes. Unprivileged labs use the current user for everything.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { RemedyError } from '../errors.js';
 import { run, runOk } from './exec.js';
 import { isRoot } from './prereqs.js';

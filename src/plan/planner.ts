@@ -1,15 +1,15 @@
 // The planner: runbook × inventory × params → Plan. Pure: it reads the loaded files it is given
 // and nothing else — no connection, no process on any host. Same inputs, byte-identical plan.
+import { ValidationError } from '../errors.js';
+import { limitHosts, refuseUnusableHosts } from '../inventory/index.js';
 import { hostSecrets } from '../inventory/secrets.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { limitHosts, refuseUnusableHosts } from '../inventory/index.js';
+import { describePropertiesEdit } from '../properties/describe.js';
 import { Redactor } from '../redact/redactor.js';
 import { resolveParams, type LoadedRunbook } from '../runbook/index.js';
 import { DEFAULT_BUNDLE_NAME, stepKind, stepMutates, type Check, type EvidenceSpec, type Step } from '../runbook/schema.js';
 import { describeExpression } from '../template/expression.js';
 import { renderText } from '../template/index.js';
-import { describePropertiesEdit } from '../properties/describe.js';
-import { ValidationError } from '../errors.js';
 import { batchHosts, combinePatterns, countOf, joinConditions, renderCount, renderDuration, selectCombined, staticVerdict } from './controls.js';
 import { planHash } from './hash.js';
 import { renderHostCommand, renderHostText as renderHostTextAt } from './render-host.js';

@@ -1,8 +1,8 @@
 // Template scopes: what `{{ name }}` means for a step on a host. Ansible's flat namespace, with
 // its precedence: inventory vars < runbook vars < params (-e wins), plus the structured views
 // `params.x`, `vars.x`, `host.name`, `facts.x` and `cause`.
-import type { Host } from '../inventory/types.js';
 import { renderedHostVars, magicVars } from '../inventory/index.js';
+import type { Host } from '../inventory/types.js';
 import { TemplateError, renderText } from '../template/index.js';
 import type { Plan, PlanStep } from './types.js';
 

@@ -1,7 +1,7 @@
 // Which fields of a step are templates and which are CEL conditions, and what each may read.
 // The validator checks them all; the list mirrors what the planner and executor render.
-import type { Path } from './source.js';
 import { stepKind, type Step, type StepKind } from './schema.js';
+import type { Path } from './source.js';
 
 /**
  * What a template may read:

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError } from '../errors.js';
 import { isDuration } from './duration.js';
-import type { Param } from './schema.js';
 import type { LoadedRunbook } from './load.js';
+import type { Param } from './schema.js';
 
 export type ParamValue = string | number | boolean;
 

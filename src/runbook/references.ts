@@ -1,10 +1,10 @@
 // Checks what templates and conditions read against what the runbook provides at that point:
 // declared params and vars, facts captured by earlier steps, the cause after a decide step.
 // Bare names in templates are inventory vars (or params/vars by their short name).
-import type { Inventory } from '../inventory/types.js';
 import { selectHosts, validatePattern } from '../inventory/index.js';
-import { analyzeTemplate, commandContextProblems, TemplateError } from '../template/render.js';
+import type { Inventory } from '../inventory/types.js';
 import { inspectExpression } from '../template/expression.js';
+import { analyzeTemplate, commandContextProblems, TemplateError } from '../template/render.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { ExpressionRole, TemplateContext } from './fields.js';
 import type { Path } from './source.js';

@@ -2,7 +2,6 @@
 // that fit their types, includes that receive what they declare, regexes that compile, and the
 // warnings that keep a runbook honest about what it changes.
 import type { Inventory } from '../inventory/types.js';
-import { coerceParam, paramPattern } from './params.js';
 import type { Diagnostics } from './diagnostics.js';
 import {
   capturedBy,
@@ -12,11 +11,12 @@ import {
   walkSteps,
   type StepEntry,
 } from './fields.js';
+import type { LoadedRunbook } from './load.js';
+import { coerceParam, paramPattern } from './params.js';
 import { checkCondition, checkPattern, checkTemplate, type FieldSite, type Knowledge } from './references.js';
 import { stepMutates, TEMPLATE_PATTERN, type Runbook } from './schema.js';
 import { positionAt } from './source.js';
 import { suggest } from './structure.js';
-import type { LoadedRunbook } from './load.js';
 
 export interface SemanticInput {
   diags: Diagnostics;

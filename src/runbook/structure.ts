@@ -2,8 +2,8 @@
 // action key and checked against that kind's schema alone, so a typo in a `run` step reports
 // the typo, not "Invalid input" from every other kind of the union.
 import type { z } from 'zod';
-import { Runbook, STEP_KINDS, STEP_SCHEMAS, VarsFile, type Runbook as RunbookData, type StepKind, type VarsFile as VarsFileData } from './schema.js';
 import { formatPath, type Diagnostics } from './diagnostics.js';
+import { Runbook, STEP_KINDS, STEP_SCHEMAS, VarsFile, type Runbook as RunbookData, type StepKind, type VarsFile as VarsFileData } from './schema.js';
 import type { Path } from './source.js';
 
 type Issue = z.core.$ZodIssue;

@@ -3,8 +3,8 @@
 // hosts before it pushes the answer; this side takes only an answer for the exact step, batch
 // and plan hash it is waiting on. The operator recorded with the approval is the token's name.
 import type { Redis } from 'ioredis';
-import type { ApprovalAnswer, ApprovalRequest, CauseRequest, FailureAnswer, FailureRequest, Strategy } from '../engine/strategy.js';
 import type { ApprovalDecision } from '../engine/events.js';
+import type { ApprovalAnswer, ApprovalRequest, CauseRequest, FailureAnswer, FailureRequest, Strategy } from '../engine/strategy.js';
 import { duplicate, KEY_PREFIX } from './redis.js';
 import type { PendingApproval, RunStore } from './store.js';
 

@@ -4,8 +4,8 @@
 import type { Redis } from 'ioredis';
 import type { RunEvent, RunOutcome } from '../engine/events.js';
 import type { Alert } from './alerts.js';
-import { KEY_PREFIX } from './redis.js';
 import type { RouteMode } from './policy-schema.js';
+import { KEY_PREFIX } from './redis.js';
 
 /** A service run's outcome: the engine's, or where it stands before it ends. */
 export type ServiceOutcome = RunOutcome | 'queued' | 'running' | 'cancelled';

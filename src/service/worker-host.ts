@@ -2,8 +2,8 @@
 // workers for some queues, each job run through executeRun, cancel requests by pub/sub.
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
-import { Metrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
+import { Metrics } from './metrics.js';
 import type { Notifier } from './notify.js';
 import { Queues, startWorker, type RunJobData } from './queue.js';
 import { connect, ensureReachable, type RedisTarget } from './redis.js';

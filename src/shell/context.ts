@@ -4,8 +4,8 @@
 // bash syntax), and each placeholder is replaced by its value escaped for the context it is in.
 // Contexts that cannot be made safe (backquotes, arithmetic, ${…}, a here-document delimiter, a
 // comment) are refused, never guessed.
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { shellQuote } from './quote.js';
 
 export type ShellContext =

@@ -2,10 +2,10 @@
 // a cache of parsed templates and a fast path for the common `{{ a.b }}` shape: the planner
 // renders every step for every host, and the fast path prints exactly what LiquidJS would.
 import { Liquid, LiquidError, type Template } from 'liquidjs';
-import { RemedyError, EXIT } from '../errors.js';
 import { durationMs, isDuration } from '../duration.js';
-import { DeferredValue, shellWords, valueText, withDeferred } from './values.js';
+import { RemedyError, EXIT } from '../errors.js';
 import { escapeFor, type ShellContext, ShellParseError, SLOT_PATTERN, slotContexts, slotWord, UnsafeContextError } from '../shell/context.js';
+import { DeferredValue, shellWords, valueText, withDeferred } from './values.js';
 
 /**
  * Values of the command being rendered. Each {{ value }} renders as a placeholder word first;

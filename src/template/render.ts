@@ -1,8 +1,8 @@
 // The templating API the planner, the executor and the validator call. Commands are rendered
 // with every {{ value }} POSIX single-quoted; `| raw` is the one, visible, opt-out.
 import type { Variable } from 'liquidjs';
-import { compile, liquidFor, renderCompiled, toTemplateError } from './engine.js';
 import { ShellParseError, slotContexts, slotWord } from '../shell/context.js';
+import { compile, liquidFor, renderCompiled, toTemplateError } from './engine.js';
 
 export { TemplateError } from './engine.js';
 

@@ -2,8 +2,8 @@
 // carries the path of the assertion in the test file (for file:line:col) and both sides.
 import type { HostStatus } from '../engine/events.js';
 import { selectHosts } from '../inventory/patterns.js';
-import type { Inventory } from '../inventory/types.js';
 import { splitShellWords } from '../inventory/shell-words.js';
+import type { Inventory } from '../inventory/types.js';
 import type { Path } from '../runbook/source.js';
 import type { Observation } from './run-case.js';
 import type { CommandExpectation, Expect } from './schema.js';

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Clock } from '../engine/timing.js';
 import type { EventSink, RunEvent } from '../engine/events.js';
+import type { Clock } from '../engine/timing.js';
 import { UnreachableError } from '../errors.js';
-import type { Host, Inventory } from '../inventory/types.js';
 import { selectHosts } from '../inventory/patterns.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import { durationMs } from '../runbook/duration.js';
 import type { ExecOptions, ExecResult, FetchResult, Transport } from '../transport/types.js';
 import type { ReplyBody, ReplySequence, Returns } from './schema.js';

@@ -3,8 +3,8 @@
 // do not count against sshd's MaxSessions). Each hop's host key is verified like any host's.
 import type { Client } from 'ssh2';
 import { UnreachableError } from '../errors.js';
-import { CLOSE_GRACE_MS, closeClient, describeEndpoint, openSshClient, type SshConnectOptions } from './ssh-connect.js';
 import type { SshEndpoint } from './ssh-config.js';
+import { CLOSE_GRACE_MS, closeClient, describeEndpoint, openSshClient, type SshConnectOptions } from './ssh-connect.js';
 
 export class JumpConnections {
   readonly #options: SshConnectOptions;

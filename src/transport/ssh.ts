@@ -10,8 +10,8 @@ import { BoundedBuffer } from './output.js';
 import { wrapInProcessGroup } from './process-group.js';
 import { Semaphore } from './semaphore.js';
 import { normalizeSignal, openExecChannel, recordedExit, runOnChannel, type SshConnection } from './ssh-channel.js';
-import { CLOSE_GRACE_MS, closeClient, openSshClient, type SshConnectOptions } from './ssh-connect.js';
 import type { SshRoute } from './ssh-config.js';
+import { CLOSE_GRACE_MS, closeClient, openSshClient, type SshConnectOptions } from './ssh-connect.js';
 import type { ExecOptions, ExecResult, FetchOptions, FetchResult, Transport } from './types.js';
 
 export const DEFAULT_CHANNEL_LIMIT = 8;

@@ -1,8 +1,8 @@
 // Executor semantics over a scripted fleet: captures and facts, per-host conditions, decisions
 // over the fleet, retries, repeats, timeouts, pauses and outcomes.
-import { describe, expect, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
 import { UnattendedStrategy, type CauseRequest } from '../../src/engine/strategy.js';
 import { FakeClock, FakeFleet, lastEnds, planOf, runPlan, tempDir } from './helpers.js';
 

@@ -1,10 +1,10 @@
 // What a run may do: refusal without --yes, --plan-hash, probes that never mutate, host
 // locks, interruption, and secrets kept out of every event.
 import { describe, expect, test } from 'vitest';
-import { RefusedError } from '../../src/errors.js';
+import { MemorySink } from '../../src/engine/emitter.js';
 import { probe } from '../../src/engine/probe.js';
 import { UnattendedStrategy } from '../../src/engine/strategy.js';
-import { MemorySink } from '../../src/engine/emitter.js';
+import { RefusedError } from '../../src/errors.js';
 import { FakeClock, FakeFleet, planOf, runPlan } from './helpers.js';
 
 const diagnoseThenFix = `

@@ -1,9 +1,9 @@
 // GuidedStrategy on its own: what each scripted operator answer becomes for the executor, the
 // approval timeout, Ctrl-C, and the operator's attention (begin/end) around every interaction.
 import { describe, expect, test } from 'vitest';
-import { EXIT, InterruptedError } from '../../src/errors.js';
 import { GuidedStrategy, PromptTimedOut, type AskContext } from '../../src/engine/guided.js';
 import type { ApprovalRequest, CauseRequest, FailureRequest } from '../../src/engine/strategy.js';
+import { EXIT, InterruptedError } from '../../src/errors.js';
 import type { PlanStep } from '../../src/plan/types.js';
 import { ScriptedPrompter, ctrlC, noAnswer, type ScriptedAnswers } from '../guide/scripted-prompter.js';
 import { planOf } from './helpers.js';

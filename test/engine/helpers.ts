@@ -4,17 +4,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemorySink } from '../../src/engine/emitter.js';
+import type { RunEvent } from '../../src/engine/events.js';
+import { executePlan, type ExecuteOptions, type RunResult } from '../../src/engine/executor.js';
+import { UnattendedStrategy, type Strategy } from '../../src/engine/strategy.js';
+import type { Clock } from '../../src/engine/timing.js';
 import { UnreachableError } from '../../src/errors.js';
-import type { Host, Inventory } from '../../src/inventory/types.js';
 import { parseInventory } from '../../src/inventory/load.js';
+import type { Host, Inventory } from '../../src/inventory/types.js';
 import { planRunbook } from '../../src/plan/index.js';
 import type { Plan } from '../../src/plan/types.js';
 import { loadRunbook, parseExtraVars } from '../../src/runbook/index.js';
-import { executePlan, type ExecuteOptions, type RunResult } from '../../src/engine/executor.js';
-import { MemorySink } from '../../src/engine/emitter.js';
-import type { RunEvent } from '../../src/engine/events.js';
-import { UnattendedStrategy, type Strategy } from '../../src/engine/strategy.js';
-import type { Clock } from '../../src/engine/timing.js';
 import type { ExecOptions, ExecResult, FetchResult, Transport } from '../../src/transport/types.js';
 
 export const FLEET_INVENTORY = `

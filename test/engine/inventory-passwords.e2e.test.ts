@@ -2,14 +2,14 @@
 // password, ansible_become_pass feeds sudo, and none of them appears anywhere: plan output in
 // every format, plan.json, journal, result, outputs, reports, console, `remedy inventory`.
 // Against a real sshd that allows password authentication for a throwaway non-root user only.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Cli, buildCli, write } from './cli-harness.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLoginUser, type LoginUser } from '../helpers/login-user.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { Cli, buildCli, write } from './cli-harness.js';
 
 let cli: Cli;
 let user: LoginUser;

@@ -1,14 +1,14 @@
 // Actions that touch files, against real shell commands: the local transport runs each "host"
 // in its own directory with its own TMPDIR (so host locks are real mkdir locks that do not
 // collide). Properties edits, backups, owner/mode, fetch into artifacts/, locks.
-import { describe, expect, test } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { acquireLock, releaseLock } from '../../src/engine/lock.js';
 import type { Host } from '../../src/inventory/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { ExecOptions, Transport } from '../../src/transport/types.js';
-import { acquireLock, releaseLock } from '../../src/engine/lock.js';
-import { planOf, runPlan, tempDir, lastEnds, FakeFleet } from './helpers.js';
+import { planOf, runPlan, tempDir, lastEnds, type FakeFleet } from './helpers.js';
 
 /** Local "hosts": commands run with TMPDIR=<root>/<host>/tmp. */
 class LocalFleet {

@@ -1,7 +1,7 @@
-import { describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
 import { redactFileInPlace } from '../../src/engine/redact-file.js';
 import { tempDir } from './helpers.js';
 

@@ -2,10 +2,10 @@
 // events): no mutating step runs twice on a host, facts and the cause come back, the run ends
 // as an uninterrupted run would.
 import { describe, expect, test } from 'vitest';
-import { RefusedError } from '../../src/errors.js';
 import { MemorySink } from '../../src/engine/emitter.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { resumePointFromEvents } from '../../src/engine/resume-point.js';
+import { RefusedError } from '../../src/errors.js';
 import { FakeFleet, planOf, runPlan } from './helpers.js';
 
 const runbook = `

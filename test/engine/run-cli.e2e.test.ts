@@ -2,11 +2,11 @@
 // loopback. A runbook run through; hostile values never executed; secrets in no file of the run
 // directory; the controller SIGKILLed at several points and resumed without any mutating step
 // running twice; a host whose sshd is stopped mid-run.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cli, buildCli, collect, hostLine, journalEvents, startHostServer, waitFor, write, type TestHostServer } from './cli-harness.js';
 
 let cli: Cli;

@@ -2,9 +2,9 @@
 // outcome message, result.json, the recap and the reports all say which hosts it covers, so an
 // exit 0 of `--limit dc_2` never reads as fleet-wide.
 import { describe, expect, test } from 'vitest';
-import { buildResult } from '../../src/journal/result.js';
-import { buildReportModel } from '../../src/journal/report-model.js';
 import { renderReportMarkdown } from '../../src/journal/report-markdown.js';
+import { buildReportModel } from '../../src/journal/report-model.js';
+import { buildResult } from '../../src/journal/result.js';
 import { computeRecap, renderRecap } from '../../src/ui/recap.js';
 import { FakeFleet, planOf, runPlan } from './helpers.js';
 

@@ -1,12 +1,12 @@
 // The executor over real SSH connections to an in-process ssh2 server that runs commands through
 // /bin/sh: captures, decisions, a verified mutation, a properties edit, a fetch, a timeout that
 // kills the remote process, hostile values that stay data, an unreachable host.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { executePlan } from '../../src/engine/executor.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MemorySink } from '../../src/engine/emitter.js';
+import { executePlan } from '../../src/engine/executor.js';
 import { UnattendedStrategy } from '../../src/engine/strategy.js';
 import { TransportPool } from '../../src/transport/index.js';
 import { startSshServer, type TestSshServer } from '../helpers/ssh-server.js';

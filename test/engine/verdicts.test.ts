@@ -4,8 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { validateFiles } from '../../src/runbook/validate.js';
 import { UnattendedStrategy, type ApprovalRequest } from '../../src/engine/strategy.js';
+import { validateFiles } from '../../src/runbook/validate.js';
 import { FakeClock, FakeFleet, lastEnds, planOf, runPlan, tempDir } from './helpers.js';
 
 /** The messages `remedy validate` gives for a runbook (file named after it, so no name warning). */

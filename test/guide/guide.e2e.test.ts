@@ -6,12 +6,12 @@
 //
 // Exit codes: an abort chosen at an approval ends the run `refused` (5: a mutation lacked
 // approval, nothing more runs); Ctrl-C at a prompt ends it `interrupted` (130).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { TmuxSession, exitFileIn, requireTmux } from './tmux.js';

@@ -7,11 +7,11 @@
 //   const pool = new TransportPool({ knownHostsFiles: [srv.knownHostsFile], agent: false, sshConfigFile: false });
 //   ... srv.connectionFor() gives an inventory Connection; await srv.stop() in afterAll.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { timingSafeEqual } from 'node:crypto';
 import { constants as fsc, mkdtempSync, promises as fsp, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import { Server, utils, type Connection as SshServerConnection, type ServerChannel } from 'ssh2';
 import type { Connection } from '../../src/inventory/types.js';
 import { formatKnownHostsLine, knownHostsName, sha256Fingerprint } from '../../src/transport/known-hosts-file.js';

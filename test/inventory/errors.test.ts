@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
 import { Writable } from 'node:stream';
+import { describe, expect, test } from 'vitest';
 import { reportError } from '../../src/cli/exit.js';
 import { EXIT, UsageError, ValidationError } from '../../src/errors.js';
 import { loadInventory, parseInventory, refuseUnusableHosts } from '../../src/inventory/index.js';

@@ -1,7 +1,7 @@
 // The zod schema of the YAML inventory format and the JSON Schema editors get from it.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { InventoryFile } from '../../src/inventory/index.js';
 

@@ -1,7 +1,7 @@
-import { Command, CommanderError } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { parseBreakArgs, register } from '../../src/cli/commands/lab.js';
 

@@ -1,7 +1,7 @@
 // --limit refusals: a limit that matches no host, and one that leaves a decide step blind.
 import { describe, expect, test } from 'vitest';
-import { checkLimit } from '../../src/plan/limit-check.js';
 import { UsageError } from '../../src/errors.js';
+import { checkLimit } from '../../src/plan/limit-check.js';
 import { planOf } from '../engine/helpers.js';
 
 const runbook = `

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
-import { loadRunbook } from '../../src/runbook/index.js';
 import { planRunbook, planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../src/plan/index.js';
+import { loadRunbook } from '../../src/runbook/index.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/plan');
 

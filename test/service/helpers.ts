@@ -1,8 +1,8 @@
 // Shared by the service tests: a real `remedy serve` (in this process, embedded redis-server on a
 // unix socket in a temp dir, stopped by PID on close), a local runbook whose hosts are reached
 // with the local transport, and an HTTP receiver on loopback for notifications.
-import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe, type RunningServe } from '../../src/service/serve.js';

@@ -8,8 +8,8 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/service/embedd
 import { RedisHostLeases, leaseKey } from '../../src/service/leases.js';
 import { connect } from '../../src/service/redis.js';
 import { takeRunFence, holdsRunFence } from '../../src/service/run-fence.js';
-import { RedisStreamSink } from '../../src/service/stream-sink.js';
 import { eventsKey } from '../../src/service/store.js';
+import { RedisStreamSink } from '../../src/service/stream-sink.js';
 import { FakeFleet, planOf, runPlan, tempDir } from '../engine/helpers.js';
 
 let server: EmbeddedRedis;

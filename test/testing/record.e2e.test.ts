@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { labBreak, labDown, labUp, type LabInfo } from '../../src/lab/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -3,8 +3,8 @@
 // that names every decision that changed once the runbook is edited.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { executePlan } from '../../src/engine/executor.js';
 import { UnattendedStrategy } from '../../src/engine/strategy.js';
 import { loadInventory } from '../../src/inventory/load.js';

@@ -3,10 +3,10 @@
 // inventory's ansible_ssh_common_args or from --server-alive-* declares it unreachable, and after a
 // step timeout the process exits although the host never answers again (its connection is
 // destroyed, not left half-closed).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cli, buildCli, collect, hostLine, journalEvents, startHostServer, waitFor, write, type TestHostServer } from '../engine/cli-harness.js';
 
 let cli: Cli;

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import { utils } from 'ssh2';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   formatKnownHostsLine,
   hashHostName,

@@ -2,9 +2,10 @@
 // (runuser, sudo -u nobody) and /usr/sbin/sshd; they fail with a clear message otherwise.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Socket } from 'node:net';
+import { utils } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnreachableError } from '../../src/errors.js';
 import { SUDO_PROMPT_MARKER, wrapBecome } from '../../src/shell/become.js';
@@ -14,7 +15,6 @@ import { formatKnownHostsLine, knownHostsName, sha256Fingerprint } from '../../s
 import { generateUserKey } from '../helpers/ssh-server.js';
 import { freePort, startSshd, type Sshd } from '../helpers/sshd.js';
 import { HOSTILE_VALUES, makeHost, makeInventory, processGone, readPid, waitFor } from './support.js';
-import { utils } from 'ssh2';
 
 if (process.getuid?.() !== 0) throw new Error('ssh.e2e.test.ts needs root: it tests runuser/sudo become as on the lab hosts');
 

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { utils } from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, UnreachableError } from '../../src/errors.js';
 import { shellJoin, shellQuote } from '../../src/shell/quote.js';
@@ -12,7 +13,6 @@ import { FetchError, formatKnownHostsLine, knownHostsName, sha256Fingerprint, Tr
 import { generateUserKey, startSshServer, type TestSshServer } from '../helpers/ssh-server.js';
 import { freePort } from '../helpers/sshd.js';
 import { HOSTILE_VALUES, makeHost, makeInventory, processGone, readPid, waitFor } from './support.js';
-import { utils } from 'ssh2';
 
 const work = mkdtempSync(join(tmpdir(), 'remedy-ssh-test-'));
 let srv: TestSshServer;

@@ -16,7 +16,7 @@ export class Capture extends Writable {
   }
   /** Without ANSI escapes (colours, cursor moves). */
   get plain(): string {
-    // eslint-disable-next-line no-control-regex
+     
     return this.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   }
 }

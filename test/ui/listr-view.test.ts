@@ -126,7 +126,7 @@ describe('ListrView', () => {
     expect(out.text.length).toBe(atPause);
     v.resume();
     await v.close();
-    // eslint-disable-next-line no-control-regex
+     
     const after = out.text.slice(atPause).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     expect(after).toContain('warning: operator chose retry');
     expect(after).toContain('✔ Restart [r] ⚑ mutates · continued — ok 30ms');

@@ -2,13 +2,13 @@
 // log lines from the diagnosis outputs, counts), an approval (confirm, hosts, batch, commands,
 // diffs), a failure (output tails, what the runbook says); and the inquirer prompter: the
 // choices it offers, the live view paused around questions, Ctrl-C and timeouts mapped.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { PromptInterrupted, PromptTimedOut } from '../../src/engine/guided.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
+import { PromptInterrupted, PromptTimedOut } from '../../src/engine/guided.js';
 import type { ApprovalRequest, CauseRequest, FailureRequest } from '../../src/engine/strategy.js';
 import type { PlanStep } from '../../src/plan/types.js';
 import { EvidenceLog, tailLines } from '../../src/ui/prompts/evidence.js';

@@ -6,11 +6,11 @@
 //
 // Exit codes are the run's: 0 resolved, 1 failed, 5 refused (the operator aborted at an
 // approval, or --approval-timeout ran out), 130 interrupted (Ctrl-C, also at a prompt).
-import { Command } from 'commander';
 import { relative } from 'node:path';
+import { type Command } from 'commander';
 import type { EventSink } from '../../engine/events.js';
-import { GuidedStrategy } from '../../engine/guided.js';
 import type { RunResult } from '../../engine/executor.js';
+import { GuidedStrategy } from '../../engine/guided.js';
 import { UsageError } from '../../errors.js';
 import { writeJsonAtomic } from '../../journal/atomic.js';
 import { createRunDir, makeRunInputs, writeRunInputs, type RunDir } from '../../journal/run-dir.js';

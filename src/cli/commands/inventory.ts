@@ -1,10 +1,10 @@
 // remedy inventory: the inventory as remedy reads it, in ansible-inventory's formats, so users can
 // debug an inventory with the output they know and compare it with Ansible's.
-import { maskSecretVars } from '../../inventory/secrets.js';
 import type { Command } from 'commander';
 import { UsageError, formatDiagnostic } from '../../errors.js';
 import { inventoryGraph, inventoryHostVars, inventoryList, limitHosts, loadInventory, pythonJson, selectHosts } from '../../inventory/index.js';
 import type { Inventory } from '../../inventory/index.js';
+import { maskSecretVars } from '../../inventory/secrets.js';
 import { action } from '../exit.js';
 
 interface InventoryOptions {

@@ -1,10 +1,10 @@
 // `remedy lab up|status|break|heal|down`: the simulated Apigee Edge Private Cloud (src/lab).
-import { Command, InvalidArgumentError } from 'commander';
 import { relative } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
+import { UsageError } from '../../errors.js';
 import { labBreakMany, labDown, labHeal, labStatus, labUp, parseScenario, DEFAULT_LAB_DIR, ROUTER_SCENARIOS, SCENARIOS, SCENARIO_HELP } from '../../lab/index.js';
 import type { FaultRequest, LabInfo, LabStatus } from '../../lab/index.js';
-import { UsageError } from '../../errors.js';
 import { action } from '../exit.js';
 
 function intOption(name: string) {

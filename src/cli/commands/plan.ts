@@ -1,6 +1,6 @@
 // remedy plan: what a runbook would do, exactly, with no side effects (or, with --probe, after
 // running only its read-only diagnosis for real).
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../plan/index.js';
 import { action } from '../exit.js';
 import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';

@@ -2,9 +2,9 @@
 // mutation is ever approved, no lock taken) and the plan of mutations that would follow is
 // printed with facts filled in and properties diffs read from the real files.
 import pc from 'picocolors';
-import { probe, type ProbeResult, type ProbeStepPreview } from '../../engine/index.js';
 import { NoticeRelay } from '../../engine/emitter.js';
 import type { EventSink } from '../../engine/events.js';
+import { probe, type ProbeResult, type ProbeStepPreview } from '../../engine/index.js';
 import { colorEnabled } from '../../ui/format.js';
 import { PlainSink } from '../../ui/plain.js';
 import type { PlannedInputs } from '../load-inputs.js';

@@ -1,7 +1,7 @@
 // remedy report: a readable account of a run directory (markdown, one self-contained HTML
 // file, or JSON), from its journal, so it works even for a run whose controller was killed.
-import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
 import { writeFileAtomic } from '../../journal/atomic.js';
 import { REPORT_FORMATS, loadReport, renderReport, type ReportFormat } from '../../journal/report.js';
 import { action } from '../exit.js';

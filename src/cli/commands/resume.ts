@@ -1,19 +1,19 @@
 // remedy resume DIR: continue an interrupted, refused or failed run from its journal. The plan is
 // rebuilt from inputs.json and must hash the same; completed steps are not re-run; a mutating step
 // that started without being recorded as finished is re-checked through its verify first.
+import { type Command } from 'commander';
 import type { EventSink } from '../../engine/events.js';
-import type { ConsoleSink } from '../../ui/console.js';
-import { Command } from 'commander';
+import type { RunEvent, RunMode, RunOutcome } from '../../engine/events.js';
 import { resumePointFromEvents } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
-import type { RunEvent, RunMode, RunOutcome } from '../../engine/events.js';
 import { RefusedError, UsageError } from '../../errors.js';
+import type { Inventory } from '../../inventory/types.js';
 import { readJournal } from '../../journal/journal.js';
 import { latestRunEnd, rebuildMissingResultFiles } from '../../journal/rebuild.js';
 import { openRunDir, readRunInputs, type RunInputs } from '../../journal/run-dir.js';
 import type { Plan } from '../../plan/types.js';
-import type { Inventory } from '../../inventory/types.js';
 import { parseExtraVars } from '../../runbook/index.js';
+import type { ConsoleSink } from '../../ui/console.js';
 import { action } from '../exit.js';
 import { collect, planWithOverrides } from '../load-inputs.js';
 import { addSessionOptions, osUser, printSummary, runSession, type OutputFormat } from './run.js';

@@ -1,30 +1,30 @@
 // remedy run: apply a runbook unattended. Never prompts: without --yes it runs the read-only
 // diagnosis and stops before the first mutating step (exit 5), showing what it would have done.
 // The session code here (sinks, transports, Ctrl-C, run dir) is shared with resume and guide.
-import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { userInfo } from 'node:os';
 import { relative } from 'node:path';
-import type { HostLeases } from '../../engine/lease.js';
-import { executePlan, checkPlanHash, DEFAULT_FORKS, type RunResult } from '../../engine/executor.js';
-import { MemorySink, NoticeRelay } from '../../engine/emitter.js';
+import { type Command, Option } from 'commander';
 import type { TransportSource } from '../../engine/context.js';
+import { MemorySink, NoticeRelay } from '../../engine/emitter.js';
 import type { EventSink, RunEvent } from '../../engine/events.js';
+import { executePlan, checkPlanHash, DEFAULT_FORKS, type RunResult } from '../../engine/executor.js';
+import type { HostLeases } from '../../engine/lease.js';
 import type { ResumePoint } from '../../engine/resume-point.js';
 import { UnattendedStrategy, type Strategy } from '../../engine/strategy.js';
 import { UsageError } from '../../errors.js';
 import type { Inventory } from '../../inventory/types.js';
+import { writeJsonAtomic } from '../../journal/atomic.js';
 import { JournalSink } from '../../journal/journal.js';
 import { ResultSink } from '../../journal/result.js';
 import { createRunDir, makeRunInputs, runTimestamp, writeRunInputs, type RunDir, type RunInputs } from '../../journal/run-dir.js';
-import { writeJsonAtomic } from '../../journal/atomic.js';
 import { planToJson } from '../../plan/index.js';
 import type { Plan } from '../../plan/types.js';
 import { Redactor } from '../../redact/redactor.js';
 import { defaultKnownHostsFile, TransportPool } from '../../transport/index.js';
-import { colorEnabled, colors } from '../../ui/format.js';
 import { createConsoleSink, type ConsoleSink } from '../../ui/console.js';
+import { colorEnabled, colors } from '../../ui/format.js';
 import { action } from '../exit.js';
 import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
 import { resumeHint } from '../resume-hint.js';

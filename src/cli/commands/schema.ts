@@ -4,8 +4,8 @@ import { Argument, type Command } from 'commander';
 import { z } from 'zod';
 import { InventoryFile } from '../../inventory/index.js';
 import { Runbook, VarsFile } from '../../runbook/schema.js';
-import { TestFile } from '../../testing/schema.js';
 import { PolicyFile } from '../../service/policy-schema.js';
+import { TestFile } from '../../testing/schema.js';
 import { action } from '../exit.js';
 
 export const SCHEMA_NAMES = ['runbook', 'vars', 'inventory', 'runbook-test', 'policy'] as const;

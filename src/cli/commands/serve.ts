@@ -1,6 +1,6 @@
 // remedy serve: the alert-driven service (HTTP intake, API, policy, queue) and remedy worker:
 // a runner for one region's queue. Both run runbooks through the same session as remedy run.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { action } from '../exit.js';
 

@@ -1,12 +1,12 @@
 // remedy test: runbooks tested like code. Every case of every `*.test.yaml` runs offline through
 // the real planner and executor with scripted host replies and a fake clock; failures name the
 // assertion's file:line:col with a diff. --from-run / --record turn a recorded run into a case.
-import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
 import { EXIT, UsageError } from '../../errors.js';
-import { colorEnabled, colors } from '../../ui/format.js';
 import { caseJson, renderCaseText, renderSummaryText, summaryJson } from '../../testing/report.js';
 import { runSuite, suiteExitCode, type CaseResult } from '../../testing/suite.js';
+import { colorEnabled, colors } from '../../ui/format.js';
 import { action } from '../exit.js';
 
 const OUTPUTS = ['text', 'jsonl'] as const;

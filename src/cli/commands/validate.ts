@@ -1,6 +1,6 @@
 // remedy validate: every problem of every runbook (and inventory) given, as file:line:col lines,
 // exit 64 when any is an error. Never a stack trace: these are the user's files, not our bugs.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { EXIT, formatDiagnostic, type Diagnostic } from '../../errors.js';
 import { loadInventory } from '../../inventory/index.js';

@@ -3,8 +3,8 @@
 // attention the live view is paused, so prompts never interleave with progress output.
 // Ctrl-C at a prompt (inquirer's ExitPromptError) becomes PromptInterrupted; the approval
 // timeout (AbortPromptError from the signal) becomes PromptTimedOut.
-import { checkbox, expand, select } from '@inquirer/prompts';
 import { Writable } from 'node:stream';
+import { checkbox, expand, select } from '@inquirer/prompts';
 import {
   PromptInterrupted,
   PromptTimedOut,

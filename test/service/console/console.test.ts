@@ -3,8 +3,8 @@
 // bearer token on the API only with its CSRF token; a viewer cannot approve; an operator's
 // approval through the session is recorded in the journal under the operator's name.
 import { writeFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIX_RUNBOOK, alertmanager, AUTH_YAML, cleanup, serve, TOKENS, until, workspace, type TestServe, type Workspace } from '../helpers.js';
 
