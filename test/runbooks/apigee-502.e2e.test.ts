@@ -318,7 +318,11 @@ describe('apigee-502-bad-gateway on the lab', () => {
     expect(changes(r.events)).toEqual(['truststore_fix.add_ca@router-1', 'truststore_fix.restart_router@router-1']);
     expect(r.result.message).toContain('router-1 answer 200 again');
     expect(r.result.message).toContain('router-2 time out waiting for the MPs');
-    expect(await routerStatuses()).toEqual([200, 504]);
+    // router-2 still fails: 504 after its read timeout, or 502 "no live upstreams" while nginx
+    // keeps the timed-out MPs out of rotation (fail_timeout); never 200.
+    const [one, two] = await routerStatuses();
+    expect(one).toBe(200);
+    expect([502, 504]).toContain(two);
   });
 
   it('mps-busy with mp-disk-full on mp-1: thread dumps taken, the heap dump skipped and said, MP restarted, resolved', { timeout: 300_000 }, async () => {
