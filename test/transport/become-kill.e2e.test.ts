@@ -3,14 +3,14 @@
 // ignores SIGTERM or sits in a session of its own (as sudo's use_pty puts the command), and the
 // result says what the host confirmed. The login user for sudo is a throwaway non-root user:
 // it cannot signal the root command itself, which is what made the old kill miss it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeKill } from '../../src/engine/host-exec.js';
 import { wrapBecome, type BecomeRequest } from '../../src/shell/become.js';
 import { TransportPool } from '../../src/transport/index.js';
-import { describeKill } from '../../src/engine/host-exec.js';
 import { createLoginUser, type LoginUser } from '../helpers/login-user.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { makeHost } from './support.js';
