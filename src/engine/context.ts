@@ -50,14 +50,7 @@ export function hostOf(e: Engine, name: string): Host {
   return host;
 }
 
-/** The qualified id of a goto target: same include level as the step first, then as written. */
-export function resolveGoto(plan: Plan, from: PlanStep, target: string): number {
-  const dot = from.id.lastIndexOf('.');
-  const prefix = dot >= 0 ? from.id.slice(0, dot + 1) : '';
-  let index = plan.steps.findIndex((s) => s.id === `${prefix}${target}`);
-  if (index < 0) index = plan.steps.findIndex((s) => s.id === target);
-  return index;
-}
+export { resolveGoto } from '../plan/step-graph.js';
 
 /**
  * What templates see at run time on a host (or the controller): facts, cause, run.id/run.dir,
@@ -66,7 +59,29 @@ export function resolveGoto(plan: Plan, from: PlanStep, target: string): number 
 export function runtimeFor(e: Engine, host: string | null, step?: PlanStep | undefined): HostRuntime {
   const runtime: HostRuntime = { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
   if (step !== undefined) runtime.steps = e.state.steps.scopeFor(e.plan.steps.map((s) => s.id), step.id);
+  if (host === null) runtime.fleet = fleetView(e);
   return runtime;
+}
+
+/**
+ * `fleet.<group>` for controller templates: the run's hosts of each inventory group (and `all`),
+ * in inventory order, each {name, status, facts}, computed when a template reads the group.
+ */
+function fleetView(e: Engine): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const groups = new Set<string>(['all']);
+  for (const h of e.plan.hosts) for (const g of e.inventory.hosts.get(h)?.groups ?? []) groups.add(g);
+  for (const group of groups) {
+    let cached: unknown[] | undefined;
+    Object.defineProperty(out, group, {
+      enumerable: true,
+      get: () =>
+        (cached ??= e.plan.hosts
+          .filter((h) => group === 'all' || (e.inventory.hosts.get(h)?.groups ?? []).includes(group))
+          .map((h) => ({ name: h, status: e.state.statusOf(h), facts: e.state.factsOf(h) }))),
+    });
+  }
+  return out;
 }
 
 export function errorMessage(err: unknown): string {

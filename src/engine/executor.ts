@@ -4,10 +4,11 @@
 import { hostname, userInfo } from 'node:os';
 import { EXIT, RefusedError, RemedyError, InterruptedError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
+import { nextStepIndex } from '../plan/step-graph.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { Redactor } from '../redact/redactor.js';
 import { Conditions } from './conditions.js';
-import { errorMessage, resolveGoto, runtimeFor, type Engine, type TransportSource } from './context.js';
+import { errorMessage, runtimeFor, type Engine, type TransportSource } from './context.js';
 import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
 import { Emitter, type NoticeRelay } from './emitter.js';
 import { scopeSentence, type EventSink, type FinalHostStatus, type RunOutcome, type RunScope } from './events.js';
@@ -174,16 +175,13 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
         probeStop = index;
         break;
       }
-      if (flow.kind === 'goto') {
-        const target = resolveGoto(plan, step, flow.target);
-        if (target < 0) {
-          ending = { outcome: 'failed', step: step.id, message: `on_failure goto ${flow.target}: no such step` };
-          break;
-        }
-        index = target;
-        continue;
+      // The same transition function `remedy graph` draws with (step-graph.ts).
+      const next = nextStepIndex(plan, index, flow);
+      if ('missing' in next) {
+        ending = { outcome: 'failed', step: step.id, message: `on_failure goto ${next.missing}: no such step` };
+        break;
       }
-      index++;
+      index = next.index;
     }
   } catch (err) {
     if (err instanceof InterruptedError) ending = { outcome: 'interrupted', message: err.message };

@@ -13,10 +13,15 @@ export interface HostRuntime {
   run?: { id: string; dir: string } | undefined;
   /** `{{ steps.verify.status }}`, `{{ steps.fix.changed }}`: what each step did so far (engine/ledger.ts). */
   steps?: Record<string, unknown> | undefined;
+  /**
+   * Controller steps (outcome messages): `fleet.<group>`, the run's hosts of that group, each
+   * `{name, status, facts}`, so a message can name the hosts it speaks of and what was seen on them.
+   */
+  fleet?: Record<string, unknown> | undefined;
 }
 
 /** Values only known at run time; at plan time they render as ⟨facts.x⟩ / ⟨cause⟩ / ⟨run.id⟩ markers. */
-export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause', 'run', 'steps']);
+export const DEFERRED_ROOTS: ReadonlySet<string> = new Set(['facts', 'cause', 'run', 'steps', 'fleet']);
 
 type VarsCache = WeakMap<object, Map<string, Record<string, unknown>>>;
 const planVarsCache: VarsCache = new WeakMap();
@@ -72,7 +77,7 @@ function readsRuntime(scope: PlanStep['scope']): boolean {
 }
 
 function runtimeValues(runtime: HostRuntime): Record<string, unknown> {
-  return { facts: runtime.facts, cause: runtime.cause ?? '', run: runtime.run ?? { id: '', dir: '' }, steps: runtime.steps ?? {} };
+  return { facts: runtime.facts, cause: runtime.cause ?? '', run: runtime.run ?? { id: '', dir: '' }, steps: runtime.steps ?? {}, fleet: runtime.fleet ?? {} };
 }
 
 function baseScope(host: Host | null, params: Record<string, unknown>, vars: Record<string, unknown>): Record<string, unknown> {

@@ -120,6 +120,10 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
       case 'steps':
         if (early) diags.error(path, `steps are not known here: ${TEMPLATE_WHERE[context]}`, at);
         continue;
+      case 'fleet':
+        if (early) diags.error(path, `fleet is not known here: ${TEMPLATE_WHERE[context]}`, at);
+        else if (!site.controller) diags.error(path, `fleet.<group> is for steps that run on the controller (outcome messages); on a host, use facts`, at);
+        continue;
       default:
         if (context === 'plan') {
           if (!k.params.has(root)) diags.error(path, `"${root}" is not a param: ${TEMPLATE_WHERE.plan}, so only params can be used${suggest(root, [...k.params])}`, at);

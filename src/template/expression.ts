@@ -40,6 +40,11 @@ export interface ExpressionContext {
   selectHosts: (pattern: string) => HostView[];
   /** What each step did so far (engine/ledger.ts), by qualified id and by id within the step's own runbook. */
   steps?: Record<string, unknown> | undefined;
+  /**
+   * The run-time values (facts, host, result, steps) are not known (plan/step-graph.ts): reading
+   * one is an error, even through has(), so only what params and the cause decide is decided.
+   */
+  runtimeUnknown?: boolean | undefined;
 }
 
 export interface ExpressionRefs {
@@ -167,6 +172,7 @@ export function inspectExpression(
 
 function celContext(ctx: ExpressionContext): Record<string, unknown> {
   const h = ctx.host;
+  if (ctx.runtimeUnknown) return { facts: null, host: null, params: toCel(ctx.params), vars: toCel(ctx.vars), cause: ctx.cause ?? '', result: null, steps: null };
   return {
     facts: toCel(h?.facts ?? {}),
     host: h ? { name: h.name, groups: h.groups, vars: toCel(h.vars) } : {},

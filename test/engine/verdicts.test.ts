@@ -297,3 +297,49 @@ describe('retried attempts keep their own output files', () => {
     expect(existsSync(join(dir, 'outputs/verify/r2.retry4.stdout'))).toBe(false);
   });
 });
+
+describe('outcome messages name the hosts they speak of (fleet.<group>)', () => {
+  const fleetRunbook = `
+name: t
+summary: a hand-over naming what was seen
+steps:
+  - id: probe
+    name: probe
+    hosts: mps
+    run: probe
+    on_failure: continue
+    capture:
+      code: { regex: 'code=(\\d+)', as: integer, default: 0 }
+  - id: diagnose
+    name: diagnose
+    decide:
+      causes:
+        - cause: none
+          when: hosts('mps').all(m, m.status == "ok" && m.facts.code == 200)
+      default: unknown
+  - id: unknown
+    name: unknown
+    when: cause == "unknown"
+    outcome:
+      status: escalate
+      message: >-
+        {% capture seen -%}{%- for m in fleet.mps -%}
+        {%- if m.status != "ok" %} {{ m.name }} ({{ m.status }});{%- elsif m.facts.code != 200 %} {{ m.name }} answered {{ m.facts.code }};{%- endif -%}
+        {%- endfor -%}{%- endcapture -%}
+        Not proven:{{ seen }} of {{ fleet.all | size }} hosts.
+`;
+
+  test('the failing hosts, their status and what they answered; the healthy ones are not named', async () => {
+    const { plan, inventory } = planOf(fleetRunbook);
+    const fleet = new FakeFleet().on('probe', { stdout: 'code=502' }, { host: 'mp2' }).on('probe', 'unreachable', { host: 'mp4' }).on('probe', { stdout: 'code=200' });
+    const ran = await runPlan(plan, inventory, fleet);
+    expect(ran.result.exitCode).toBe(3);
+    expect(ran.result.message).toBe('Not proven: mp2 answered 502; mp4 (unreachable); of 4 hosts.');
+  });
+
+  test('validate: fleet only in controller steps, never at plan time', () => {
+    expect(checkRunbook(fleetRunbook)).toEqual([]);
+    const onHost = fleetRunbook.replace('    run: probe\n', '    run: echo {{ fleet.mps | size }}\n');
+    expect(checkRunbook(onHost)).toEqual([expect.stringMatching(/fleet\.<group> is for steps that run on the controller/)]);
+  });
+});

@@ -82,7 +82,9 @@ describe('planRunbook', () => {
     const m = renderPlanMermaid(plan());
     expect(m).toMatch(/^flowchart TD/);
     expect(m).toContain('-->|"down"|');
-    expect(m).toContain('class s3 mutating');
+    expect(m).toMatch(/(s\d+)\[\/"fix\.restart: Restart"\/\]\n {2}class \1 mutating/);
+    // The "none" branch runs nothing more: it ends where the runbook ends.
+    expect(m).toMatch(/-->\|"none"\| s\d+\n/);
   });
 });
 

@@ -7,8 +7,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadInventory } from '../../src/inventory/index.js';
 import { labBreak, labBreakMany, labDown, labHeal, labUp, readState, type LabInfo, type Scenario } from '../../src/lab/index.js';
 import { apigeeServiceOk } from '../../src/lab/services.js';
+import { planRunbook } from '../../src/plan/index.js';
+import { graphPathProblem, stepGraph } from '../../src/plan/step-graph.js';
+import { loadRunbook, parseExtraVars } from '../../src/runbook/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -29,6 +33,25 @@ interface Event {
   host?: string;
   status?: string;
   decision?: string;
+  batch?: number;
+  cause?: string;
+}
+
+/**
+ * The steps this run started form a path of `remedy graph`'s graph (the executor's control flow),
+ * under the cause it decided: the graph never leaves out a way the executor really went.
+ */
+function expectPathInGraph(args: string[], events: Event[]): void {
+  const extra: string[] = [];
+  let limit: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-e') extra.push(args[++i] as string);
+    else if (args[i] === '--limit') limit = args[++i];
+  }
+  const plan = planRunbook({ loaded: loadRunbook(RUNBOOK).loaded, inventory: loadInventory(lab.inventory), overrides: parseExtraVars(extra), limit });
+  const started = events.filter((e) => e.type === 'step-start' && (e.batch ?? 1) === 1).map((e) => e.step as string);
+  const cause = events.find((e) => e.type === 'decision')?.cause ?? null;
+  expect(graphPathProblem(stepGraph(plan), started, cause), started.join(' → ')).toBeNull();
 }
 
 function remedy(args: string[]): { code: number; stdout: string; stderr: string } {
@@ -44,6 +67,7 @@ function run(name: string, extra: string[] = []) {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Event);
+  expectPathInGraph([...FAST, ...extra], events);
   return { ...r, dir, result, events };
 }
 
@@ -184,6 +208,9 @@ describe('apigee-502-bad-gateway on the lab', () => {
     expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'unknown', exitCode: 3 });
     expect(r.result.message).toMatch(/not proven healthy/);
     expect(r.result.message).not.toMatch(/every MP is up|answered 200/);
+    // The hand-over names the Router that failed and what was seen, and no healthy host.
+    expect(r.result.message).toContain('not proven healthy: Router router-1 did not answer the probe request;');
+    expect(r.result.message).not.toMatch(/router-2|mp-\d/);
     expect(changes(r.events)).toEqual([]);
     expect(r.events.filter((e) => e.type === 'approval')).toEqual([]);
     const decision = r.events.find((e) => e.type === 'decision') as unknown as { cause: string; evidence: { facts: Record<string, Record<string, unknown>> } };
