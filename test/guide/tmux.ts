@@ -94,6 +94,13 @@ export class TmuxSession {
     return Number(readFileSync(this.#exitFile, 'utf8').trim());
   }
 
+  /** The program's exit code when it has exited, else null. */
+  exitCodeNow(): number | null {
+    if (!existsSync(this.#exitFile)) return null;
+    const text = readFileSync(this.#exitFile, 'utf8').trim();
+    return text === '' ? null : Number(text);
+  }
+
   /** Kills this test's tmux server (its only session, and the program if still running). */
   kill(): void {
     this.#tmux(['kill-server'], false);
