@@ -150,6 +150,8 @@ export type RunEvent = Base &
         planHash: string;
         /** 1-based rolling batch, when the step has `serial`. */
         batch?: number | undefined;
+        /** The operator's reason, when they gave one (a denial from the console always has one). */
+        comment?: string | undefined;
         /** What the step would do on those hosts (redacted): recorded with refusals too. */
         commands?: { host: string; command: string }[] | undefined;
         /** Properties diffs per host, computed from the real files (redacted). */

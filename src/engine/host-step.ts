@@ -124,6 +124,7 @@ async function approve(
   e.emitter.emit({
     ...base,
     operator: answer.operator ?? base.operator,
+    ...(answer.comment ? { comment: answer.comment } : {}),
     decision: answer.decision,
     source: answer.source,
     hosts: answer.decision === 'approved' ? approvedHosts : hosts,

@@ -32,6 +32,8 @@ export interface ApprovalAnswer {
   source: ApprovalSource;
   /** Who answered, when not the strategy's operator (`remedy serve`: the API token's name). */
   operator?: string | undefined;
+  /** Why, in the operator's words (the console requires one to deny); journaled with the decision. */
+  comment?: string | undefined;
 }
 
 export interface HostFailure {

@@ -247,7 +247,7 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     // The journal records the approval with the operator from the token and the plan hash.
     const ev = await s.call(`/api/runs/${id}/events`, { token: TOKENS.viewer });
     const approval = parseSse(ev.text).find((e) => e.event === 'approval');
-    expect(approval?.data).toMatchObject({ step: 'unstick', decision: 'approved', operator: 'alice', source: 'operator', planHash: waiting.approval.planHash });
+    expect(approval?.data).toMatchObject({ step: 'unstick', decision: 'approved', operator: 'alice', source: 'operator', planHash: waiting.approval.planHash, comment: 'looks right' });
   });
 
   it('GET /api/runs/:id/events replays the journal as SSE and resumes after Last-Event-ID', async () => {

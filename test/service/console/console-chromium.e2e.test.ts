@@ -274,7 +274,7 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
     expect(mpStarts()).toEqual(before);
     expect(routerStatuses().some((c) => c !== 200)).toBe(true);
     const journal = readFileSync(join(work, 'data', 'runs', id, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(journal.filter((e) => e.type === 'approval')).toEqual([expect.objectContaining({ decision: 'refused', operator: 'alice', planHash: pending.planHash })]);
+    expect(journal.filter((e) => e.type === 'approval')).toEqual([expect.objectContaining({ decision: 'refused', operator: 'alice', planHash: pending.planHash, comment: 'not during the release freeze' })]);
     expect(journal.some((e) => e.type === 'host-start' && /restart/.test(e.step))).toBe(false);
     await op.context().close();
     await labHeal(lab.dir);
