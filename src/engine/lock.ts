@@ -24,19 +24,22 @@ const LOCK_DIR = '"${TMPDIR:-/tmp}/remedy.lock"';
 const ACQUIRED = 'REMEDY_LOCK_ACQUIRED';
 const HELD = 'REMEDY_LOCK_HELD';
 
-function ownerLine(owner: LockOwner): string {
-  return shellQuote(JSON.stringify(owner));
+// The owner file is written beside and renamed into place: another name for the same machine
+// (or a resumed run taking over in parallel) reading it mid-write would see it empty and call the
+// holder "an unknown run".
+function writeOwner(owner: LockOwner): string {
+  return `printf '%s\\n' ${shellQuote(JSON.stringify(owner))} > "$d/owner.$$" && mv -f -- "$d/owner.$$" "$d/owner"`;
 }
 
 export function acquireScript(owner: LockOwner): string {
   // The holder writes its owner file just after its mkdir: give it a moment before reading.
   const waitOwner = 'i=0; while [ ! -s "$d/owner" ] && [ "$i" -lt 20 ] && [ -d "$d" ]; do sleep 0.1; i=$((i+1)); done';
-  return `d=${LOCK_DIR}; if mkdir "$d" 2>/dev/null; then printf '%s\\n' ${ownerLine(owner)} > "$d/owner" && echo ${ACQUIRED}; else ${waitOwner}; echo ${HELD}; cat "$d/owner" 2>/dev/null; fi`;
+  return `d=${LOCK_DIR}; if mkdir "$d" 2>/dev/null; then ${writeOwner(owner)} && echo ${ACQUIRED}; else ${waitOwner}; echo ${HELD}; cat "$d/owner" 2>/dev/null; fi`;
 }
 
 function replaceScript(owner: LockOwner, force: boolean): string {
   const prefix = force ? 'rm -rf -- "$d"; mkdir "$d" && ' : '';
-  return `d=${LOCK_DIR}; ${prefix}printf '%s\\n' ${ownerLine(owner)} > "$d/owner" && echo ${ACQUIRED}`;
+  return `d=${LOCK_DIR}; ${prefix}${writeOwner(owner)} && echo ${ACQUIRED}`;
 }
 
 export function releaseScript(runIds: string[]): string {

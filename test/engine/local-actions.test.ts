@@ -183,6 +183,21 @@ describe('host lock scripts on a real shell', () => {
     expect((await acquireLock(t2, { runId: 'run-b', controller: 'c', pid: 2, time: 't' }, ['run-b'], false)).action).toBe('refused');
   });
 
+  test('a resumed run taking over one machine under several names in parallel never reads a half-written owner file', async () => {
+    const root = tempDir();
+    const fleet = new LocalFleet(root);
+    const t1 = fleet.get({ name: 'h1' } as Host);
+    const names = ['h1', 'h1-a', 'h1-b', 'h1-c'].map((host) => ({ ...t1, host }));
+    expect((await acquireLock(t1, { runId: 'run-a', controller: 'c', pid: 1, time: 't' }, ['run-a'], false)).action).toBe('acquired');
+    // Each take-over rewrites the owner file while the others read it (the CI failure: "locked by an unknown run").
+    for (let round = 0; round < 15; round++) {
+      const owner = { runId: `run-a${round}`, controller: 'c', pid: round, time: 't' };
+      const ours = ['run-a', ...Array.from({ length: round + 1 }, (_, i) => `run-a${i}`)];
+      const got = await Promise.all(names.map((t) => acquireLock(t, owner, ours, false)));
+      expect(got.map((r) => r.action)).toEqual(['acquired', 'acquired', 'acquired', 'acquired']);
+    }
+  });
+
   test('two runs racing for the same host: exactly one gets the lock', async () => {
     const root = tempDir();
     const fleet = new LocalFleet(root);
