@@ -172,17 +172,8 @@ describe('templateReferences', () => {
   });
 });
 
-describe('performance', () => {
-  it('renders 50 000 cached templates well within the planner budget', () => {
-    const templates = ['{{ apigee_root }}/apigee-service/bin/apigee-service edge-message-processor restart', 'curl -s http://127.0.0.1:{{ port }}/v1/up --data {{ params.payload }}', 'echo {{ facts.up }} {{ host.name }}'];
-    const scope = { apigee_root: '/opt/apigee', port: 8082, params: { payload: "x'; y" }, host: { name: 'mp-1' } };
-    // Loading the shell parser is a one-off cost of the first command with a value.
-    renderCommand('echo {{ x }}', { x: 1 });
-    const t0 = performance.now();
-    for (let i = 0; i < 50_000; i++) renderCommand(templates[i % 3] as string, scope, { deferred: new Set(['facts']) });
-    expect(performance.now() - t0).toBeLessThan(1000);
-  });
-
+// The rendering speed is a benchmark figure (bench/plan.mjs), not a timed test.
+describe('fast path', () => {
   it('the fast path and LiquidJS print the same bytes', () => {
     const scope = { a: "it's", l: ['x y', 'z'], n: 1.5, m: { k: 1 }, z: null, params: { p: '$(id)' } };
     for (const t of ['{{ a }}', '{{ l }}', '{{ n }}', '{{ m }}', '{{ z }}', '{{ params.p }}', 'x {{a}} y {{ params.p }}']) {
