@@ -40,6 +40,9 @@ export function normalizeSignal(sig: string | null | undefined): string | null {
   return sig.startsWith('SIG') ? sig : `SIG${sig}`;
 }
 
+/** How long a kill waits for a command that has not started yet to announce its process group. */
+const PGID_WAIT_MS = 10_000;
+
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
@@ -133,7 +136,9 @@ export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options:
       return killDone;
     };
     const killOnce = async () => {
-      const pgid = await Promise.race([pgidKnown, delay(killGraceMs).then(() => null)]);
+      // On a loaded host the command may not have started (nor said its process group) when the
+      // timer fires: wait for it rather than closing the channel on a process that then runs on.
+      const pgid = await Promise.race([pgidKnown, closed.then(() => null), delay(Math.max(killGraceMs, PGID_WAIT_MS)).then(() => null)]);
       if (pgid !== null && !conn.dead) {
         const report: KillReport = { via: killPath ? killPath.label : 'the login user', signals: [], left: null };
         killReport = report;
