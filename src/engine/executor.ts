@@ -146,7 +146,8 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   for (const w of options.resume?.warnings ?? []) emitter.emit({ type: 'warning', message: w });
   options.notices?.attach((message, host) => emitter.emit({ type: 'warning', message, host }));
 
-  let ending: RunEnding | null = null;
+  // A resumed run whose earlier segment already reached its outcome step ends with that outcome.
+  let ending: RunEnding | null = options.resume?.ending ?? null;
   let probeStop: number | null = null;
   let fatal: unknown = null;
   try {
@@ -274,6 +275,12 @@ function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcom
     return { outcome: 'escalated', message: ending?.message ? `${ending.message}; but ${why}` : `${why[0]?.toUpperCase()}${why.slice(1)}` };
   }
   if (ending !== null) return { outcome: ending.outcome, message: ending.message };
+  // A diagnosis named a cause, yet its path ended without an outcome step: nothing in the runbook
+  // said the cause was dealt with, so neither "nothing to do" nor "resolved" was seen.
+  if (state.cause !== null) {
+    const did = state.changed ? 'changes were made, but nothing verified that they dealt with it' : 'nothing was changed';
+    return { outcome: 'escalated', message: `The diagnosis decided cause ${state.cause}, but its path ended without reaching an outcome step: no outcome was reached (${did}). A person must look.` };
+  }
   return { outcome: state.changed ? 'resolved' : 'nothing-to-do' };
 }
 

@@ -5,6 +5,7 @@ import { RefusedError, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { Engine } from './context.js';
 import type { HostStatus, RunEvent } from './events.js';
+import type { RunEnding } from './flow.js';
 import type { StepResume } from './host-step.js';
 import { ledgerFromEvents, type LedgerSnapshot } from './ledger.js';
 import type { DropReason } from './state.js';
@@ -35,6 +36,11 @@ export interface ResumePoint {
   ledger?: LedgerSnapshot | undefined;
   /** Hosts whose lock an earlier segment took and the journal never shows released. */
   heldLocks?: string[] | undefined;
+  /**
+   * The outcome step's ending when an earlier segment already reached one (the controller died
+   * between the outcome and run-end): the resumed run ends with it, not with a fallback.
+   */
+  ending?: RunEnding | undefined;
   /** Said in the journal when the resumed run starts. */
   warnings: string[];
 }
@@ -43,6 +49,8 @@ export interface ResumeOptions {
   /** Re-run the hosts that failed (or were unreachable) at the step the run stopped at. */
   retryFailed: boolean;
 }
+
+const OUTCOME_OF: Record<Ev<'outcome'>['status'], RunEnding['outcome']> = { resolved: 'resolved', escalate: 'escalated', 'nothing-to-do': 'nothing-to-do' };
 
 const DONE: ReadonlySet<HostStatus> = new Set(['ok', 'changed', 'skipped']);
 
@@ -82,6 +90,7 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
   const reached = new Set<string>();
   const failed = new Set<string>();
   const held = new Set<string>();
+  let outcome: Ev<'outcome'> | null = null;
   for (const ev of events) {
     if (ev.type === 'lock') {
       if (ev.action === 'acquired' || ev.action === 'broken') held.add(ev.host);
@@ -94,6 +103,7 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
       if (ev.attempt > 0 && ev.status !== 'unreachable') reached.add(ev.host);
     }
     if (ev.type === 'decision') point.cause = ev.cause;
+    if (ev.type === 'outcome') outcome = ev;
     if (ev.type === 'approval' && ev.decision === 'approved') point.approved[ev.step] = [...new Set([...(point.approved[ev.step] ?? []), ...ev.hosts])];
     if (ev.type === 'step-end') {
       for (const [h, why] of Object.entries(ev.left ?? {})) point.dropped[h] = why;
@@ -150,6 +160,8 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     delete point.dropped[h];
     failed.delete(h);
   }
+  // The run had walked its whole path and an outcome step had said how it ends: keep that ending.
+  if (outcome && point.startIndex >= plan.steps.length) point.ending = { outcome: OUTCOME_OF[outcome.status], step: outcome.step, message: outcome.message };
   point.failed = [...failed];
   point.attempted = [...attempted];
   point.reached = [...reached];

@@ -134,6 +134,19 @@ steps:
     when: cause == "some-mps-down" && facts.up == false
     run: restart-one
     mutates: true
+  - id: restarted
+    name: the down MPs were restarted
+    when: cause != "none"
+    outcome:
+      status: resolved
+      require: hosts("mps").all(h, h.facts.up || h.name in steps.fix_some.changed || h.name in steps.fix_all.changed)
+      message: "restarted {{ steps.fix_some.changed | concat: steps.fix_all.changed | join: ', ' }}"
+  - id: healthy
+    name: every MP is up
+    outcome:
+      status: nothing-to-do
+      require: hosts("mps").all(h, h.facts.up)
+      message: every MP answered up
 `;
 
   test('the first true cause wins, evidence carries the facts its condition read, later steps branch on it', async () => {
@@ -378,5 +391,50 @@ steps:
     expect((await runPlan(a.plan, a.inventory, new FakeFleet())).result.outcome).toBe('resolved');
     const b = planOf(rb(false));
     expect((await runPlan(b.plan, b.inventory, new FakeFleet())).result.outcome).toBe('nothing-to-do');
+  });
+
+  test.each([
+    ['nothing changed', 'false', 'nothing was changed'],
+    ['a fix changed something', 'true', 'changes were made, but nothing verified that they dealt with it'],
+  ])('a decided cause whose path reaches no outcome step escalates (exit 3), naming the cause (%s)', async (_what, mutates, said) => {
+    const rb = `
+name: t
+summary: a cause with no outcome
+steps:
+  - id: look
+    name: look
+    hosts: mp1
+    run: look
+    capture:
+      level: { as: integer }
+  - id: diagnose
+    name: decide
+    decide:
+      causes:
+        - cause: high
+          when: hosts("mp1").exists(h, h.facts.level > 5)
+      default: none
+  - id: act
+    name: act
+    hosts: mp1
+    when: cause == "high"
+    run: act
+    mutates: ${mutates}
+  - id: low
+    name: only the low level has an outcome
+    when: cause == "none"
+    outcome: { status: nothing-to-do, message: level is low }
+`;
+    const { plan, inventory } = planOf(rb);
+    const ran = await runPlan(plan, inventory, new FakeFleet().on('look', { stdout: '9' }));
+    expect(ran.result).toMatchObject({ outcome: 'escalated', exitCode: 3, cause: 'high' });
+    expect(ran.result.message).toContain('decided cause high');
+    expect(ran.result.message).toContain('no outcome was reached');
+    expect(ran.result.message).toContain(said);
+    expect(ran.result.message).not.toMatch(/nothing to do/i);
+    expect(ran.of('run-end')[0]).toMatchObject({ outcome: 'escalated', exitCode: 3, cause: 'high' });
+    // The same runbook with the cause that has an outcome step still ends as that step says.
+    const low = await runPlan(plan, inventory, new FakeFleet().on('look', { stdout: '1' }));
+    expect(low.result).toMatchObject({ outcome: 'nothing-to-do', exitCode: 0, cause: 'none', message: 'level is low' });
   });
 });

@@ -96,6 +96,8 @@ describe('resume after the controller was killed at any point', () => {
       const resumed = await runPlan(plan, inventory, resumedFleet, { resume: point, runId: point.runId });
       const where = `cut after event ${cut} (${journal.at(-1)?.type} ${(journal.at(-1) as { step?: string }).step ?? ''})`;
       expect(resumed.result.outcome, where).toBe('resolved');
+      // The ending is the outcome step's own, whether it ran in this segment or in the one cut short.
+      expect(resumed.result.message, where).toBe('appended');
       // Every lock of the run is released when the resumed segment ends, also those of hosts it never locked itself.
       expect([...resumedFleet.locks.keys()], where).toEqual([]);
       expect([...hostLines].filter(([, n]) => n !== 1), where).toEqual([]);
@@ -129,6 +131,46 @@ describe('resume after the controller was killed at any point', () => {
     const resumed = await runPlan(plan, inventory, fleet, { resume: point });
     expect(fleet.commands()).toEqual(['second-mutation']);
     expect(resumed.result.outcome).toBe('resolved');
+  });
+});
+
+describe('resume after the outcome step was reached', () => {
+  // A fix that changed something, then an outcome that is not "resolved": only the outcome step
+  // knows how the run ends, so resume must not fall back to "something changed, so resolved".
+  const escalating = (status: string) => `
+name: t
+summary: change, then hand over
+steps:
+  - id: act
+    name: act
+    hosts: mp1
+    run: act
+    mutates: true
+  - id: done
+    name: hand over
+    outcome: { status: ${status}, message: "handed over after {{ steps.act.changed | join: ', ' }}" }
+`;
+  test.each([
+    ['escalate', 'escalated', 3],
+    ['nothing-to-do', 'nothing-to-do', 0],
+  ])('a cut between the outcome (%s) and run-end resumes to that outcome, not to the changed→resolved fallback', async (status, outcome, code) => {
+    const { plan, inventory } = planOf(escalating(status));
+    const sink = new MemorySink();
+    const full = await runPlan(plan, inventory, new FakeFleet(), { sink });
+    expect(full.result).toMatchObject({ outcome, exitCode: code, message: 'handed over after mp1' });
+    const runEnd = sink.events.findIndex((e) => e.type === 'run-end');
+    const afterOutcome = sink.events.findIndex((e) => e.type === 'outcome');
+    expect(afterOutcome).toBeGreaterThan(0);
+    for (let cut = afterOutcome + 1; cut <= runEnd; cut++) {
+      const point = resumePointFromEvents(plan, sink.events.slice(0, cut), { retryFailed: false });
+      const fleet = new FakeFleet();
+      const resumed = await runPlan(plan, inventory, fleet, { resume: point, runId: point.runId });
+      const where = `cut after event ${cut} (${sink.events[cut - 1]?.type})`;
+      expect(resumed.result, where).toMatchObject({ outcome, exitCode: code, message: 'handed over after mp1' });
+      expect(resumed.of('run-end')[0], where).toMatchObject({ outcome, exitCode: code });
+      // Nothing ran again on the host.
+      expect(fleet.commands(), where).toEqual([]);
+    }
   });
 });
 

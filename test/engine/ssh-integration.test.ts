@@ -97,10 +97,17 @@ steps:
     name: fetch the log
     hosts: mp2
     fetch: { src: "{{ root }}/log" }
+  - id: done
+    name: unstuck
+    when: cause == "stuck"
+    outcome:
+      status: resolved
+      require: hosts("all").all(h, h.facts.state != "STUCK" || h.name in steps.unstick.changed)
+      message: "unstuck {{ steps.unstick.changed | join: ', ' }}"
 `,
       { runDir },
     );
-    expect(result).toMatchObject({ outcome: 'resolved', exitCode: 0, cause: 'stuck', hosts: { mp1: 'ok', mp2: 'ok' } });
+    expect(result).toMatchObject({ outcome: 'resolved', exitCode: 0, cause: 'stuck', message: 'unstuck mp2', hosts: { mp1: 'ok', mp2: 'ok' } });
     expect(readFileSync(join(work, 'mp2/log'), 'utf8')).toBe('unstuck\n');
     expect(existsSync(join(work, 'mp1/log'))).toBe(false);
     expect(readFileSync(join(work, 'mp1/mp.properties'), 'utf8')).toBe('# MP\nconf_http_HTTPRequest.line.limit=8k\n');
