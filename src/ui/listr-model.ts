@@ -1,5 +1,6 @@
 // What the live view knows about one step (one rolling batch) and its hosts, and how it words
 // them. Filled from events; the listr2 tasks in listr-view.ts only display it.
+import { stripVTControlCharacters } from 'node:util';
 import type { HostStatus, RunEvent } from '../engine/events.js';
 import { formatDuration, paintStatus, type Colors } from './format.js';
 
@@ -114,6 +115,8 @@ export interface StepView {
   compact: boolean;
   hosts: Map<string, HostView>;
   notes: string[];
+  /** What a decide step concluded (with its override), shown in the title: one row, not two. */
+  cause?: string | undefined;
   end: Ev<'step-end'> | null;
   state: 'pending' | 'queued' | 'live' | 'closed';
   task: TaskHandle | null;
@@ -158,16 +161,26 @@ export function continueStepView(prev: StepView): StepView {
   return view;
 }
 
-export function stepTitle(s: StepView, c: Colors): string {
+/**
+ * `name [id] tags — status duration · cause X`. Given the room (`width`), a long name is cut with
+ * `…` so the title stays one row; the id, the status and the cause are never cut.
+ */
+export function stepTitle(s: StepView, c: Colors, width?: number): string {
   const tags: string[] = [];
   if (s.mutates) tags.push(c.yellow('⚑ mutates'));
   if (s.batch !== undefined) tags.push(`batch ${s.batch}/${s.batches ?? '?'}`);
   if (s.rollbackOf) tags.push(c.yellow(`rollback of ${s.rollbackOf}`));
   if (s.continued) tags.push(c.dim('continued'));
-  let title = `${s.name} ${c.dim(`[${s.step}]`)}${tags.length ? ` ${tags.join(' · ')}` : ''}`;
-  if (s.compact) title += ` ${c.dim(progress(s))}`;
-  if (s.end) title += ` ${c.dim('—')} ${paintStatus(c, s.end.status)} ${c.dim(formatDuration(s.end.durationMs))}`;
-  return title;
+  let rest = ` ${c.dim(`[${s.step}]`)}${tags.length ? ` ${tags.join(' · ')}` : ''}`;
+  if (s.compact) rest += ` ${c.dim(progress(s))}`;
+  if (s.end) rest += ` ${c.dim('—')} ${paintStatus(c, s.end.status)} ${c.dim(formatDuration(s.end.durationMs))}`;
+  if (s.cause) rest += ` ${c.dim('·')} ${s.cause}`;
+  let name = s.name;
+  if (width !== undefined) {
+    const room = width - stripVTControlCharacters(rest).length;
+    if (name.length > room) name = room >= 12 ? `${name.slice(0, room - 1).trimEnd()}…` : name.slice(0, 11) + '…';
+  }
+  return `${name}${rest}`;
 }
 
 /** `12/500 done · 3 running · 1 failed`: a compact step's hosts at a glance. */

@@ -110,7 +110,7 @@ export class ListrView implements EventSink {
         const h = seg.hosts.get(ev.host) as HostView;
         if (applyHostEnd(h, ev)) h.done.resolve();
         else this.#retitle(seg, h);
-        if (seg.compact && seg.task) seg.task.title = stepTitle(seg, this.#c);
+        if (seg.compact && seg.task) seg.task.title = this.#title(seg);
         return;
       }
       case 'step-end': {
@@ -120,7 +120,7 @@ export class ListrView implements EventSink {
           return;
         }
         seg.end = ev;
-        if (seg.task) seg.task.title = stepTitle(seg, this.#c);
+        if (seg.task) seg.task.title = this.#title(seg);
         this.#start(seg);
         this.#closeCurrent();
         return;
@@ -133,8 +133,14 @@ export class ListrView implements EventSink {
       case 'warning': {
         // Said about the step on screen: shown under it; otherwise a line of its own.
         const seg = 'step' in ev && ev.step !== undefined && this.#current?.step === ev.step && this.#current.state !== 'closed' ? this.#current : null;
-        // Under its step, a decision is its cause only: the decision panel showed the condition.
-        const text = seg && ev.type === 'decision' ? `${this.#c.bold('cause')} ${ev.cause}${ev.override ? this.#c.yellow(` (overridden by ${ev.override.operator}, was ${ev.override.from})`) : ''}` : formatPlainLine(ev, this.#c);
+        // Under its step, a decision is its cause only, in the step's title: the decision panel
+        // showed the condition.
+        if (seg && ev.type === 'decision') {
+          seg.cause = `${this.#c.bold('cause')} ${ev.cause}${ev.override ? this.#c.yellow(` (overridden by ${ev.override.operator}, was ${ev.override.from})`) : ''}`;
+          if (seg.task) seg.task.title = this.#title(seg);
+          return;
+        }
+        const text = formatPlainLine(ev, this.#c);
         if (seg && text !== null) {
           seg.notes.push(text.trim());
           if (seg.task) seg.task.output = text.trim();
@@ -209,9 +215,19 @@ export class ListrView implements EventSink {
     return seg;
   }
 
+  /**
+   * A step's title, fitted to one terminal row: listr2 wraps at the columns of process.stdout
+   * (80 when it has none), less 2; the icon takes 2 more, and measured in tmux a title of
+   * exactly the rest still wraps, so 2 spare.
+   */
+  #title(seg: StepView): string {
+    const columns = process.stdout.columns ?? 80;
+    return stepTitle(seg, this.#c, columns >= 40 ? columns - 6 : undefined);
+  }
+
   #retitle(seg: StepView, h: HostView): void {
     if (h.task) h.task.title = hostTitle(h, this.#c, seg.compact);
-    if (seg.compact && seg.task) seg.task.title = stepTitle(seg, this.#c);
+    if (seg.compact && seg.task) seg.task.title = this.#title(seg);
   }
 
   #scheduleFlush(): void {
@@ -320,16 +336,16 @@ export class ListrView implements EventSink {
       },
     }));
     const stepTask: ListrTask<object, typeof TerminalRenderer> = {
-      title: stepTitle(seg, c),
+      title: this.#title(seg),
       rendererOptions: { persistentOutput: true, outputBar: Infinity },
       task: (_ctx, wrapper) => {
         const task = wrapper as unknown as TaskHandle;
         seg.task = task;
-        task.title = stepTitle(seg, c);
+        task.title = this.#title(seg);
         for (const note of seg.notes) task.output = note;
         const untilStepEnd = async (): Promise<void> => {
           await seg.done.promise;
-          task.title = stepTitle(seg, c);
+          task.title = this.#title(seg);
         };
         if (seg.hosts.size === 0) return untilStepEnd();
         // The step's own promise: a title-less subtask that ends with the step.

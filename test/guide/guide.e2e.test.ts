@@ -126,7 +126,8 @@ describe('remedy guide in a terminal', () => {
     expect(diagnosis).toContain("because this held: hosts('all').exists(h, h.facts.broken)");
     // Hosts with identical facts share one line.
     expect(diagnosis).toMatch(/Evidence \(the facts the decision read\):\n\s+h1, h2\s+broken=true/);
-    expect(diagnosis).toMatch(/h1\s+\[look\] app\.log: ERROR disk quota exceeded on h1/);
+    // Log lines of one step name it once, in their heading.
+    expect(diagnosis).toMatch(/Log lines from the diagnosis \[look\]:\n\s+h1\s+app\.log: ERROR disk quota exceeded on h1/);
     // The other facts are behind 'd'; the screen says how many there are.
     expect(diagnosis).toContain('2 other facts on 2 hosts (d shows them)');
     expect(diagnosis).toContain('Diagnosis: 1 read-only step · 2 ok');

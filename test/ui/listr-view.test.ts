@@ -25,9 +25,9 @@ describe('ListrView', () => {
     expect(text).toContain('✔ Check message processors [check_mp] — ok 450ms');
     expect(text).toContain('  ✔ mp-1 ok 420ms');
     expect(text).toContain('  ✔ mp-2 ok 380ms');
-    expect(text).toContain('✔ Diagnose [diagnose] — ok 3ms');
-    // Under its step a decision is its cause: the decision panel already showed the condition.
-    expect(text).toContain('› cause mp_heap_exhausted');
+    // Under its step a decision is its cause, in the title: the decision panel already showed the condition.
+    expect(text).toContain('✔ Diagnose [diagnose] — ok 3ms · cause mp_heap_exhausted');
+    expect(text).not.toContain('› cause');
     // Lock bookkeeping stays out of the way (the journal has it; --verbose shows it).
     expect(text).not.toMatch(/lock mp-1 (acquired|released)/);
     expect(text).toContain('✔ Restart the message processor [restart_mp] ⚑ mutates — ok 8.3s');
@@ -78,6 +78,26 @@ describe('ListrView', () => {
     expect(out.plain).toContain('✖ mp-2 unreachable 10.0s');
     expect(out.plain).toContain('› mp-2: connect ECONNREFUSED 127.0.0.1:2222');
     expect(out.plain).toContain('Check message processors [check_mp] — partial 10.0s');
+  });
+
+  it('a finished step is one row: a long name is cut to the terminal, its id, status and duration never', async () => {
+    const out = new Capture(true);
+    const v = view(out);
+    const name = 'Send requests through the Router and read the evidence they and recent traffic left in its logs';
+    for (const ev of seq([
+      runStart(['r-1']),
+      { type: 'step-start', step: 'router_probe', name, kind: 'run', mutates: false, hosts: ['r-1'] },
+      { type: 'host-start', step: 'router_probe', host: 'r-1', attempt: 1 },
+      { type: 'host-end', step: 'router_probe', host: 'r-1', status: 'ok', attempt: 1, exitCode: 0, signal: null, durationMs: 5, final: true },
+      { type: 'step-end', step: 'router_probe', status: 'ok', durationMs: 1234, counts: counts({ ok: 1 }), next: null },
+    ]))
+      v.write(ev);
+    await v.close();
+    // listr2 wraps at process.stdout's columns (80 when it has none, as under vitest).
+    const columns = process.stdout.columns ?? 80;
+    const row = out.plain.split('\n').findLast((l) => l.includes('[router_probe]')) ?? '';
+    expect(row).toMatch(/^✔ Send requests through the Router.*… \[router_probe\] — ok 1\.2s$/);
+    expect(row.length).toBeLessThanOrEqual(columns - 2);
   });
 
   it('a step’s task ends with its step-end event, not before', async () => {

@@ -11,9 +11,10 @@ import type { RunEvent } from '../../src/engine/events.js';
 import { PromptInterrupted, PromptTimedOut } from '../../src/engine/guided.js';
 import type { ApprovalRequest, CauseRequest, FailureRequest } from '../../src/engine/strategy.js';
 import type { PlanStep } from '../../src/plan/types.js';
+import { colors } from '../../src/ui/format.js';
 import { EvidenceLog, tailLines } from '../../src/ui/prompts/evidence.js';
 import { InquirerPrompter, type PromptKit } from '../../src/ui/prompts/inquirer-prompter.js';
-import { formatValue, renderApproval, renderCause, renderFailure, renderPresentation, wrap } from '../../src/ui/prompts/render.js';
+import { foldCondition, formatValue, heading, renderApproval, renderCause, renderFailure, renderPresentation, wrap } from '../../src/ui/prompts/render.js';
 import { planOf } from '../engine/helpers.js';
 
 const { plan } = planOf(`
@@ -144,7 +145,8 @@ describe('rendering', () => {
     expect(text).toContain('Concluded cause: tls — TLS on at the plain port');
     expect(text).toContain('because this held: hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)');
     expect(text).toMatch(/Evidence \(the facts the decision read\):\n {2}mp1 {3}ssl=true {2}port=8998\n {2}mp2 {3}ssl=false {2}port=8998/);
-    expect(text).toContain('  mp1   [look] error_log: peer closed connection in SSL handshake');
+    // Lines of one step name it once, in the heading, right under the facts.
+    expect(text).toContain('  mp2   ssl=false  port=8998\nLog lines from the diagnosis [look]:\n  mp1   error_log: peer closed connection in SSL handshake');
     expect(text).toContain('Diagnosis: 1 read-only step · 2 ok, 1 unreachable');
     // The other candidates are one line; details list each with its condition.
     expect(text).toContain('Other causes: none (d: why not)');
@@ -165,17 +167,58 @@ describe('rendering', () => {
     const req: CauseRequest = { ...causeReq, evidence: { condition: causeReq.evidence.condition, facts: { r1: {}, mp1: many } } };
     const text = renderCause(req, { evidence: log, width: 60 }, false);
     expect(text).not.toMatch(/^\s+r1\b/m);
-    const evidence = text.split('Evidence (the facts the decision read):\n')[1]?.split('\n\n')[0] ?? '';
+    const evidence = text.split('Evidence (the facts the decision read):\n')[1]?.split('\nLog lines')[0] ?? '';
     const lines = evidence.split('\n');
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((l) => l.length <= 60)).toBe(true);
     expect(lines[1]).toMatch(/^ {8}fact_/); // under the first fact
     // Log lines wrap under their start (their point is often at the end).
-    expect(text).toContain('  mp1   [look] error_log: peer closed connection in SSL\n      handshake\n');
+    expect(text).toContain('  mp1   error_log: peer closed connection in SSL handshake\n');
     // However narrow, a log line is wrapped whole, never cut with an ellipsis.
-    const narrow = renderCause(req, { evidence: log, width: 30 }, false).split('Log lines from the diagnosis:\n')[1]?.split('\n\n')[0] ?? '';
+    const narrow = renderCause(req, { evidence: log, width: 30 }, false).split('Log lines from the diagnosis [look]:\n')[1]?.split('\n\n')[0] ?? '';
+    expect(narrow.split('\n').length).toBeGreaterThan(2);
     expect(narrow.replace(/\n\s+/g, ' ')).toContain('error_log: peer closed connection in SSL handshake');
     expect(narrow).not.toContain('…');
+  });
+
+  test('a long condition is one row in the summary, its middle left out and its decisive end whole; details show it as written', () => {
+    const when = `hosts('message_processors').filter(m, has(m.facts.mp_running)
+  && hosts('routers').exists(f, f.vars.region == m.vars.region && has(f.facts.probe_status)
+       && (f.facts.probe_status != 200 || f.facts.fresh_errors > 0)))
+.exists(m, !m.facts.mp_running)`;
+    const folded = foldCondition(when, 79);
+    expect(folded.length).toBeLessThanOrEqual(79);
+    expect(folded).toMatch(/^hosts\('message_processors'\)\.filter\(m,.*…\.exists\(m, !m\.facts\.mp_running\)$/);
+    // A short one is only joined into one line; spaces inside it stay.
+    expect(foldCondition('a == "x  y"\n  && b', 79)).toBe('a == "x  y" && b');
+    // No call to keep whole: the end from a space.
+    const flat = Array.from({ length: 30 }, (_, i) => `f.facts.x${i} > 0`).join(' && ');
+    const cut = foldCondition(flat, 60);
+    expect(cut.length).toBeLessThanOrEqual(60);
+    expect(cut).toMatch(/…/);
+    expect(cut.endsWith('f.facts.x29 > 0')).toBe(true);
+
+    const req: CauseRequest = { ...causeReq, candidates: causeReq.candidates.map((k) => (k.cause === 'tls' ? { ...k, condition: when } : k)), evidence: { ...causeReq.evidence, condition: when } };
+    const summary = renderCause(req, { evidence: log, width: 100 }, false);
+    const row = summary.split('\n').find((l) => l.startsWith('  because this held: ')) ?? '';
+    expect(row.length).toBeLessThanOrEqual(100);
+    expect(row).toContain('.exists(m, !m.facts.mp_running)');
+    expect(renderCause(req, { evidence: log, width: 100 }, true)).toContain(`because this held: ${when}`);
+  });
+
+  test('headings and the other causes fit one row: a long step name is cut, the step id and the batch never; causes that do not fit are counted', () => {
+    const c = colors(false);
+    const long = { ...step('fix'), name: 'Restart the Message Processor and wait until it is ready, then tell everyone about it' };
+    const text = heading(c, 'Approval', long, ' · batch 1/1', 100);
+    expect(text.length).toBeLessThanOrEqual(100);
+    expect(text).toMatch(/^━━ Approval: Restart the Message Processor.*… \[fix\] · batch 1\/1 ━━━+$/);
+    expect(heading(c, 'Approval', step('fix'), '', 100)).toMatch(/^━━ Approval: fix the port \[fix\] ━+$/);
+    const many = ['a-cause', 'b-cause', 'c-cause', 'd-cause', 'e-cause', 'f-cause', 'g-cause', 'h-cause', 'i-cause'].map((cause) => ({ cause, summary: null, condition: 'x' }));
+    const req: CauseRequest = { ...causeReq, candidates: [...causeReq.candidates, ...many] };
+    const other = renderCause(req, { evidence: log, width: 60 }, false).split('\n').find((l) => l.startsWith('Other causes: ')) ?? '';
+    expect(other.length).toBeLessThanOrEqual(60);
+    expect(other).toMatch(/^Other causes: none, a-cause, .*, \+\d+ more \(d: why not\)$/);
+    expect(renderCause(req, { evidence: log, width: 200 }, false)).toContain('Other causes: none, a-cause, b-cause, c-cause, d-cause, e-cause, f-cause, g-cause, h-cause, i-cause (d: why not)');
   });
 
   test('an approval: confirm text, hosts and batch, the same commands grouped for every host', () => {
@@ -183,7 +226,7 @@ describe('rendering', () => {
     expect(text).toContain('━━ Approval: fix the port [fix] · batch 1/2');
     expect(text).toContain('The MPs restart.');
     expect(text).toContain('Hosts (2): mp1, mp2  (rolling batch 1 of 2)');
-    expect(text).toContain('Commands:\n  every host (mp1, mp2):\n    line one\n    line two\n    verify: check-port');
+    expect(text).toContain('Commands on every host (mp1, mp2):\n  line one\n  line two\n  verify: check-port');
   });
 
   test('commands that differ per host are listed per host; long ones are clipped in the summary, whole in the details', () => {
@@ -334,7 +377,7 @@ describe('inquirer prompter', () => {
     await p.present({ kind: 'cause', req: causeReq });
     p.end();
     expect(calls).toEqual(['pause', 'resume']);
-    expect(out.text()).toContain('Log lines from the diagnosis:');
+    expect(out.text()).toContain('Log lines from the diagnosis [look]:');
   });
 
   test('the timeout is shown with each question', async () => {

@@ -41,10 +41,59 @@ export function renderPresentation(item: Presentation, ctx: RenderContext = {}):
   }
 }
 
-/** A heading line that stands out between live output and the prompt. */
-export function heading(c: Colors, label: string, step: PlanStep, extra = ''): string {
-  const text = `${label}: ${step.name} [${step.id}]${extra}`;
-  return `${c.bold(c.cyan(`━━ ${text} `))}${c.cyan('━'.repeat(Math.max(3, 76 - text.length)))}`;
+/**
+ * A heading line that stands out between live output and the prompt: one row at `width`. A long
+ * step name is cut with `…` (the step id, the batch and the heading's kind never are).
+ */
+export function heading(c: Colors, label: string, step: PlanStep, extra = '', width = 80): string {
+  const fixed = `${label}:  [${step.id}]${extra}`;
+  // `━━ ` before and ` ━━━` after at least.
+  const room = Math.max(10, Math.min(width, 200) - 7 - fixed.length);
+  const name = step.name.length > room ? `${step.name.slice(0, room - 1)}…` : step.name;
+  const text = `${label}: ${name} [${step.id}]${extra}`;
+  return `${c.bold(c.cyan(`━━ ${text} `))}${c.cyan('━'.repeat(Math.max(3, Math.min(80, width) - 4 - text.length)))}`;
+}
+
+/**
+ * A condition as one row of at most `room` characters: whitespace folded, and when still too
+ * long, its middle left out (`…`). The end is kept whole where it can be: the shipped runbooks
+ * put what a cause tests last (`.exists(m, !m.facts.mp_running)`), after a shared filter.
+ */
+export function foldCondition(text: string, room: number): string {
+  // Only line breaks (and the indentation after them) fold: spaces inside string literals stay.
+  const s = text.replace(/\s*\n\s*/g, ' ').trim();
+  if (s.length <= room) return s;
+  const budget = Math.max(20, room) - 1;
+  // The tail from the last top-level `.call(` when it fits in two thirds of the room.
+  let tailStart = -1;
+  let depth = 0;
+  for (let i = s.length - 1; i >= 0; i--) {
+    const ch = s[i];
+    if (ch === ')' || ch === ']') depth++;
+    else if (ch === '(' || ch === '[') depth--;
+    else if (depth === 0 && ch === '.' && s.length - i <= (budget * 2) / 3) tailStart = i;
+  }
+  if (tailStart < 0) {
+    // No such call: the last half of the room, from a space when there is one.
+    tailStart = s.length - Math.floor(budget / 2);
+    const space = s.indexOf(' ', tailStart);
+    if (space > 0 && space < s.length - 10) tailStart = space;
+  }
+  const tail = s.slice(tailStart);
+  let head = s.slice(0, budget - tail.length);
+  const space = head.lastIndexOf(' ');
+  if (space > head.length / 2) head = head.slice(0, space);
+  return `${head}…${tail}`;
+}
+
+/** `Label: a, b, c, +2 more (hint)` in one row of `width`: names that do not fit are counted. */
+function fitList(label: string, names: readonly string[], hint: string, width: number): string {
+  for (let n = names.length; n > 0; n--) {
+    const more = names.length - n;
+    const text = `${label}${names.slice(0, n).join(', ')}${more > 0 ? `, +${more} more` : ''} ${hint}`;
+    if (text.length <= width || n === 1) return text;
+  }
+  return `${label}${hint}`;
 }
 
 /** `value` as one short line: strings bare (quoted when empty or spaced oddly), the rest as JSON. */
@@ -102,12 +151,14 @@ function hostColumn(hosts: Iterable<string>): number {
 
 export function renderCause(req: CauseRequest, ctx: RenderContext, details: boolean): string {
   const c = ctx.c ?? colors(false);
-  const out: string[] = [heading(c, 'Decision', req.step)];
+  const width = ctx.width ?? 100;
+  const out: string[] = [heading(c, 'Decision', req.step, '', width)];
   const chosen = req.candidates.find((k) => k.cause === req.cause);
   out.push(`Concluded cause: ${c.bold(c.yellow(req.cause))}${chosen?.summary ? ` — ${chosen.summary}` : ''}`);
-  out.push(req.evidence.condition !== null ? `  because this held: ${c.dim(req.evidence.condition)}` : `  ${c.dim('no cause\'s condition held: this is the default')}`);
-
-  const width = ctx.width ?? 100;
+  // The summary folds the condition into one row (d shows it as written); the facts it read follow.
+  const because = '  because this held: ';
+  const condition = req.evidence.condition === null ? null : details ? req.evidence.condition : foldCondition(req.evidence.condition, width - because.length);
+  out.push(condition !== null ? `${because}${c.dim(condition)}` : `  ${c.dim('no cause\'s condition held: this is the default')}`);
   // Hosts the condition read nothing of (another group's) are left out; hosts whose facts are
   // identical share one line (four dead MPs are one line, not four).
   const evidenceHosts = Object.keys(req.evidence.facts).filter((h) => Object.keys(req.evidence.facts[h] ?? {}).length > 0);
@@ -134,15 +185,19 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
     }
     const lines = details ? log.logLines(20, 200) : log.logLines();
     if (lines.length > 0) {
-      out.push('', 'Log lines from the diagnosis:');
+      // Lines of one step name it once, in the heading: the room is the line's.
+      const oneStep = lines.every((l) => l.step === lines[0]?.step) ? (lines[0]?.step ?? null) : null;
+      // No blank line between the facts and the log lines: they are one body of evidence.
+      if (evidenceHosts.length === 0) out.push('');
+      out.push(oneStep !== null ? `Log lines from the diagnosis ${c.dim(`[${oneStep}]`)}:` : 'Log lines from the diagnosis:');
       const w = hostColumn(lines.map((l) => l.host));
       for (const l of lines) {
         // Wrapped, never cut, under the line's start: what a log line says is usually at its
         // end (nginx's `upstream: "https://…:port"`), after the timestamp and the pid.
         // Continuation rows start near the left edge: at 80 columns a deep indent would turn one
         // nginx line into six rows.
-        const first = `  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} `;
-        const lead = w + l.step.length + 7;
+        const first = oneStep !== null ? `  ${l.host.padEnd(w)}  ` : `  ${l.host.padEnd(w)}  ${c.dim(`[${l.step}]`)} `;
+        const lead = oneStep !== null ? w + 4 : w + l.step.length + 7;
         const pad = '      ';
         const room = Math.max(20, width - lead);
         const space = l.line.lastIndexOf(' ', room);
@@ -169,7 +224,7 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
     }
   } else {
     const others = req.candidates.filter((k) => k.cause !== req.cause).map((k) => k.cause);
-    if (others.length > 0) out.push(c.dim(`Other causes: ${others.join(', ')} (d: why not)`));
+    if (others.length > 0) out.push(c.dim(fitList('Other causes: ', others, '(d: why not)', width)));
   }
   return out.join('\n');
 }
@@ -245,7 +300,7 @@ export function renderApproval(req: ApprovalRequest, ctx: RenderContext, details
   const c = ctx.c ?? colors(false);
   const { step } = req;
   const batch = req.batch ? ` · batch ${req.batch.index}/${req.batch.count}` : '';
-  const out: string[] = [heading(c, req.rollback ? 'Rollback' : 'Approval', step, batch)];
+  const out: string[] = [heading(c, req.rollback ? 'Rollback' : 'Approval', step, batch, ctx.width ?? 100)];
   if (req.confirm) out.push(c.yellow(c.bold(req.confirm.trim())));
   out.push(`Hosts (${req.hosts.length}): ${c.bold(req.hosts.join(', '))}${batch ? c.dim(`  (rolling batch ${req.batch?.index} of ${req.batch?.count})`) : ''}`);
   if (details) {
@@ -259,12 +314,16 @@ export function renderApproval(req: ApprovalRequest, ctx: RenderContext, details
   const diffHosts = req.hosts.filter((h) => req.diffs[h] !== undefined);
   const groups = groupCommands(req);
   if (groups.some((g) => g.commands.length > 0) && (diffHosts.length === 0 || details)) {
-    out.push('Commands:');
     // The summary shows one command per shape: hosts whose commands differ only in their own
     // name, paths and ports are listed as alike (d shows each in full).
-    for (const g of details ? groups.map((x) => ({ ...x, alike: [] as string[] })) : alikeGroups(groups, (x) => x.commands.join('\n'))) {
-      out.push(`  ${c.bold(g.hosts.length === req.hosts.length && req.hosts.length > 1 ? `every host (${g.hosts.join(', ')})` : g.hosts.join(', '))}:`);
-      for (const cmd of g.commands) out.push(indent(details ? cmd : clip(cmd, ctx.commandLines ?? SUMMARY_COMMAND_LINES, c, 'd shows all'), '    '));
+    const shown = details ? groups.map((x) => ({ ...x, alike: [] as string[] })) : alikeGroups(groups, (x) => x.commands.join('\n'));
+    const label = (g: { hosts: string[] }): string => c.bold(g.hosts.length === req.hosts.length && req.hosts.length > 1 ? `every host (${g.hosts.join(', ')})` : g.hosts.join(', '));
+    // One group: its hosts go in the section's own line (one row less on a full screen).
+    if (shown.length !== 1) out.push('Commands:');
+    for (const g of shown) {
+      out.push(shown.length === 1 ? `Commands on ${label(g)}:` : `  ${label(g)}:`);
+      const by = shown.length === 1 ? '  ' : '    ';
+      for (const cmd of g.commands) out.push(indent(details ? cmd : clip(cmd, ctx.commandLines ?? SUMMARY_COMMAND_LINES, c, 'd shows all'), by));
       if (g.alike.length > 0) out.push(c.dim(`  [${g.alike.join(', ')} alike: the same with their own host name, paths and ports; d shows each]`));
     }
   }
@@ -294,7 +353,7 @@ function outputSection(label: string, file: string | null, lines: number, c: Col
 export function renderFailure(req: FailureRequest, ctx: RenderContext, full: boolean): string {
   const c = ctx.c ?? colors(false);
   const batch = req.batch ? ` · batch ${req.batch.index}/${req.batch.count}` : '';
-  const out: string[] = [heading(c, full ? 'Output' : 'Failed', req.step, batch)];
+  const out: string[] = [heading(c, full ? 'Output' : 'Failed', req.step, batch, ctx.width ?? 100)];
   const abs = (rel: string): string | null => (ctx.runDir && rel !== '' ? `${ctx.runDir}/${rel}` : null);
   for (const f of req.failed) {
     out.push(`  ${describeFailure(f, c)}`);
