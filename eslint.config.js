@@ -1,7 +1,8 @@
 // Lint rules that enforce the house rules (`npm run lint`, part of `npm test`): promises are
 // awaited or handled, type-only imports say so, imports are ordered, and the layers of
 // /work/shared/design-notes.md hold: data flows files → runbook/inventory → plan → engine →
-// transport, events flow from the engine to journal and ui, nothing below the CLI knows a front end.
+// transport, events flow from the engine to journal and ui, the session library (src/session/) serves
+// every front end, nothing below the CLI and the service knows a front end.
 // Formatting is Prettier's (`npm run format`), not a lint rule.
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
@@ -9,25 +10,28 @@ import tseslint from 'typescript-eslint';
 /** Folders of src/ and the folders each must never import (not even types). */
 const FORBIDDEN = {
   // The lowest layer: helpers every other folder may use.
-  shell: ['runbook', 'inventory', 'template', 'plan', 'engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
-  redact: ['runbook', 'inventory', 'template', 'plan', 'engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
-  properties: ['runbook', 'inventory', 'template', 'plan', 'engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
+  shell: ['runbook', 'inventory', 'template', 'plan', 'engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
+  redact: ['runbook', 'inventory', 'template', 'plan', 'engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
+  properties: ['runbook', 'inventory', 'template', 'plan', 'engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
   // Templating and expressions serve the models above them.
-  template: ['runbook', 'inventory', 'plan', 'engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
+  template: ['runbook', 'inventory', 'plan', 'engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
   // The models read from files.
-  inventory: ['runbook', 'plan', 'engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
-  runbook: ['plan', 'engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
+  inventory: ['runbook', 'plan', 'engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
+  runbook: ['plan', 'engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
   // The planner is pure: no I/O, no transport.
-  plan: ['engine', 'transport', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
+  plan: ['engine', 'transport', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
   // Transports know commands, not runbooks, plans or the engine.
-  transport: ['runbook', 'template', 'plan', 'engine', 'journal', 'ui', 'cli', 'service', 'lab', 'testing', 'demo'],
+  transport: ['runbook', 'template', 'plan', 'engine', 'journal', 'ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
   // The engine emits events; journal and ui consume them (see the journal exception below).
-  engine: ['ui', 'cli', 'service', 'lab', 'testing', 'demo'],
-  journal: ['cli', 'service', 'lab', 'testing', 'demo'],
-  ui: ['cli', 'service', 'lab', 'testing', 'demo'],
-  lab: ['cli', 'service', 'testing', 'demo'],
+  engine: ['ui', 'session', 'cli', 'service', 'lab', 'testing', 'demo'],
+  journal: ['session', 'cli', 'service', 'lab', 'testing', 'demo'],
+  ui: ['session', 'cli', 'service', 'lab', 'testing', 'demo'],
+  lab: ['session', 'cli', 'service', 'testing', 'demo'],
+  // The session library starts, resumes and finishes runs for any front end (the CLI, the service).
+  session: ['cli', 'service', 'lab', 'testing', 'demo'],
   testing: ['service', 'lab', 'demo'],
-  service: ['lab', 'testing', 'demo'],
+  // The service is a front end beside the CLI: both use the session library, neither the other.
+  service: ['cli', 'lab', 'testing', 'demo'],
 };
 
 const layerRules = Object.entries(FORBIDDEN).map(([folder, banned]) => ({

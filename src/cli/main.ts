@@ -37,10 +37,10 @@ export function exitCodeHelp(): string {
 export async function loadCommands(argv: readonly string[]): Promise<Register[]> {
   const name = argv.find((a) => !a.startsWith('-'));
   if (name === undefined && (argv.includes('-V') || argv.includes('--version'))) return [];
-  // resume continues guided runs too: it needs guide's strategy.
-  // serve and worker are one module (two commands).
+  // serve and worker are one module (two commands). resume needs only itself: the session
+  // library loads the guided strategy when the journal says the run started guided.
   const key = name === 'worker' ? 'serve' : name;
-  const wanted = key !== undefined && key in COMMANDS ? (key === 'resume' ? ['resume', 'guide'] : [key]) : Object.keys(COMMANDS);
+  const wanted = key !== undefined && key in COMMANDS ? [key] : Object.keys(COMMANDS);
   const modules = await Promise.all(wanted.map((n) => (COMMANDS[n] as () => Promise<{ register: Register }>)()));
   return modules.map((m) => m.register);
 }

@@ -1,8 +1,8 @@
 // Policy before queue: an alert is routed, then checked (dedupe, resolved, maintenance, breaker,
 // cooldown, budget) and only then enqueued. A refusal is a run record with outcome `refused`
 // and its reason, and a notification, never a silent drop.
-import { newRunId } from '../cli/commands/run.js';
 import { durationMs } from '../runbook/duration.js';
+import { newRunId } from '../session/options.js';
 import type { Alert } from './alerts.js';
 import type { Metrics } from './metrics.js';
 import type { Notifier } from './notify.js';

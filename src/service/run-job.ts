@@ -1,24 +1,22 @@
-// What a worker does with one job: the run it names goes through the CLI's own session
-// (planWithOverrides → runSession, with the strategy the route's mode asks for). A job that
+// What a worker does with one job: the run it names goes through the session library, as the
+// CLI's runs do (planWithOverrides → startRun → runSession, with the strategy the route's mode asks for). A job that
 // already has journal events in its stream is a takeover (its worker died): the run directory is
 // rebuilt from the stream and the run continues with `remedy resume`'s semantics.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { rebuildPlan } from '../cli/commands/resume.js';
-import { runSession } from '../cli/commands/run.js';
-import { planWithOverrides } from '../cli/load-inputs.js';
 import type { EventSink, RunEvent } from '../engine/events.js';
 import { DEFAULT_FORKS, type RunResult } from '../engine/executor.js';
 import { resumePointFromEvents, type ResumePoint } from '../engine/resume-point.js';
 import { ProbeStrategy, UnattendedStrategy, type Strategy } from '../engine/strategy.js';
 import type { Inventory } from '../inventory/types.js';
-import { writeJsonAtomic } from '../journal/atomic.js';
 import { readJournal } from '../journal/journal.js';
-import { createRunDir, makeRunInputs, readRunInputs, runDirPaths, writeRunInputs, type RunDir } from '../journal/run-dir.js';
-import { planToJson } from '../plan/index.js';
+import { readRunInputs, runDirPaths, type RunDir } from '../journal/run-dir.js';
 import type { Plan } from '../plan/types.js';
-import { Redactor } from '../redact/redactor.js';
+import { planWithOverrides } from '../session/inputs.js';
+import { rebuildPlan } from '../session/resume.js';
+import { runSession } from '../session/run-session.js';
+import { startRun } from '../session/start.js';
 import type { ConsoleSink } from '../ui/console.js';
 import { ApiApprovalStrategy } from './api-approval.js';
 import { RedisHostLeases } from './leases.js';
@@ -90,25 +88,22 @@ interface Prepared {
 /** A new run: plan, run directory, inputs.json and plan.json (stored in Redis too, for a takeover elsewhere). */
 async function prepareFresh(ctx: JobContext, record: RunRecord): Promise<Prepared> {
   const inputs = planWithOverrides(record.runbook, { inventory: record.inventory, overrides: record.params, limit: record.limit ?? undefined });
-  const { plan } = inputs;
-  const runDir = createRunDir({ runbook: plan.runbook, runDir: join(ctx.dataDir, 'runs', record.id) });
-  const runInputs = makeRunInputs({
-    runbook: record.runbook,
-    runbookFile: inputs.loaded.file,
-    inventory: record.inventory,
-    overrides: inputs.overrides,
-    secretParams: plan.secretParams,
-    limit: record.limit ?? undefined,
-    planHash: plan.planHash,
-    options: { mode: record.decision.mode === 'plan' ? 'probe' : 'unattended', forks: DEFAULT_FORKS, yes: record.decision.mode === 'auto' },
-  });
   // Redis (AOF) holds the durable copy a takeover rebuilds from, so the local files skip their
   // fsyncs: four synchronous fsyncs held the worker's event loop (and every other run's intake)
   // on the alert → first command path (bench/serve's profile at 10 alerts/s).
-  const planJson = new Redactor(plan.secrets).redactValue(planToJson(plan));
-  await ctx.redis.hset(`remedy:run:${record.id}`, 'inputsJson', JSON.stringify(runInputs), 'planJson', JSON.stringify(planJson));
-  writeRunInputs(runDir, runInputs, { durable: false });
-  writeJsonAtomic(runDir.plan, planJson, { durable: false });
+  const started = startRun({
+    inputs,
+    runbook: record.runbook,
+    inventory: record.inventory,
+    limit: record.limit ?? undefined,
+    mode: record.decision.mode === 'plan' ? 'probe' : 'unattended',
+    options: { forks: DEFAULT_FORKS, yes: record.decision.mode === 'auto' },
+    runDir: join(ctx.dataDir, 'runs', record.id),
+    durable: false,
+  });
+  await ctx.redis.hset(`remedy:run:${record.id}`, 'inputsJson', JSON.stringify(started.inputs), 'planJson', JSON.stringify(started.planJson));
+  const { plan } = inputs;
+  const { runDir } = started;
   return { plan, inventory: inputs.inventory, runDir, resume: undefined, previous: [] };
 }
 

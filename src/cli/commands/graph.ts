@@ -1,8 +1,9 @@
 // remedy graph: the executor's control flow for a runbook (plan/step-graph.ts) as a Mermaid flowchart.
 import type { Command } from 'commander';
 import { renderPlanMermaid } from '../../plan/index.js';
+import { planFromFiles } from '../../session/inputs.js';
 import { action } from '../exit.js';
-import { collect, planFromFiles } from '../load-inputs.js';
+import { collect } from '../load-inputs.js';
 
 export function register(program: Command): void {
   program

@@ -2,11 +2,12 @@
 // running only its read-only diagnosis for real).
 import { type Command, Option } from 'commander';
 import { planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../plan/index.js';
+import { planFromFiles } from '../../session/inputs.js';
 import { action } from '../exit.js';
-import { collect, DECIDE_WITHOUT_EXCLUDED_HELP, planFromFiles } from '../load-inputs.js';
+import { collect, DECIDE_WITHOUT_EXCLUDED_HELP } from '../load-inputs.js';
 import { applyCommand } from '../next-command.js';
+import { wholeNumberOption } from '../session-options.js';
 import { runProbe } from './probe.js';
-import { wholeNumberOption } from './run.js';
 
 export const PLAN_FORMATS = ['text', 'json', 'markdown', 'mermaid'] as const;
 type PlanFormat = (typeof PLAN_FORMATS)[number];

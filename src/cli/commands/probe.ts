@@ -1,14 +1,13 @@
 // remedy plan --probe: the executor runs the read-only diagnosis for real (probe strategy: no
 // mutation is ever approved, no lock taken) and the plan of mutations that would follow is
-// printed with facts filled in and properties diffs read from the real files.
+// printed with facts filled in and properties diffs read from the real files. The session
+// (transports, Ctrl-C) is src/session/probe.ts's; this file renders.
 import pc from 'picocolors';
-import { NoticeRelay } from '../../engine/emitter.js';
-import type { EventSink } from '../../engine/events.js';
-import { probe, type ProbeResult, type ProbeStepPreview } from '../../engine/index.js';
+import type { ProbeResult, ProbeStepPreview } from '../../engine/index.js';
+import type { PlannedInputs } from '../../session/inputs.js';
+import { probeSession } from '../../session/probe.js';
 import { colorEnabled } from '../../ui/format.js';
 import { PlainSink } from '../../ui/plain.js';
-import type { PlannedInputs } from '../load-inputs.js';
-import { createTransportPool, installInterruptHandlers, osUser } from './run.js';
 
 export interface ProbeCliOptions {
   format: 'text' | 'json' | 'markdown' | 'mermaid';
@@ -24,29 +23,8 @@ export interface ProbeCliOptions {
 
 export async function runProbe(inputs: PlannedInputs, opts: ProbeCliOptions): Promise<number> {
   const json = opts.format === 'json';
-  const notices = new NoticeRelay();
-  const pool = createTransportPool(opts, inputs.inventory, notices);
   // Live progress goes to stderr, so stdout carries only the result (JSON stays parseable).
-  const sinks: EventSink[] = [new PlainSink(process.stderr, { color: colorEnabled(process.stderr) })];
-  const interrupt = installInterruptHandlers();
-  let result: ProbeResult;
-  try {
-    result = await probe(inputs.plan, {
-      inventory: inputs.inventory,
-      transports: pool,
-      sinks,
-      operator: osUser(),
-      forks: opts.forks,
-      runDir: opts.runDir ?? null,
-      signal: interrupt.stop,
-      killSignal: interrupt.kill,
-      notices,
-    });
-  } finally {
-    await pool.closeAll();
-    interrupt.dispose();
-    for (const sink of sinks) await sink.close().catch(() => undefined);
-  }
+  const result = await probeSession(inputs, { ...opts, sinks: [new PlainSink(process.stderr, { color: colorEnabled(process.stderr) })] });
   if (json) {
     process.stdout.write(`${JSON.stringify(probeToJson(inputs, result), null, 2)}\n`);
   } else {

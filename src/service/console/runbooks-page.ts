@@ -3,9 +3,9 @@
 // Mermaid, rendered in the browser by the mermaid package served from node_modules) and plans
 // it against a route's inventory. Operators may then probe it or start a run through the API.
 import { existsSync } from 'node:fs';
-import { planWithOverrides } from '../../cli/load-inputs.js';
 import { renderPlanMermaid, renderPlanText } from '../../plan/index.js';
 import { defaultSearchDirs, expandRunbookPaths, isVarsFile, loadRunbook, resolveRunbookRef } from '../../runbook/index.js';
+import { planWithOverrides } from '../../session/inputs.js';
 import { Authenticator, type Principal } from '../auth.js';
 import type { Policy } from '../policy-schema.js';
 import { routeName } from '../routing.js';

@@ -1,13 +1,13 @@
-// The session around a run (src/cli/commands/run.ts runSession): the run's record is complete
+// The session around a run (src/session/run-session.ts): the run's record is complete
 // before any connection is closed, so a controller killed while a connection to a silent host
 // is being torn down still leaves result.json and report.md behind.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runSession } from '../../src/cli/commands/run.js';
 import { UnattendedStrategy } from '../../src/engine/strategy.js';
 import type { Host } from '../../src/inventory/types.js';
 import { createRunDir } from '../../src/journal/run-dir.js';
+import { runSession } from '../../src/session/run-session.js';
 import { FakeFleet, planOf, tempDir } from '../engine/helpers.js';
 
 describe('runSession', () => {
