@@ -101,6 +101,8 @@ export type RunEvent = Base &
         signal: string | null;
         durationMs: number;
         facts?: Record<string, unknown> | undefined;
+        /** Captures left unset because the command failed (a failed command gives no facts). */
+        unsetFacts?: string[] | undefined;
         /** Paths relative to the run dir of full outputs and artifacts. */
         outputs?: { stdout: string; stderr: string } | undefined;
         artifacts?: { path: string; bytes: number; sha256: string }[] | undefined;
@@ -130,6 +132,11 @@ export type RunEvent = Base &
         left?: Record<string, 'failed' | 'unreachable'> | undefined;
         /** Hosts whose failure at this step counts against the run's outcome. */
         failedHosts?: string[] | undefined;
+        /**
+         * Hosts where the step failed and the run went on (on_failure: continue, or the operator
+         * skipped the failure): they stay in the run but are `failed`, never healthy evidence.
+         */
+        tolerated?: string[] | undefined;
       }
     | {
         type: 'decision';
@@ -199,7 +206,8 @@ export interface HostEvidence {
 /**
  * A host's status at the end of a run (result.json, recap, reports), worst first:
  * - `unreachable`: the host could not be reached (or was lost) during the run;
- * - `failed`: a step failed on it and the failure counts against the run;
+ * - `failed`: a step failed on it (counted against the run, or tolerated by on_failure: continue
+ *   or the operator: what that step would have shown was not seen);
  * - `not-remediated`: a fix it needed did not run on it (declined, not approved, refused): it
  *   may still be broken, so it is never `ok`;
  * - `ok`: every step that ran on it succeeded and it got every fix it needed;

@@ -274,6 +274,14 @@ function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcom
     const why = `not remediated: ${which}: the fix they needed was not approved, so they may still be broken`;
     return { outcome: 'escalated', message: ending?.message ? `${ending.message}; but ${why}` : `${why[0]?.toUpperCase()}${why.slice(1)}` };
   }
+  // Hosts where a step failed and the run went on past it (on_failure: continue, or skipped at the
+  // failure prompt): what that step would have shown was not seen, so no all-clear rests on them.
+  const unvouched = e.plan.hosts.filter((h) => !state.failed.has(h) && state.failedTolerated(h));
+  if (unvouched.length > 0) {
+    const which = unvouched.map((h) => `${h} (${state.steps.toleratedFor(h).join(', ')})`).join(', ');
+    const why = `steps failed on ${which} and the run went on past them: what they would have shown was not seen, so this run cannot say those hosts are fine`;
+    return { outcome: 'escalated', message: ending?.message ? `${ending.message}; but ${why}` : `${why[0]?.toUpperCase()}${why.slice(1)}` };
+  }
   if (ending !== null) return { outcome: ending.outcome, message: ending.message };
   // A diagnosis named a cause, yet its path ended without an outcome step: nothing in the runbook
   // said the cause was dealt with, so neither "nothing to do" nor "resolved" was seen.

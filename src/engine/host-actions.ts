@@ -41,12 +41,44 @@ export function checkBecome(step: PlanStep, host: Host, check: Check): string | 
   return becomeUser(step, host);
 }
 
-function captureInto(e: Engine, step: PlanStep, host: Host, a: Attempt): Record<string, unknown> | undefined {
-  if (!a.result || Object.keys(step.capture).length === 0) return undefined;
-  const { facts, problems } = applyCaptures(step.capture, { exitCode: a.result.exitCode, stdout: a.result.stdout, stderr: a.result.stderr });
+interface Captured {
+  facts?: Record<string, unknown> | undefined;
+  unsetFacts?: string[] | undefined;
+}
+
+/**
+ * The facts an attempt's output gives. A command that failed (non-zero exit, timed out, killed)
+ * gives none: its captures are left unset, never defaulted, so a condition reading them cannot be
+ * evaluated and an all-clear cannot rest on them. Only a capture of the exit code itself keeps
+ * the code the host returned (a timeout or a kill returned none: unset too).
+ */
+function captureInto(e: Engine, step: PlanStep, host: Host, a: Attempt): Captured {
+  if (!a.result || Object.keys(step.capture).length === 0) return {};
+  const output = { exitCode: a.result.exitCode, stdout: a.result.stdout, stderr: a.result.stderr };
+  if (a.status !== 'ok') {
+    const kept = Object.fromEntries(
+      Object.entries(step.capture).filter(([, spec]) => output.exitCode !== null && isExitCodeCapture(spec)),
+    );
+    const { facts } = applyCaptures(kept, output);
+    const unset = Object.keys(step.capture).filter((name) => !(name in facts));
+    const current = e.state.factsOf(host.name);
+    for (const name of unset) delete current[name];
+    e.state.mergeFacts(host.name, facts);
+    if (unset.length > 0) {
+      const how = a.result.exitCode !== null ? `exited ${a.result.exitCode}` : a.status;
+      e.emitter.emit({ type: 'warning', step: step.id, host: host.name, message: `the command ${how}: ${unset.join(', ')} left unset (a failed command gives no facts)` });
+    }
+    return { facts, unsetFacts: unset.length > 0 ? unset : undefined };
+  }
+  const { facts, problems } = applyCaptures(step.capture, output);
   for (const message of problems) e.emitter.emit({ type: 'warning', step: step.id, host: host.name, message });
   e.state.mergeFacts(host.name, facts);
-  return facts;
+  return { facts };
+}
+
+function isExitCodeCapture(spec: Parameters<typeof applyCaptures>[0][string]): boolean {
+  if (typeof spec === 'string') return spec === 'exit_code';
+  return spec.from === 'exit_code' && spec.regex === undefined && spec.json !== true;
 }
 
 /** A render failure (e.g. a fact the template needs is missing) fails the host, with the reason. */
@@ -80,9 +112,9 @@ export async function runShellOnHost(e: Engine, step: PlanStep, host: Host): Pro
       const passed = a.status === 'ok';
       // An attempt an interruption keeps from being retried is not final: resume picks it up.
       const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= step.retries;
-      const facts = wouldRetry ? undefined : captureInto(e, step, host, a);
+      const captured = wouldRetry ? {} : captureInto(e, step, host, a);
       const final = !wouldRetry && (!passed || (it === count && !verify));
-      endAttempt(e, step, host.name, a, { status: passed && step.mutates ? 'changed' : a.status, final, facts });
+      endAttempt(e, step, host.name, a, { status: passed && step.mutates ? 'changed' : a.status, final, ...captured });
       if (passed && step.mutates) e.state.changed = true;
       if (wouldRetry) {
         if (e.stop.aborted) return { ...outcomeOf(host.name, a), interrupted: true };
@@ -154,8 +186,8 @@ export async function runCheckOnHost(
     const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= retries && timeLeft;
     const status: HostStatus = passed ? 'ok' : a.status === 'ok' ? 'failed' : a.status;
     if (!passed && !wouldRetry && deadlineMs !== null && !timeLeft && a.status !== 'unreachable') error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
-    const facts = phase ? undefined : captureInto(e, step, host, a);
-    endAttempt(e, step, host.name, a, { status, final: finalWhen === 'always' ? !wouldRetry : passed, facts, error: passed ? undefined : error });
+    const captured = phase ? {} : captureInto(e, step, host, a);
+    endAttempt(e, step, host.name, a, { status, final: finalWhen === 'always' ? !wouldRetry : passed, ...captured, error: passed ? undefined : error });
     if (passed) return outcomeOf(host.name, a, 'ok', false);
     if (wouldRetry && e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error, interrupted: true };
     if (!wouldRetry) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error };

@@ -117,6 +117,7 @@ export interface EndExtras {
   status?: HostStatus | undefined;
   final: boolean;
   facts?: Record<string, unknown> | undefined;
+  unsetFacts?: string[] | undefined;
   diff?: string | undefined;
   artifacts?: { path: string; bytes: number; sha256: string }[] | undefined;
   error?: string | undefined;
@@ -148,6 +149,7 @@ export function endAttempt(e: Engine, step: PlanStep, host: string, attempt: Att
     signal: attempt.result?.signal ?? null,
     durationMs: attempt.durationMs,
     facts: extras.facts && Object.keys(extras.facts).length > 0 ? extras.facts : undefined,
+    unsetFacts: extras.unsetFacts,
     outputs: attempt.outputs,
     artifacts: extras.artifacts,
     diff: extras.diff || undefined,

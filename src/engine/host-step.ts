@@ -230,6 +230,7 @@ export async function runHostStep(e: Engine, step: PlanStep, options: HostStepOp
   const rolling = step.batches !== null && options.rollbackOf === undefined;
   let unreachableInStep = 0;
   let lossy = false;
+  const tolerated = new Set<string>();
   let ranAny = false;
   const droppedBefore = new Set(e.state.dropped.keys());
   const failedBefore = new Set(e.state.failed);
@@ -246,6 +247,7 @@ export async function runHostStep(e: Engine, step: PlanStep, options: HostStepOp
       next: options.rollbackOf === undefined ? next : undefined,
       left: Object.keys(left).length > 0 ? left : undefined,
       failedHosts: failedHosts.length > 0 ? failedHosts : undefined,
+      tolerated: tolerated.size > 0 ? [...tolerated] : undefined,
     });
   };
 
@@ -340,6 +342,9 @@ export async function runHostStep(e: Engine, step: PlanStep, options: HostStepOp
         stepEnd('failed', verdict.target);
         return { kind: 'goto', target: verdict.target };
       }
+      // The run goes on past these failures: hosts not already counted against the run stay in it,
+      // but as failed evidence (their status is failed; the failed command gave no facts).
+      for (const f of failures) if (!e.state.failed.has(f.host)) tolerated.add(f.host);
       outcomes = new Map();
       break;
     }

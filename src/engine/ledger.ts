@@ -27,6 +27,8 @@ export interface LedgerSnapshot {
   steps: Record<string, { status: Exclude<StepRunStatus, 'not-run'> | null; hosts: Record<string, HostStatus> }>;
   /** Per host, the mutating steps it needed and never got (declined, not approved, refused). */
   declined: Record<string, string[]>;
+  /** Per host, the steps that failed on it while the run went on (on_failure: continue, skipped). */
+  tolerated?: Record<string, string[]> | undefined;
 }
 
 const APPROVAL_SKIP = 'skipped at approval';
@@ -36,6 +38,8 @@ export class StepLedger {
   readonly #hosts = new Map<string, Map<string, HostStatus>>();
   /** host → steps whose needed change it did not get. */
   readonly #declined = new Map<string, Set<string>>();
+  /** host → steps that failed on it while the run went on past them. */
+  readonly #tolerated = new Map<string, Set<string>>();
   /** Mutating steps that are not part of the fix (`skippable: true`): declining them costs nothing. */
   #skippable: ReadonlySet<string> = new Set();
   /** (step, host) pairs where some attempt changed something (the final host-end may be the verify). */
@@ -62,6 +66,7 @@ export class StepLedger {
         break;
       case 'step-end':
         this.#status.set(ev.step, ev.status);
+        for (const h of ev.tolerated ?? []) this.#tolerate(h, ev.step);
         break;
       case 'host-end': {
         const key = `${ev.step}\u0000${ev.host}`;
@@ -71,7 +76,11 @@ export class StepLedger {
         if (!hosts) this.#hosts.set(ev.step, (hosts = new Map()));
         hosts.set(ev.host, ev.status === 'ok' && this.#changed.has(key) ? 'changed' : ev.status);
         if (ev.status === 'skipped' && ev.reason === APPROVAL_SKIP) this.#decline(ev.host, ev.step);
-        if (ev.status === 'ok' || ev.status === 'changed') this.#declined.get(ev.host)?.delete(ev.step);
+        if (ev.status === 'ok' || ev.status === 'changed') {
+          // A later visit of the step that succeeded on the host supersedes what it lacked before.
+          this.#declined.get(ev.host)?.delete(ev.step);
+          this.#tolerated.get(ev.host)?.delete(ev.step);
+        }
         break;
       }
       case 'approval':
@@ -87,6 +96,17 @@ export class StepLedger {
     let steps = this.#declined.get(host);
     if (!steps) this.#declined.set(host, (steps = new Set()));
     steps.add(step);
+  }
+
+  #tolerate(host: string, step: string): void {
+    let steps = this.#tolerated.get(host);
+    if (!steps) this.#tolerated.set(host, (steps = new Set()));
+    steps.add(step);
+  }
+
+  /** Steps that failed on the host while the run went on (on_failure: continue, or skipped by the operator). */
+  toleratedFor(host: string): string[] {
+    return [...(this.#tolerated.get(host) ?? [])];
   }
 
   /** Mutating steps the host needed and did not get; empty when it got every one. */
@@ -136,7 +156,9 @@ export class StepLedger {
     for (const [id, hosts] of this.#hosts) steps[id] ??= { status: null, hosts: Object.fromEntries(hosts) };
     const declined: Record<string, string[]> = {};
     for (const [h, s] of this.#declined) if (s.size > 0) declined[h] = [...s];
-    return { steps, declined };
+    const tolerated: Record<string, string[]> = {};
+    for (const [h, s] of this.#tolerated) if (s.size > 0) tolerated[h] = [...s];
+    return { steps, declined, tolerated };
   }
 
   restore(snapshot: LedgerSnapshot): void {
@@ -145,6 +167,7 @@ export class StepLedger {
       this.#hosts.set(id, new Map(Object.entries(s.hosts)));
     }
     for (const [h, steps] of Object.entries(snapshot.declined)) for (const s of steps) this.#decline(h, s);
+    for (const [h, steps] of Object.entries(snapshot.tolerated ?? {})) for (const s of steps) this.#tolerate(h, s);
   }
 }
 

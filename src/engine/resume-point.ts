@@ -99,6 +99,7 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     if (ev.type === 'host-start') attempted.add(ev.host);
     if (ev.type === 'host-end') {
       if (ev.facts) Object.assign((point.facts[ev.host] ??= {}), ev.facts);
+      for (const name of ev.unsetFacts ?? []) delete point.facts[ev.host]?.[name];
       if (ev.status === 'changed') point.changed = true;
       if (ev.attempt > 0 && ev.status !== 'unreachable') reached.add(ev.host);
     }

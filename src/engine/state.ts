@@ -50,10 +50,15 @@ export class RunState {
     if (!this.dropped.has(host) || reason === 'unreachable') this.dropped.set(host, reason);
   }
 
+  /** A step failed on the host and the run went on past it (on_failure: continue, or skipped). */
+  failedTolerated(host: string): boolean {
+    return this.steps.toleratedFor(host).length > 0;
+  }
+
   /** The status a condition sees for a host (`h.status`). */
   statusOf(host: string): 'ok' | 'failed' | 'unreachable' {
     if (this.unreachable.has(host)) return 'unreachable';
-    if (this.failed.has(host) || this.dropped.get(host) === 'failed') return 'failed';
+    if (this.failed.has(host) || this.dropped.get(host) === 'failed' || this.failedTolerated(host)) return 'failed';
     return 'ok';
   }
 
@@ -61,7 +66,7 @@ export class RunState {
   finalStatus(host: string): FinalHostStatus {
     if (this.unreachable.has(host) && !this.reached.has(host)) return 'unreachable';
     if (this.dropped.get(host) === 'unreachable') return 'unreachable';
-    if (this.failed.has(host)) return 'failed';
+    if (this.failed.has(host) || this.failedTolerated(host)) return 'failed';
     if (this.steps.declinedFor(host).length > 0) return 'not-remediated';
     if (this.attempted.has(host)) return 'ok';
     return 'skipped';

@@ -138,6 +138,34 @@ steps:
     expect(existsSync(marker)).toBe(false);
   }, 15_000);
 
+  test('a command that fails under on_failure: continue gives no facts and no all-clear; its host is failed', async () => {
+    const { result, events } = await run(`
+name: t
+summary: a failed health read is not health
+steps:
+  - id: health
+    name: health code
+    hosts: all
+    on_failure: continue
+    run: echo code=0; [ "{{ inventory_hostname }}" = mp2 ] || exit 5
+    capture:
+      code: { from: stdout, regex: '^code=(\\d+)$', as: integer, default: 0 }
+      exit: exit_code
+  - id: fine
+    name: all clear
+    outcome:
+      status: nothing-to-do
+      require: hosts("all").all(h, h.facts.code == 0)
+      message: every host reports code 0
+`);
+    const ends = events.filter((e) => e.type === 'host-end' && e.step === 'health') as Extract<(typeof events)[number], { type: 'host-end' }>[];
+    expect(ends.find((e) => e.host === 'mp1')).toMatchObject({ status: 'failed', exitCode: 5, facts: { exit: 5 }, unsetFacts: ['code'] });
+    expect(ends.find((e) => e.host === 'mp2')).toMatchObject({ status: 'ok', facts: { code: 0, exit: 0 } });
+    expect(result).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp1: 'failed', mp2: 'ok' } });
+    expect(result.facts.mp1).toEqual({ exit: 5 });
+    expect(result.message).toMatch(/cannot claim "nothing-to-do"/);
+  });
+
   test('hostile param values are data, never code (canary file)', async () => {
     const canary = join(work, 'CANARY');
     const hostile = [`x'; touch ${canary}; '`, `$(touch ${canary})`, `\`touch ${canary}\``, `a\nb; touch ${canary}`, `"; touch ${canary}; "`];

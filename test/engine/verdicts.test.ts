@@ -101,9 +101,12 @@ steps:
     expect(ran.result.outcome).toBe('failed');
     expect(ran.result.exitCode).toBe(1);
     expect(ran.result.message).toMatch(/every command the run tried failed/);
-    // One success is enough to tell the tolerated failures apart from a blind run.
-    const ok = await runPlan(plan, inventory, new FakeFleet().on('check-a', { exitCode: 2 }));
-    expect(ok.result.outcome).toBe('nothing-to-do');
+    // One success tells the tolerated failures apart from a blind run, but the hosts where check-a
+    // failed are still not proven fine: the run escalates naming them, never nothing-to-do.
+    const some = await runPlan(plan, inventory, new FakeFleet().on('check-a', { exitCode: 2 }));
+    expect(some.result).toMatchObject({ outcome: 'escalated', exitCode: 3 });
+    expect(some.result.message).toMatch(/^Steps failed on mp1 \(a\), mp2 \(a\).* cannot say those hosts are fine/);
+    expect(Object.values(some.result.hosts)).toEqual(['failed', 'failed', 'failed', 'failed']);
   });
 });
 
