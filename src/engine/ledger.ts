@@ -29,6 +29,11 @@ export interface LedgerSnapshot {
   declined: Record<string, string[]>;
   /** Per host, the steps that failed on it while the run went on (on_failure: continue, skipped). */
   tolerated?: Record<string, string[]> | undefined;
+  /**
+   * Per step, hosts where some attempt changed something: a change whose verification the
+   * resumed segment finishes (re-checked, not re-run) is still the earlier segment's change.
+   */
+  changed?: Record<string, string[]> | undefined;
 }
 
 const APPROVAL_SKIP = 'skipped at approval';
@@ -158,7 +163,12 @@ export class StepLedger {
     for (const [h, s] of this.#declined) if (s.size > 0) declined[h] = [...s];
     const tolerated: Record<string, string[]> = {};
     for (const [h, s] of this.#tolerated) if (s.size > 0) tolerated[h] = [...s];
-    return { steps, declined, tolerated };
+    const changed: Record<string, string[]> = {};
+    for (const key of this.#changed) {
+      const [step, host] = key.split('\u0000') as [string, string];
+      (changed[step] ??= []).push(host);
+    }
+    return { steps, declined, tolerated, changed };
   }
 
   restore(snapshot: LedgerSnapshot): void {
@@ -168,6 +178,7 @@ export class StepLedger {
     }
     for (const [h, steps] of Object.entries(snapshot.declined)) for (const s of steps) this.#decline(h, s);
     for (const [h, steps] of Object.entries(snapshot.tolerated ?? {})) for (const s of steps) this.#tolerate(h, s);
+    for (const [step, hosts] of Object.entries(snapshot.changed ?? {})) for (const h of hosts) this.#changed.add(`${step}\u0000${h}`);
   }
 }
 

@@ -134,6 +134,26 @@ describe('resume after the controller was killed at any point', () => {
   });
 });
 
+describe('resume between a change and its verification', () => {
+  test('the host changed in the earlier segment is still changed after the resumed re-check (steps.<id>.changed)', async () => {
+    const rb = runbook.replace('outcome: { status: resolved, message: appended }', `outcome: { status: resolved, message: "appended on {{ steps.append.changed | join: ',' }}" }`);
+    const { plan, inventory } = planOf(rb);
+    const sink = new MemorySink();
+    const lines = new Map<string, number>();
+    const full = await runPlan(plan, inventory, countingFleet(sink, lines, new Map()), { sink });
+    expect(full.result.message).toBe('appended on mp1,mp2,mp3,mp4');
+    // The controller died right after mp3's append said "changed", before its verification ended.
+    const cut = sink.events.findIndex((ev) => ev.type === 'host-end' && ev.step === 'append' && ev.host === 'mp3' && ev.status === 'changed') + 1;
+    expect(cut).toBeGreaterThan(0);
+    const journal = sink.events.slice(0, cut);
+    const done = new Map([...lines].filter(([h]) => journal.some((ev) => ev.type === 'host-end' && ev.step === 'append' && ev.host === h && ev.status === 'changed')));
+    const point = resumePointFromEvents(plan, journal, { retryFailed: false });
+    const resumed = await runPlan(plan, inventory, countingFleet(null, done, new Map()), { resume: point, runId: point.runId });
+    expect(resumed.of('warning').some((w) => w.host === 'mp3' && /verify check passes, so it is not run again/.test(w.message))).toBe(true);
+    expect(resumed.result).toMatchObject({ outcome: 'resolved', message: 'appended on mp1,mp2,mp3,mp4' });
+  });
+});
+
 describe('resume after the outcome step was reached', () => {
   // A fix that changed something, then an outcome that is not "resolved": only the outcome step
   // knows how the run ends, so resume must not fall back to "something changed, so resolved".
