@@ -41,6 +41,11 @@ export interface ReportSummary {
   changed: string[];
   /** What a person still has to do, in the order they should do it. */
   leftForPeople: string[];
+  /**
+   * Who decided what, when and why: every approval answer (with the operator's comment) and a
+   * cause the operator overrode, in the order they were made.
+   */
+  decisions: string[];
 }
 
 export interface EvidenceBlock {
@@ -161,6 +166,8 @@ export function buildSummary(input: {
   approvals: readonly ReportApproval[];
   artifacts: readonly (ResultArtifact & { present: boolean })[];
   outcomes: readonly { status: string; message: string }[];
+  /** The cause the operator chose instead of the concluded one, when they did. */
+  override?: { time: string; step: string; cause: string; from: string; operator: string } | null | undefined;
   runDir?: string | undefined;
 }): ReportSummary {
   const { result } = input;
@@ -183,12 +190,33 @@ export function buildSummary(input: {
   for (const h of notOk) byStatus.set(h.status, [...(byStatus.get(h.status) ?? []), h.host]);
   for (const [status, list] of byStatus) left.push(`${list.join(', ')}: ${status}. Check ${list.length === 1 ? 'this host' : 'these hosts'} by hand; the timeline below shows what ran there.`);
   const declined = input.approvals.filter((a) => a.decision !== 'approved');
-  for (const a of declined) left.push(`Step ${a.step}${a.batch !== undefined ? ` (batch ${a.batch})` : ''} was ${a.decision === 'timed-out' ? 'not answered in time' : a.decision} on ${a.hosts.join(', ') || 'no host'}: it did not run there.`);
+  for (const a of declined) {
+    const who = a.source === 'operator' ? ` by ${a.operator}` : '';
+    left.push(`Step ${a.step}${a.batch !== undefined ? ` (batch ${a.batch})` : ''} was ${a.decision === 'timed-out' ? 'not answered in time' : a.decision}${who} on ${a.hosts.join(', ') || 'no host'}${a.comment ? ` ("${a.comment}")` : ''}: it did not run there.`);
+  }
   const present = input.artifacts.filter((a) => a.present);
   if (present.length > 0) left.push(`Hand over the ${present.length} artifact${present.length === 1 ? '' : 's'} listed under Artifacts (sizes and SHA-256 given).`);
   if (!result.complete) left.push('The run stopped before its end: continue it with `remedy resume` on this run directory, or start a new run.');
   else if (result.outcome === 'interrupted') left.push('The run was interrupted: continue it with `remedy resume` on this run directory.');
-  return { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts, changed, leftForPeople: left };
+  return { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts, changed, leftForPeople: left, decisions: describeDecisions(input.approvals, input.override) };
+}
+
+const SOURCE_WORDS: Record<ReportApproval['source'], string> = {
+  operator: 'answered by a person',
+  flag: 'by --yes',
+  policy: 'by the run policy',
+  resume: 'carried over by resume',
+};
+
+/** `2026-11-24T13:45:02.000Z alice approved restart_mps (batch 1) on mp-1, mp-2 (answered by a person): "canary first"`. */
+export function describeDecisions(approvals: readonly ReportApproval[], override?: { time: string; step: string; cause: string; from: string; operator: string } | null): string[] {
+  const items: { time: string; text: string }[] = approvals.map((a) => {
+    const verb = a.decision === 'timed-out' ? 'did not answer in time for' : a.decision;
+    const batch = a.batch !== undefined ? ` (batch ${a.batch})` : '';
+    return { time: a.time, text: `${a.time} ${a.operator} ${verb} ${a.step}${batch} on ${a.hosts.join(', ') || 'no host'} (${SOURCE_WORDS[a.source]})${a.comment ? `: "${a.comment}"` : ''}` };
+  });
+  if (override) items.push({ time: override.time, text: `${override.time} ${override.operator} overrode the cause at ${override.step}: ${override.cause}, not ${override.from} as concluded` });
+  return items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).map((i) => i.text);
 }
 
 function findLastIndex<T>(items: readonly T[], pred: (item: T) => boolean): number {

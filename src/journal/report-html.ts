@@ -113,7 +113,7 @@ export function renderReportHtml(m: ReportModel): string {
   b.push('<h2>Approvals</h2>');
   if (m.approvals.length === 0) b.push('<p>No approval was asked or recorded.</p>');
   else {
-    b.push(table(['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts'], m.approvals.map((a) => [esc(a.time), code(a.step) + (a.batch !== undefined ? ` batch ${esc(a.batch)}` : ''), badge(a.decision), esc(a.source), esc(a.operator), a.hosts.map(esc).join(', ') || '—'])));
+    b.push(table(['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts', 'Comment'], m.approvals.map((a) => [esc(a.time), code(a.step) + (a.batch !== undefined ? ` batch ${esc(a.batch)}` : ''), badge(a.decision), esc(a.source), esc(a.operator), a.hosts.map(esc).join(', ') || '—', a.comment ? esc(a.comment) : '—'])));
     for (const a of m.approvals.filter((x) => x.decision !== 'approved' && x.commands.length > 0)) {
       b.push(`<p>Would have run at ${code(a.step)} (${esc(a.decision)}):</p><pre>${a.commands.map((c) => `${esc(c.host)}: ${esc(c.command)}`).join('\n')}</pre>`);
     }
@@ -193,6 +193,7 @@ function summarySection(m: ReportModel): string {
   if (s.hosts.length > 0) out.push(`<ul class="hosts">${s.hosts.map((h) => `<li>${esc(h.host)} ${badge(h.status)}</li>`).join('')}</ul>`);
   out.push('<h3>What changed</h3>', s.changed.length === 0 ? '<p>Nothing was changed on any host.</p>' : `<ul>${s.changed.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
   out.push('<h3>Left for people</h3>', s.leftForPeople.length === 0 ? '<p>Nothing.</p>' : `<ul>${s.leftForPeople.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
+  if (s.decisions.length > 0) out.push('<h3>Decisions (who, what, when, why)</h3>', `<ul class="decisions">${s.decisions.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`);
   out.push('</section>');
   return out.join('\n');
 }

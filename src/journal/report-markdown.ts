@@ -105,8 +105,8 @@ export function renderReportMarkdown(m: ReportModel): string {
   else {
     out.push(
       table(
-        ['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts'],
-        m.approvals.map((a) => [mdText(a.time), mdCode(a.step) + (a.batch !== undefined ? ` batch ${a.batch}` : ''), `**${mdText(a.decision)}**`, mdText(a.source), mdText(a.operator), a.hosts.map(mdText).join(', ') || '—']),
+        ['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts', 'Comment'],
+        m.approvals.map((a) => [mdText(a.time), mdCode(a.step) + (a.batch !== undefined ? ` batch ${a.batch}` : ''), `**${mdText(a.decision)}**`, mdText(a.source), mdText(a.operator), a.hosts.map(mdText).join(', ') || '—', a.comment ? mdText(a.comment) : '—']),
       ),
       '',
     );
@@ -217,6 +217,11 @@ function summarySection(m: ReportModel): string[] {
   if (s.leftForPeople.length === 0) out.push('- Nothing.');
   for (const l of s.leftForPeople) out.push(`- ${mdText(l)}`);
   out.push('');
+  if (s.decisions.length > 0) {
+    out.push('**Decisions (who, what, when, why):**', '');
+    for (const d of s.decisions) out.push(`- ${mdText(d)}`);
+    out.push('');
+  }
   return out;
 }
 

@@ -67,6 +67,8 @@ export interface ReportApproval {
   operator: string;
   hosts: string[];
   batch?: number | undefined;
+  /** The operator's reason, as journaled (a denial from the console always has one). */
+  comment?: string | undefined;
   commands: { host: string; command: string }[];
   diffs: Record<string, string>;
 }
@@ -119,7 +121,7 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
   const latest = starts.at(-1);
   const hostOrder = latest?.hosts ?? [];
   const model: ReportModel = {
-    summary: { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts: [], changed: [], leftForPeople: [] },
+    summary: { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts: [], changed: [], leftForPeople: [], decisions: [] },
     phases: buildPhases(events, result),
     evidence: buildEvidence(events, hostOrder),
     commands: buildCommands(events, hostOrder),
@@ -231,7 +233,7 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
         entryFor(ev.step, ev.time).decided = ev.cause;
         break;
       case 'approval':
-        model.approvals.push({ time: ev.time, step: ev.step, decision: ev.decision, source: ev.source, operator: ev.operator, hosts: ev.hosts, batch: ev.batch, commands: ev.commands ?? [], diffs: ev.diffs ?? {} });
+        model.approvals.push({ time: ev.time, step: ev.step, decision: ev.decision, source: ev.source, operator: ev.operator, hosts: ev.hosts, batch: ev.batch, ...(ev.comment ? { comment: ev.comment } : {}), commands: ev.commands ?? [], diffs: ev.diffs ?? {} });
         for (const [host, diff] of Object.entries(ev.diffs ?? {})) approvalDiffs.set(`${ev.step}\u0000${host}`, diff);
         break;
       case 'rollback':
@@ -251,7 +253,9 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
         break;
     }
   }
-  model.summary = buildSummary({ result, hostOrder, changes: model.changes, approvals: model.approvals, artifacts: model.artifacts, outcomes: model.outcomes });
+  const d = model.diagnosis;
+  const override = d?.override ? { time: d.time, step: d.step, cause: d.cause, from: d.override.from, operator: d.override.operator } : null;
+  model.summary = buildSummary({ result, hostOrder, changes: model.changes, approvals: model.approvals, artifacts: model.artifacts, outcomes: model.outcomes, override });
   return model;
 }
 

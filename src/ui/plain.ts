@@ -57,7 +57,7 @@ export function formatPlainLine(ev: RunEvent, c: Colors = colors(false)): string
       return `${c.bold('decision')} ${ev.step}: cause ${c.bold(ev.cause)}${ev.evidence.condition ? ` ${c.dim(`because ${ev.evidence.condition}`)}` : c.dim(' (default)')}${ev.override ? ` ${c.yellow(`overridden by ${ev.override.operator}, was ${ev.override.from}`)}` : ''}`;
     case 'approval': {
       const d = ev.decision === 'approved' ? c.green(ev.decision) : c.yellow(ev.decision);
-      return `${c.bold('approval')} ${ev.step}: ${d} by ${ev.operator} (${ev.source})${ev.batch !== undefined ? ` batch ${ev.batch}` : ''} for ${ev.hosts.join(', ') || 'no host'}`;
+      return `${c.bold('approval')} ${ev.step}: ${d} by ${ev.operator} (${ev.source})${ev.batch !== undefined ? ` batch ${ev.batch}` : ''} for ${ev.hosts.join(', ') || 'no host'}${ev.comment ? `: "${ev.comment}"` : ''}`;
     }
     case 'rollback':
       return `${c.yellow('rollback')} ${ev.step} on ${ev.host}: ${ev.reason}`;

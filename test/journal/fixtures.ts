@@ -182,7 +182,10 @@ export function backendEscalatedRun(): RunEvent[] {
   ]);
 }
 
-/** router-mp-tls fixed on mp-1, failed on mp-2 (verification), the run failed: a partial fix. */
+/** A long unbroken token in the operator's approval comment of partialRun (it must wrap in the HTML). */
+export const PARTIAL_TICKET = 'https://tickets.example/INC-20261124-0001234567890123456789012345678901234567890123456789/comments';
+
+/** router-mp-tls fixed on mp-1 (approved with a comment), failed on mp-2 (verification), the run failed: a partial fix. */
 export function partialRun(): RunEvent[] {
   const longCommand = `sudo -n -u apigee -- sh -c '${'sed -i -e s/^conf_message-processor-communication_local.http.ssl=.*$/conf_message-processor-communication_local.http.ssl=true/ '.repeat(4)}/opt/apigee/customer/application/message-processor.properties'`;
   return seq([
@@ -190,7 +193,7 @@ export function partialRun(): RunEvent[] {
     ...diagnose(),
     ...decide('router-mp-tls', 'hosts("message_processors").exists(m, m.facts.mp_ssl && m.facts.mp_cfg_port != int(m.vars.mp_tls_port))'),
     { type: 'step-start', step: 'restart_mps', name: 'Restart the MPs', kind: 'run', mutates: true, hosts: ['mp-1', 'mp-2'] },
-    { type: 'approval', step: 'restart_mps', decision: 'approved', source: 'operator', operator: 'alice', hosts: ['mp-1', 'mp-2'], planHash: 'sha256:abc123' },
+    { type: 'approval', step: 'restart_mps', decision: 'approved', source: 'operator', operator: 'alice', hosts: ['mp-1', 'mp-2'], planHash: 'sha256:abc123', comment: `checked the diff with the platform team: ${PARTIAL_TICKET}` },
     { type: 'host-start', step: 'restart_mps', host: 'mp-1', attempt: 1, command: longCommand },
     { type: 'host-start', step: 'restart_mps', host: 'mp-2', attempt: 1, command: longCommand },
     { type: 'host-end', step: 'restart_mps', host: 'mp-1', status: 'changed', attempt: 1, exitCode: 0, signal: null, durationMs: 4100, final: true },

@@ -12,7 +12,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { buildReportModel, renderReport } from '../../src/journal/index.js';
-import { backendEscalatedRun, partialRun, resolvedRun } from './fixtures.js';
+import { PARTIAL_TICKET, backendEscalatedRun, partialRun, resolvedRun } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -55,6 +55,7 @@ describe('the HTML report in Chromium', () => {
         tooWide: [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.tagName + (el.className ? `.${String(el.className)}` : '')).slice(0, 5),
         badge: document.querySelector('#summary .st')?.textContent,
         links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
+        decisions: [...document.querySelectorAll('#summary ul.decisions li')].map((li) => li.textContent ?? ''),
       }));
       await page.close();
       expect(seen.sections.slice(0, 4)).toEqual(['Summary', 'Phase timings', 'Evidence', 'Commands run']);
@@ -66,6 +67,9 @@ describe('the HTML report in Chromium', () => {
       expect(seen.scrollWidth).toBeLessThanOrEqual(seen.innerWidth);
       for (const href of seen.links) expect(href).toMatch(/^(#|outputs\/|artifacts\/)/);
       expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+      // Who approved, with the comment (its long ticket link wraps: no overflow above).
+      if (name === 'partial') expect(seen.decisions).toEqual([expect.stringMatching(new RegExp(`alice approved restart_mps on mp-1, mp-2 \\(answered by a person\\): "checked the diff with the platform team: ${PARTIAL_TICKET.replace(/[.]/g, '\\.')}"$`))]);
+      if (name === 'resolved') expect(seen.decisions).toEqual([expect.stringMatching(/alice approved restart_mp on mp-1 \(by --yes\)$/), expect.stringMatching(/alice approved edit_props on mp-1 \(by --yes\)$/)]);
     });
   }
 });

@@ -33,6 +33,13 @@ describe('PlainSink', () => {
     expect(lines.filter((l) => l.includes('mp-1 check_mp'))).toHaveLength(1);
   });
 
+  it("an approval line carries the operator's comment when there is one", () => {
+    const out = new Capture();
+    const sink = new PlainSink(out);
+    for (const ev of seq([{ type: 'approval', step: 'restart', decision: 'refused', source: 'operator', operator: 'bob', hosts: ['mp-2'], planHash: 'h', batch: 2, comment: 'mp-2 serves payments until 22:00' }])) sink.write(ev);
+    expect(out.text.trimEnd()).toBe('13:45:01 approval restart: refused by bob (operator) batch 2 for mp-2: "mp-2 serves payments until 22:00"');
+  });
+
   it('colours only when asked, and NO_COLOR wins over a TTY', async () => {
     const out = new Capture();
     const sink = new PlainSink(out, { color: true });
