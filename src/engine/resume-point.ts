@@ -1,12 +1,14 @@
 // Where a resumed run picks up, rebuilt from the journal alone: the step to start at, which of
 // its hosts are done, which started without finishing (re-checked through `verify` before any
-// re-run), the facts and cause gathered so far, and which hosts already left the run.
+// re-run), the facts and cause gathered so far, and which hosts already left the run. The
+// journal is read through the one fold of the run's events (journal-fold.ts).
 import { RefusedError, UsageError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { Engine } from './context.js';
 import type { HostStatus, RunEvent } from './events.js';
 import type { RunEnding } from './flow.js';
 import type { StepResume } from './host-step.js';
+import { summarizeJournal } from './journal-fold.js';
 import { ledgerFromEvents, type LedgerSnapshot } from './ledger.js';
 import type { DropReason } from './state.js';
 
@@ -55,80 +57,53 @@ const OUTCOME_OF: Record<Ev<'outcome'>['status'], RunEnding['outcome']> = { reso
 const DONE: ReadonlySet<HostStatus> = new Set(['ok', 'changed', 'skipped']);
 
 export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: ResumeOptions): ResumePoint {
-  const starts = events.filter((ev): ev is Ev<'run-start'> => ev.type === 'run-start');
-  const first = starts[0];
-  const latest = starts.at(-1);
-  if (!first || !latest) throw new UsageError('the journal has no run-start event: nothing to resume');
-  if (first.planHash !== plan.planHash) {
-    throw new RefusedError(`the plan changed since the run started (hash ${plan.planHash}, journal ${first.planHash}): the runbook, inventory or params differ; start a new run instead`);
+  const run = summarizeJournal(events);
+  const firstRunId = run.runIds[0];
+  if (firstRunId === undefined || run.segmentStartedAt === null) throw new UsageError('the journal has no run-start event: nothing to resume');
+  if (run.planHash !== plan.planHash) {
+    throw new RefusedError(`the plan changed since the run started (hash ${plan.planHash}, journal ${run.planHash}): the runbook, inventory or params differ; start a new run instead`);
   }
-  const lastStartIdx = events.lastIndexOf(latest);
-  const end = events.slice(lastStartIdx).find((ev): ev is Ev<'run-end'> => ev.type === 'run-end');
-  if (end && (end.outcome === 'resolved' || end.outcome === 'nothing-to-do' || end.outcome === 'escalated')) {
-    throw new RefusedError(`the run already ended (${end.outcome}): nothing to resume`);
+  // The latest segment's ending (a new run-start clears the one before).
+  const end = run.ended ? run.outcome : null;
+  if (end === 'resolved' || end === 'nothing-to-do' || end === 'escalated') {
+    throw new RefusedError(`the run already ended (${end}): nothing to resume`);
   }
   const warnings: string[] = [];
   const point: ResumePoint = {
-    runId: first.runId,
-    resumedFrom: latest.time,
-    previousRunIds: [...new Set(starts.map((s) => s.runId))],
-    lastSeq: events.reduce((m, ev) => Math.max(m, ev.seq), 0),
+    runId: firstRunId,
+    resumedFrom: run.segmentStartedAt,
+    previousRunIds: run.runIds,
+    lastSeq: run.lastSeq,
     startIndex: 0,
     step: { done: new Set(), unfinished: new Set() },
-    facts: {},
-    cause: null,
-    changed: false,
-    dropped: {},
+    facts: run.facts,
+    cause: run.decided,
+    changed: run.changed,
+    dropped: { ...run.left },
     failed: [],
-    attempted: [],
-    reached: [],
-    approved: {},
+    attempted: run.attempted,
+    reached: run.reached,
+    approved: Object.fromEntries(Object.entries(run.approvals).map(([step, a]) => [step, a.hosts])),
     ledger: ledgerFromEvents(events, plan.steps.filter((s) => s.skippable).map((s) => s.id), plan.hosts).snapshot(),
+    heldLocks: run.heldLocks,
     warnings,
   };
-  const attempted = new Set<string>();
-  const reached = new Set<string>();
-  const failed = new Set<string>();
-  const held = new Set<string>();
-  let outcome: Ev<'outcome'> | null = null;
-  for (const ev of events) {
-    if (ev.type === 'lock') {
-      if (ev.action === 'acquired' || ev.action === 'broken') held.add(ev.host);
-      else if (ev.action === 'released') held.delete(ev.host);
-    }
-    if (ev.type === 'host-start') attempted.add(ev.host);
-    if (ev.type === 'host-end') {
-      if (ev.facts) Object.assign((point.facts[ev.host] ??= {}), ev.facts);
-      for (const name of ev.unsetFacts ?? []) delete point.facts[ev.host]?.[name];
-      if (ev.status === 'changed') point.changed = true;
-      if (ev.attempt > 0 && ev.status !== 'unreachable') reached.add(ev.host);
-    }
-    if (ev.type === 'decision') point.cause = ev.cause;
-    if (ev.type === 'outcome') outcome = ev;
-    if (ev.type === 'approval' && ev.decision === 'approved') point.approved[ev.step] = [...new Set([...(point.approved[ev.step] ?? []), ...ev.hosts])];
-    if (ev.type === 'step-end') {
-      for (const [h, why] of Object.entries(ev.left ?? {})) point.dropped[h] = why;
-      for (const h of ev.failedHosts ?? []) failed.add(h);
-    }
-  }
+  const failed = new Set(run.failedHosts);
 
   // The step the run stopped in: the last one started (a rollback stands for the step it undoes).
-  const stepStarts = events.filter((ev): ev is Ev<'step-start'> => ev.type === 'step-start');
-  const lastStepStart = stepStarts.at(-1);
   const stepIndex = (id: string): number => plan.steps.findIndex((s) => s.id === id);
   let retryHosts: string[] = [];
-  if (lastStepStart) {
-    const inRollback = lastStepStart.rollbackOf !== undefined;
-    const stepId = lastStepStart.rollbackOf ?? lastStepStart.step;
+  if (run.lastStepStart) {
+    const inRollback = run.lastStepStart.rollbackOf !== undefined;
+    const stepId = run.lastStepStart.rollbackOf ?? run.lastStepStart.step;
     const index = stepIndex(stepId);
     if (index < 0) throw new RefusedError(`the journal stops in step ${stepId}, which the plan does not have`);
-    const startOfVisit = lastIndexWhere(events, (ev) => ev.type === 'step-start' && ev.step === stepId && (ev.batch === undefined || ev.batch === 1));
-    const visit = events.slice(startOfVisit);
-    const stepEnd = visit.find((ev): ev is Ev<'step-end'> => ev.type === 'step-end' && ev.step === stepId);
-    const perHost = hostProgress(visit, stepId);
-    const failedHere = [...perHost].filter(([, s]) => s.final && !DONE.has(s.status)).map(([h]) => h);
+    const visit = run.steps.find((s) => s.id === stepId)?.visit ?? { hosts: {}, end: null };
+    const stepEnd = visit.end;
+    const perHost = Object.entries(visit.hosts);
+    const failedHere = perHost.filter(([, s]) => s.final && !DONE.has(s.status)).map(([h]) => h);
     if (inRollback) warnings.push(`the rollback of step ${stepId} was interrupted; its failed hosts are left as they are`);
-    if (stepEnd && !inRollback && (stepEnd.status !== 'failed' || stepEnd.next) && end?.outcome !== 'refused') {
+    if (stepEnd && !inRollback && (stepEnd.status !== 'failed' || stepEnd.next) && end !== 'refused') {
       // The step finished: go where the run was going.
       point.startIndex = stepEnd.next === null ? plan.steps.length : stepEnd.next !== undefined ? stepIndex(stepEnd.next) : index + 1;
       if (point.startIndex < 0) throw new RefusedError(`the journal continues at step ${stepEnd.next}, which the plan does not have`);
@@ -151,8 +126,8 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
         throw new RefusedError(`step ${stepId} failed on ${failedHere.join(', ')}; resume with --retry-failed to run it again on those hosts only`);
       }
     }
-    if ((end?.outcome === 'failed' || end?.outcome === 'unreachable') && !options.retryFailed) {
-      throw new RefusedError(`the run ended ${end.outcome}${end.message ? ` (${end.message})` : ''}; resume with --retry-failed to run the failed hosts again`);
+    if ((end === 'failed' || end === 'unreachable') && !options.retryFailed) {
+      throw new RefusedError(`the run ended ${end}${run.endMessage ? ` (${run.endMessage})` : ''}; resume with --retry-failed to run the failed hosts again`);
     }
     if (options.retryFailed && retryHosts.length === 0) warnings.push('--retry-failed: no host had failed where the run stopped; nothing is retried');
   }
@@ -162,32 +137,10 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     failed.delete(h);
   }
   // The run had walked its whole path and an outcome step had said how it ends: keep that ending.
+  const outcome = run.outcomeStep;
   if (outcome && point.startIndex >= plan.steps.length) point.ending = { outcome: OUTCOME_OF[outcome.status], step: outcome.step, message: outcome.message };
   point.failed = [...failed];
-  point.attempted = [...attempted];
-  point.reached = [...reached];
-  point.heldLocks = [...held];
   return point;
-}
-
-interface Progress {
-  status: HostStatus;
-  final: boolean;
-}
-
-/** Per host: the last thing recorded for the step (a host-start with no host-end after it is unfinished). */
-function hostProgress(visit: RunEvent[], stepId: string): Map<string, Progress> {
-  const out = new Map<string, Progress>();
-  for (const ev of visit) {
-    if (ev.type === 'host-start' && ev.step === stepId) out.set(ev.host, { status: 'failed', final: false });
-    if (ev.type === 'host-end' && ev.step === stepId) out.set(ev.host, { status: ev.status, final: ev.final === true });
-  }
-  return out;
-}
-
-function lastIndexWhere<T>(items: T[], pred: (item: T) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return i;
-  return 0;
 }
 
 /** Restores the run state from a resume point; returns the step index to start at. */

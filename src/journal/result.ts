@@ -3,12 +3,12 @@
 // after a crash (a journal without run-end reads as interrupted).
 import { join } from 'node:path';
 import type { EventSink, FinalHostStatus, HostStatus, RunEvent, RunMode, RunOutcome, RunScope } from '../engine/events.js';
+import { JournalSummarizer, type StepSummaryStatus } from '../engine/journal-fold.js';
 import { StepLedger } from '../engine/ledger.js';
 import { EXIT } from '../errors.js';
 import type { Redactor } from '../redact/redactor.js';
 import { writeJsonAtomic } from './atomic.js';
 import { RUN_FILES } from './run-dir.js';
-import { JournalSummarizer, type StepSummaryStatus } from './summary.js';
 
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
