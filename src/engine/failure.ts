@@ -6,7 +6,7 @@ import type { PlanStep } from '../plan/types.js';
 import type { Engine } from './context.js';
 import type { ApprovalSource } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
-import type { HostOutcome } from './host-actions.js';
+import type { HostOutcome } from './strategy.js';
 
 /** Runs a step restricted to hosts (used for rollback steps). */
 export type StepRunner = (e: Engine, step: PlanStep, options: { hosts: string[]; rollbackOf: string; approvedBy: ApprovalSource }) => Promise<StepFlow>;

@@ -9,10 +9,10 @@ import type { PlanStep } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
-import type { HostOutcome } from './host-actions.js';
 import { execAttempt } from './host-exec.js';
 import { safeName } from './outputs.js';
 import { redactFileInPlace } from './redact-file.js';
+import type { HostOutcome } from './strategy.js';
 
 /** artifacts/<host>/<dest>: dest may name sub-directories, never leave the host's directory. */
 export function artifactPath(host: string, dest: string): string {

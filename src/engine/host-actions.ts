@@ -10,19 +10,7 @@ import { applyCaptures } from './capture.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { HostStatus } from './events.js';
 import { endAttempt, execAttempt, type Attempt } from './host-exec.js';
-
-/** How a step ended on one host. */
-export interface HostOutcome {
-  host: string;
-  status: HostStatus;
-  exitCode: number | null;
-  error?: string | undefined;
-  outputs?: { stdout: string; stderr: string } | undefined;
-  /** The step passed and its `verify:` did not. */
-  verification: boolean;
-  /** Stopped by an interruption before finishing. */
-  interrupted?: boolean | undefined;
-}
+import type { HostOutcome } from './strategy.js';
 
 export function outcomeOf(host: string, a: Attempt, status: HostStatus = a.status, verification = false): HostOutcome {
   return { host, status, exitCode: a.result?.exitCode ?? null, error: a.error, outputs: a.outputs, verification };

@@ -8,10 +8,11 @@ import type { ApprovalSource, HostStatus } from './events.js';
 import { decideOnFailure } from './failure.js';
 import { fetchOnHost } from './fetch-action.js';
 import type { RunEnding, StepFlow } from './flow.js';
-import { pauseOnHost, renderForHost, runCheckOnHost, runShellOnHost, type HostOutcome } from './host-actions.js';
+import { pauseOnHost, renderForHost, runCheckOnHost, runShellOnHost } from './host-actions.js';
 import { emitSkipped } from './host-exec.js';
 import { lockHosts } from './lock.js';
 import { applyProperties, isPreview, previewProperties } from './properties-action.js';
+import type { HostOutcome } from './strategy.js';
 import { mapBounded } from './timing.js';
 
 /** Resume bookkeeping for the step a resumed run starts at. */

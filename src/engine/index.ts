@@ -12,7 +12,7 @@ export {
   type FailureRequest,
   type FailureAnswer,
   type FailureAction,
-  type HostFailure,
+  type HostOutcome,
   type CauseRequest,
 } from './strategy.js';
 export { GuidedStrategy, type Prompter } from './guided.js';

@@ -9,8 +9,9 @@ import type { PlanStep } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
-import { outcomeOf, runCheckOnHost, type HostOutcome } from './host-actions.js';
+import { outcomeOf, runCheckOnHost } from './host-actions.js';
 import { endAttempt, execAttempt } from './host-exec.js';
+import type { HostOutcome } from './strategy.js';
 
 export interface PropertiesPreview {
   file: string;

@@ -36,7 +36,8 @@ export interface ApprovalAnswer {
   comment?: string | undefined;
 }
 
-export interface HostFailure {
+/** How a step ended on one host (a failure request lists the hosts where it failed). */
+export interface HostOutcome {
   host: string;
   status: HostStatus;
   exitCode: number | null;
@@ -45,13 +46,15 @@ export interface HostFailure {
   outputs?: { stdout: string; stderr: string } | undefined;
   /** True when the step itself passed and its `verify:` check did not. */
   verification: boolean;
+  /** Stopped by an interruption before finishing. */
+  interrupted?: boolean | undefined;
 }
 
 export interface FailureRequest {
   step: PlanStep;
   batch: { index: number; count: number } | null;
   /** Hosts that failed or timed out. */
-  failed: HostFailure[];
+  failed: HostOutcome[];
   /** Hosts that could not be reached (counted apart from failures). */
   unreachable: string[];
   /** What the runbook says to do. */

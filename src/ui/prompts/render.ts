@@ -2,7 +2,7 @@
 // will do (confirm text, hosts, batch, exact commands, diffs), what a failure left. Pure text
 // builders (colours optional); everything shown is already redacted by the executor.
 import type { Presentation } from '../../engine/guided.js';
-import type { ApprovalRequest, CauseRequest, FailureRequest, HostFailure } from '../../engine/strategy.js';
+import type { ApprovalRequest, CauseRequest, FailureRequest, HostOutcome } from '../../engine/strategy.js';
 import type { PlanStep } from '../../plan/types.js';
 import { colors, formatDuration, paintStatus, type Colors } from '../format.js';
 import { tailLines, type EvidenceLog } from './evidence.js';
@@ -336,7 +336,7 @@ export function renderApproval(req: ApprovalRequest, ctx: RenderContext, details
   return out.join('\n');
 }
 
-function describeFailure(f: HostFailure, c: Colors): string {
+function describeFailure(f: HostOutcome, c: Colors): string {
   const how = f.status === 'timed-out' ? 'timed out' : f.verification ? 'its verify check failed' : 'failed';
   const exit = f.exitCode !== null ? `, exit ${f.exitCode}` : '';
   return `${paintStatus(c, f.status, f.host)}: ${how}${exit}${f.error ? ` — ${f.error}` : ''}`;
