@@ -154,7 +154,10 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
   const width = ctx.width ?? 100;
   const out: string[] = [heading(c, 'Decision', req.step, '', width)];
   const chosen = req.candidates.find((k) => k.cause === req.cause);
-  out.push(`Concluded cause: ${c.bold(c.yellow(req.cause))}${chosen?.summary ? ` — ${chosen.summary}` : ''}`);
+  // Wrapped at spaces (the terminal would cut words); the cause, first, is painted afterwards.
+  const concluded = wrap(`Concluded cause: ${req.cause}${chosen?.summary ? ` — ${chosen.summary}` : ''}`, width, Number.POSITIVE_INFINITY);
+  concluded[0] = (concluded[0] ?? '').replace(`: ${req.cause}`, `: ${c.bold(c.yellow(req.cause))}`);
+  out.push(concluded.join('\n'));
   // The summary folds the condition into one row (d shows it as written); the facts it read follow.
   const because = '  because this held: ';
   const condition = req.evidence.condition === null ? null : details ? req.evidence.condition : foldCondition(req.evidence.condition, width - because.length);
