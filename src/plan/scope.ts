@@ -122,8 +122,37 @@ export function stepScope(step: PlanStep, host: Host | null, runtime: HostRuntim
     perHost.set(key, scope);
     return scope;
   }
-  const scope = baseScope(host, step.scope.params, renderVars(step.scope, host, undefined, runtime));
+  const scope = runtimeBase(host, step.scope.params, renderVars(step.scope, host, undefined, runtime));
   return Object.assign(scope, runtimeValues(runtime));
+}
+
+const runtimeBaseCache = new WeakMap<object, WeakMap<object, WeakMap<object, Record<string, unknown>>>>();
+const CONTROLLER = {};
+
+/**
+ * A fresh copy of baseScope for run time: vars that read no run-time value come back as the same
+ * object (renderVars), so the merge of inventory vars, vars, params and magic vars is made once
+ * per (host, params, vars) and copied, not rebuilt for every command, condition and capture.
+ */
+function runtimeBase(host: Host | null, params: Record<string, unknown>, vars: Record<string, unknown>): Record<string, unknown> {
+  let byParams = runtimeBaseCache.get(host ?? CONTROLLER);
+  if (!byParams) runtimeBaseCache.set(host ?? CONTROLLER, (byParams = new WeakMap()));
+  let byVars = byParams.get(params);
+  if (!byVars) byParams.set(params, (byVars = new WeakMap()));
+  let base = byVars.get(vars);
+  if (!base) byVars.set(vars, (base = baseScope(host, params, vars)));
+  // The copy keeps the getters of vars that cannot be rendered (not enumerable, so not spread).
+  const copy = { ...base };
+  for (const [name, message] of (host ? renderedHostVars(host, params).failures : null) ?? []) {
+    if (name in copy) continue;
+    Object.defineProperty(copy, name, {
+      enumerable: false,
+      get: () => {
+        throw new TemplateError(message);
+      },
+    });
+  }
+  return copy;
 }
 
 /** Context for CEL conditions of a step on a host (the engine adds `selectHosts` and `result`). */

@@ -15,7 +15,7 @@
 // and double work (`facts.load > 1`); arithmetic mixing them needs double()/int().
 // A missing fact is an error (CEL has no undefined): guard with has(facts.x), or filter
 // `h.status == "ok"` in fleet conditions. Errors never silently become true or false.
-import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
+import { Environment, type ASTNode, type Context, type ParseResult } from '@marcbachmann/cel-js';
 import { RemedyError } from '../errors.js';
 import { collectRefs, type ExpressionRefsDetail } from './expression-refs.js';
 
@@ -121,7 +121,38 @@ export function fromCel(value: unknown): unknown {
 }
 
 function hostToCel(h: HostView): unknown {
-  return { name: h.name, groups: h.groups, vars: toCel(h.vars), facts: toCel(h.facts), status: h.status };
+  const out: Record<string, unknown> = { name: h.name, groups: h.groups, status: h.status };
+  lazy(out, 'vars', () => toCel(h.vars));
+  lazy(out, 'facts', () => toCel(h.facts));
+  return out;
+}
+
+/**
+ * Defines `key` on `target` as converted when first read. CEL reads a variable or field with
+ * hasOwn + a property read, so a getter is invisible to it; a condition on 500 hosts that reads
+ * `facts.x` no longer converts every host's inventory vars, params and step views first.
+ */
+function lazy(target: Record<string, unknown>, key: string, convert: () => unknown): void {
+  let done = false;
+  let value: unknown;
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!done) {
+        value = convert();
+        done = true;
+      }
+      return value;
+    },
+  });
+}
+
+/** toCel of an object whose values are themselves computed when read (`steps`: engine/ledger.ts). */
+function lazyCelFields(source: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(source)) lazy(out, key, () => toCel(source[key]));
+  return out;
 }
 
 function firstLine(text: string): string {
@@ -170,18 +201,48 @@ export function inspectExpression(
   return { ok: true, refs: collectRefs(ast), type: checked.type ?? 'dyn', ast };
 }
 
-function celContext(ctx: ExpressionContext): Record<string, unknown> {
-  const h = ctx.host;
+function celContext(ctx: ExpressionContext): Context {
   if (ctx.runtimeUnknown) return { facts: null, host: null, params: toCel(ctx.params), vars: toCel(ctx.vars), cause: ctx.cause ?? '', result: null, steps: null };
-  return {
-    facts: toCel(h?.facts ?? {}),
-    host: h ? { name: h.name, groups: h.groups, vars: toCel(h.vars) } : {},
-    params: toCel(ctx.params),
-    vars: toCel(ctx.vars),
-    cause: ctx.cause ?? '',
-    result: ctx.result ? toCel(ctx.result) : {},
-    steps: ctx.steps ? toCel(ctx.steps) : {},
-  };
+  return new CelRoots(ctx);
+}
+
+/**
+ * The variables of one evaluation, each converted only when the expression reads it (most read
+ * one or two): CEL reads a variable as a plain property, so prototype getters serve.
+ */
+class CelRoots {
+  readonly #ctx: ExpressionContext;
+  #facts: unknown;
+  #host: unknown;
+  #params: unknown;
+  #vars: unknown;
+  #result: unknown;
+  #steps: unknown;
+  readonly cause: string;
+
+  constructor(ctx: ExpressionContext) {
+    this.#ctx = ctx;
+    this.cause = ctx.cause ?? '';
+  }
+  get facts(): unknown {
+    return (this.#facts ??= toCel(this.#ctx.host?.facts ?? {}));
+  }
+  get host(): unknown {
+    const h = this.#ctx.host;
+    return (this.#host ??= h ? { name: h.name, groups: h.groups, vars: toCel(h.vars) } : {});
+  }
+  get params(): unknown {
+    return (this.#params ??= toCel(this.#ctx.params));
+  }
+  get vars(): unknown {
+    return (this.#vars ??= toCel(this.#ctx.vars));
+  }
+  get result(): unknown {
+    return (this.#result ??= this.#ctx.result ? toCel(this.#ctx.result) : {});
+  }
+  get steps(): unknown {
+    return (this.#steps ??= this.#ctx.steps ? lazyCelFields(this.#ctx.steps) : {});
+  }
 }
 
 function explain(text: string, err: unknown, ctx: ExpressionContext): string {
