@@ -6,6 +6,7 @@
 // comment) are refused, never guessed.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { ContextCache, contextCacheDir, moduleHash } from './context-cache.js';
 import { shellQuote } from './quote.js';
 
 export type ShellContext =
@@ -76,6 +77,36 @@ function offsetOf(text: string, line: number, col: number): number {
 export function slotContexts(skeleton: string, count: number): ShellContext[] {
   const cached = cache.get(skeleton);
   if (cached) return cached;
+  const found = fromDisk(skeleton, count) ?? parseContexts(skeleton, count);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(skeleton, found);
+  return found;
+}
+
+/**
+ * The disk cache (context-cache.ts) holds contexts with this process's placeholder prefix written
+ * as \u0001 (JSON text never holds that character raw), so entries serve any later process. A
+ * skeleton that itself holds \u0001 is not cached: its key could be mistaken for another's.
+ */
+const SLOT_PREFIX = `RmdySlot${NONCE}n`;
+let disk: ContextCache | undefined;
+function diskCache(): ContextCache {
+  return (disk ??= new ContextCache(contextCacheDir(), moduleHash(import.meta.url)));
+}
+
+function fromDisk(skeleton: string, count: number): ShellContext[] | null {
+  if (skeleton.includes('\u0001')) return null;
+  const hit = diskCache().get(skeleton.replaceAll(SLOT_PREFIX, '\u0001'));
+  if (hit === undefined) return null;
+  try {
+    const contexts = JSON.parse(hit.replaceAll('\u0001', SLOT_PREFIX)) as ShellContext[];
+    return Array.isArray(contexts) && contexts.length === count ? contexts : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseContexts(skeleton: string, count: number): ShellContext[] {
   const s = sh();
   let file: ShNode;
   try {
@@ -110,8 +141,7 @@ export function slotContexts(skeleton: string, count: number): ShellContext[] {
     }
     return true;
   });
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(skeleton, out);
+  if (!skeleton.includes('\u0001')) diskCache().set(skeleton.replaceAll(SLOT_PREFIX, '\u0001'), JSON.stringify(out).replaceAll(SLOT_PREFIX, '\u0001'));
   return out;
 }
 
