@@ -18,8 +18,7 @@ import { RUN_FILES } from '../journal/run-dir.js';
 import { renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
-import type { StepFlow } from './flow.js';
-import { zeroCounts } from './host-step.js';
+import { zeroCounts, type StepFlow } from './flow.js';
 
 export interface BundleFile {
   /** Relative to artifacts/ (and to the bundle's top directory). */

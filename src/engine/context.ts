@@ -44,6 +44,9 @@ export interface Engine {
   leases: HostLeases | null;
 }
 
+/** What run-time templates read: the plan, the inventory and the run's state (an Engine has them all). */
+export type RunRecordView = Pick<Engine, 'plan' | 'inventory' | 'state' | 'runId' | 'runDir'>;
+
 export function hostOf(e: Engine, name: string): Host {
   const host = e.inventory.hosts.get(name);
   if (!host) throw new Error(`host ${name} is in the plan but not in the inventory`);
@@ -56,7 +59,7 @@ export { resolveGoto } from '../plan/step-graph.js';
  * What templates see at run time on a host (or the controller): facts, cause, run.id/run.dir,
  * and, for a step, `steps`: what every step did so far (status and hosts per status).
  */
-export function runtimeFor(e: Engine, host: string | null, step?: PlanStep | undefined): HostRuntime {
+export function runtimeFor(e: RunRecordView, host: string | null, step?: PlanStep | undefined): HostRuntime {
   const runtime: HostRuntime = { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
   if (step !== undefined) runtime.steps = e.state.steps.scopeFor(e.plan.steps.map((s) => s.id), step.id);
   if (host === null) runtime.fleet = fleetView(e);
@@ -67,7 +70,7 @@ export function runtimeFor(e: Engine, host: string | null, step?: PlanStep | und
  * `fleet.<group>` for controller templates: the run's hosts of each inventory group (and `all`),
  * in inventory order, each {name, status, facts}, computed when a template reads the group.
  */
-function fleetView(e: Engine): Record<string, unknown> {
+function fleetView(e: RunRecordView): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const groups = new Set<string>(['all']);
   for (const h of e.plan.hosts) for (const g of e.inventory.hosts.get(h)?.groups ?? []) groups.add(g);

@@ -5,8 +5,7 @@ import type { PlanStep } from '../plan/types.js';
 import { factsMentioned, varsMentioned } from './conditions.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { RunOutcome } from './events.js';
-import type { StepFlow } from './flow.js';
-import { zeroCounts } from './host-step.js';
+import { zeroCounts, type StepFlow } from './flow.js';
 
 /** A controller step's `when`; false (with a warning) when it cannot be evaluated. */
 function controllerCondition(e: Engine, step: PlanStep): boolean {

@@ -7,9 +7,9 @@ import type { Inventory } from '../inventory/types.js';
 import { nextStepIndex } from '../plan/step-graph.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { Redactor } from '../redact/redactor.js';
+import { actionFor } from './actions/registry.js';
 import { Conditions } from './conditions.js';
 import { errorMessage, runtimeFor, type Engine, type TransportSource } from './context.js';
-import { runControllerPause, runDecide, runOutcome } from './controller-steps.js';
 import { Emitter, type NoticeRelay } from './emitter.js';
 import { scopeSentence, type EventSink, type FinalHostStatus, type RunOutcome, type RunScope } from './events.js';
 import type { RunEnding, StepFlow } from './flow.js';
@@ -99,19 +99,18 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   const ledgerSink: EventSink = { write: (ev) => state.steps.add(ev), close: async () => undefined };
   const emitter = new Emitter([ledgerSink, ...options.sinks], redactor, options.resume?.lastSeq ?? 0);
   const never = new AbortController().signal;
+  // What templates and conditions see at run time needs only the run's own record, so the
+  // conditions exist before the engine that holds them.
+  const run = { plan, inventory: options.inventory, state, runId: options.runId, runDir: options.runDir };
   const e: Engine = {
-    plan,
-    inventory: options.inventory,
+    ...run,
     transports: options.transports,
     strategy: options.strategy,
     emitter,
-    state,
-    conditions: null as unknown as Conditions,
+    conditions: new Conditions(options.inventory, state, (host, step) => runtimeFor(run, host, step)),
     clock: options.clock ?? systemClock,
     outputs: new OutputStore(options.keepOutputs === false ? null : options.runDir, redactor),
-    runId: options.runId,
     previousRunIds: options.resume?.previousRunIds ?? [],
-    runDir: options.runDir,
     forks: Math.max(1, options.forks ?? DEFAULT_FORKS),
     stop: options.signal ?? never,
     kill: options.killSignal ?? never,
@@ -121,7 +120,6 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     approvedEarlier: new Map(),
     leases: options.leases ?? null,
   };
-  e.conditions = new Conditions(options.inventory, state, (host, step) => runtimeFor(e, host, step));
   let startIndex = 0;
   if (options.resume) startIndex = applyResumePoint(e, options.resume);
   // A second Ctrl-C kills running commands; the first one must at least stop scheduling.
@@ -195,7 +193,8 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   }
 
   let probe: RunResult['probe'];
-  if (options.strategy.mode === 'probe') {
+  // A strategy that stops before mutations (probe) gets the rest of the plan previewed.
+  if (options.strategy.stopsBeforeMutation) {
     probe = { stoppedAt: probeStop === null ? null : (plan.steps[probeStop] as PlanStep).id, steps: probeStop === null ? [] : await previewFrom(e, probeStop) };
     if (probeStop !== null) ending = { outcome: 'refused', step: probe.stoppedAt ?? undefined, message: `probe: stopped before the first mutating step that would run (${probe.stoppedAt})` };
   }
@@ -223,23 +222,11 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   };
 }
 
+/** A step by its action: once on the controller, or coordinated over its hosts (host-step.ts). */
 async function runStep(e: Engine, step: PlanStep, nextId: string | null, resume: ResumePoint['step'] | undefined): Promise<StepFlow> {
-  switch (step.kind) {
-    case 'decide':
-      return runDecide(e, step, nextId);
-    case 'outcome':
-      return runOutcome(e, step);
-    case 'bundle': {
-      // tar-stream and picomatch load only for runs that pack a bundle (start-up time).
-      const { runBundle } = await import('./bundle-action.js');
-      return runBundle(e, step, nextId);
-    }
-    case 'pause':
-      if (step.hostPattern === null) return runControllerPause(e, step, nextId);
-      return runHostStep(e, step, { nextId, resume });
-    default:
-      return runHostStep(e, step, { nextId, resume });
-  }
+  const action = actionFor(step);
+  if (action.on === 'controller') return action.execute(e, step, nextId);
+  return runHostStep(e, step, { nextId, resume });
 }
 
 /**

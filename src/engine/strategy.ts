@@ -100,6 +100,12 @@ export interface Strategy {
   onFailure(req: FailureRequest): Promise<FailureAnswer>;
   /** After a decide step: accept or override the cause (returns the cause to use). */
   confirmCause(req: CauseRequest): Promise<string>;
+  /**
+   * A mutating step would change these hosts: true stops the run before it, and the executor
+   * previews the rest of the plan instead (probe). A strategy with this hook always gets the
+   * preview in its result. Absent: the change is put to approve().
+   */
+  stopsBeforeMutation?(step: PlanStep): boolean;
 }
 
 /**
@@ -129,13 +135,17 @@ export class UnattendedStrategy implements Strategy {
 
 /**
  * `remedy plan --probe`: read-only steps run for real; no mutation is ever approved. The
- * executor, in probe mode, turns the first mutation that would run into a preview of the rest.
+ * executor, asked through stopsBeforeMutation, turns the first mutation that would run into a
+ * preview of the rest.
  */
 export class ProbeStrategy implements Strategy {
   readonly mode = 'probe' as const;
   readonly operator: string;
   constructor(options: { operator: string }) {
     this.operator = options.operator;
+  }
+  stopsBeforeMutation(): boolean {
+    return true;
   }
   async approve(): Promise<ApprovalAnswer> {
     return { decision: 'refused', source: 'policy' };

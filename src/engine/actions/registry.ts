@@ -1,0 +1,27 @@
+// The action registry: the one place that maps a step's kind to what runs it. (`include` never
+// reaches the engine: the planner inlines included runbooks as steps of these kinds.)
+import type { PlanStep } from '../../plan/types.js';
+import type { StepAction } from './action.js';
+import { bundleAction, decideAction, outcomeAction } from './controller.js';
+import { fetchAction } from './fetch.js';
+import { controllerPauseAction, hostPauseAction } from './pause.js';
+import { propertiesAction } from './properties.js';
+import { runAction } from './run.js';
+import { waitAction } from './wait.js';
+
+const ACTIONS: { readonly [K in PlanStep['kind']]: StepAction | ((step: PlanStep) => StepAction) } = {
+  run: runAction,
+  properties: propertiesAction,
+  fetch: fetchAction,
+  wait: waitAction,
+  // A pause that names no hosts is the controller's.
+  pause: (step) => (step.hostPattern === null ? controllerPauseAction : hostPauseAction),
+  decide: decideAction,
+  outcome: outcomeAction,
+  bundle: bundleAction,
+};
+
+export function actionFor(step: PlanStep): StepAction {
+  const entry = ACTIONS[step.kind];
+  return typeof entry === 'function' ? entry(step) : entry;
+}

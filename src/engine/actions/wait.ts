@@ -1,0 +1,22 @@
+// `wait`: a check re-run on each host until it passes (until:, retries, delay, timeout).
+import { runCheckOnHost } from '../host-actions.js';
+import type { HostAction } from './action.js';
+import { prepareCommands, previewCommands } from './commands.js';
+
+export const waitAction: HostAction = {
+  on: 'hosts',
+  prepare: prepareCommands,
+  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p),
+  execute: async (e, step, host) => {
+    const check = step.templates.wait;
+    if (!check) throw new Error(`step ${step.id} has no wait check`);
+    return runCheckOnHost(e, step, host, check);
+  },
+  // A check that waits for a host to recover (a verify after a fix) has nothing to wait for
+  // where the operator declined that host's fix: polling it would only hold the run for the
+  // whole retry budget (≈65 s on the 502 runbook's Routers). The host stays not-remediated.
+  excuse: (e, _step, host) => {
+    const declined = e.state.steps.declinedFor(host);
+    return declined.length > 0 ? `not waited on: its fix was declined (${declined.join(', ')})` : null;
+  },
+};
