@@ -5,13 +5,14 @@
 //
 // Entries are keyed by the skeleton with this process's placeholder words written neutrally, and
 // the file is tied to the parser's version and to the code that derives contexts from its tree
-// (a hash of context.js as built): any change to either starts a fresh cache. Contexts decide
+// (a hash of context.js as built), one file per version: any change to either starts a fresh
+// file, and files of versions unused for a week are removed. Contexts decide
 // how values are quoted, so the file is trusted only the way ssh trusts its own files: owned by
 // the user, writable by no one else, in a directory writable by no one else. Anything else (absent,
 // foreign, corrupt, stale) is ignored and the parser runs as before. REMEDY_CACHE_DIR moves the
 // cache; REMEDY_CACHE_DIR=off turns it off.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 
 const FORMAT = 1;
 const MAX_ENTRIES = 5_000;
-const FILE = 'shell-contexts.json';
+/** Files of other versions (another checkout, the sources under vitest) left this long are removed. */
+const STALE_MS = 7 * 24 * 3600 * 1000;
 
 interface CacheFile {
   format: number;
@@ -61,6 +63,12 @@ export class ContextCache {
     return (this.#version ??= `${parserVersion()}:${this.#codeId}`);
   }
 
+  /** One file per version, so builds that differ (two checkouts, dist/ and src/) do not evict each other. */
+  get #file(): string {
+    const id = createHash('sha256').update(this.#versionId).digest('hex').slice(0, 16);
+    return join(this.#dir as string, `shell-contexts-${id}.json`);
+  }
+
   get(key: string): string | undefined {
     return (this.#entries ??= this.#read()).get(key) ?? this.#added.get(key);
   }
@@ -74,7 +82,7 @@ export class ContextCache {
   #read(): Map<string, string> {
     if (this.#dir === null) return new Map();
     try {
-      const file = join(this.#dir, FILE);
+      const file = this.#file;
       if (!trusted(this.#dir) || !trusted(file)) return new Map();
       const data = JSON.parse(readFileSync(file, 'utf8')) as Partial<CacheFile>;
       if (data.format !== FORMAT || data.version !== this.#versionId || typeof data.entries !== 'object' || data.entries === null) return new Map();
@@ -93,13 +101,28 @@ export class ContextCache {
       for (const [k, v] of this.#added) merged.set(k, v);
       const entries = merged.size > MAX_ENTRIES ? this.#added : merged;
       const data: CacheFile = { format: FORMAT, version: this.#versionId, entries: Object.fromEntries(entries) };
-      const tmp = join(this.#dir, `.${FILE}.${process.pid}`);
+      const file = this.#file;
+      const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
-      renameSync(tmp, join(this.#dir, FILE));
+      renameSync(tmp, file);
       this.#entries = merged;
       this.#added.clear();
+      this.#prune(file);
     } catch {
       // A cache that cannot be written costs time, never correctness.
+    }
+  }
+
+  #prune(keep: string): void {
+    const dir = this.#dir as string;
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (!name.startsWith('shell-contexts-') || path === keep) continue;
+      try {
+        if (Date.now() - statSync(path).mtimeMs > STALE_MS) unlinkSync(path);
+      } catch {
+        // Gone already, or not ours to remove.
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 // the next with its own words, without loading the shell parser; a file anyone else could have
 // written, or one from another parser or code version, is never believed.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +36,13 @@ function probe(env: Record<string, string>): Probe {
   return JSON.parse(r.stdout) as Probe;
 }
 
+/** The cache file of this version (one file per parser and code version). */
+function cacheFile(dir: string): string {
+  const names = readdirSync(dir).filter((n) => /^shell-contexts-[0-9a-f]+\.json$/.test(n));
+  expect(names).toHaveLength(1);
+  return join(dir, names[0] as string);
+}
+
 const dirs: string[] = [];
 function cacheDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'remedy-ctx-cache-'));
@@ -52,7 +59,7 @@ describe('shell context cache on disk', () => {
     const first = probe({ REMEDY_CACHE_DIR: dir });
     expect(first.parserLoaded).toBe(true);
     expect(first.contexts.map((c) => (c as { kind: string }).kind)).toEqual(['unquoted', 'single', 'double', 'heredoc', 'heredoc', 'refused']);
-    const file = join(dir, 'shell-contexts.json');
+    const file = cacheFile(dir);
     expect(readFileSync(file, 'utf8')).not.toContain(first.slot.slice(0, -2));
 
     const second = probe({ REMEDY_CACHE_DIR: dir });
@@ -67,7 +74,7 @@ describe('shell context cache on disk', () => {
   it('ignores a file others could have written, and one from another version', () => {
     const dir = cacheDir();
     probe({ REMEDY_CACHE_DIR: dir });
-    const file = join(dir, 'shell-contexts.json');
+    const file = cacheFile(dir);
     const data = JSON.parse(readFileSync(file, 'utf8')) as { version: string; entries: Record<string, string> };
     // Forge every entry: everything "unquoted" (the backquotes would no longer be refused).
     for (const k of Object.keys(data.entries)) data.entries[k] = JSON.stringify(Array.from({ length: 6 }, () => ({ kind: 'unquoted' })));
