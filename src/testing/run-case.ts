@@ -110,7 +110,7 @@ export async function runCase(inputs: CaseInputs, file: LoadedTestFile, index: n
   // Fetch steps need a run directory for their artifacts (without one they are skipped): a
   // temporary one, removed after. Other plans run without, so nothing touches the disk.
   const fetches = plan.steps.some((s) => s.templates.fetch !== undefined || s.rollback.some((r) => r.templates.fetch !== undefined));
-  const runDir = fetches ? mkdtempSync(join(tmpdir(), 'remedy-test-')) : null;
+  const runDir = fetches ? caseRunDir() : null;
   try {
     const result = await executePlan({
       plan,
@@ -129,6 +129,23 @@ export async function runCase(inputs: CaseInputs, file: LoadedTestFile, index: n
   } finally {
     if (runDir !== null) rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+let scratch: string | null = null;
+let cases = 0;
+
+/**
+ * A run directory for one case, inside one private (0700) directory per process: it is made only
+ * when a fetch writes into it (most cases of a plan with fetch steps never reach one), so a
+ * case costs no directory made and removed on a disk that is shared with other work.
+ */
+function caseRunDir(): string {
+  if (scratch === null) {
+    const dir = mkdtempSync(join(tmpdir(), 'remedy-test-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  return join(scratch, `case-${++cases}`);
 }
 
 export function observe(
