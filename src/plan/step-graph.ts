@@ -36,7 +36,7 @@ export const GRAPH_ENDS = {
   'nothing-to-do': '(nothing-to-do)',
   escalated: '(escalated)',
   failed: '(failed)',
-  /** The last step ran and no outcome step ended the run: the outcome follows from what ran. */
+  /** The last step ran, no outcome step ended the run and no cause was decided: the outcome follows from what ran. */
   end: '(end of runbook)',
 } as const;
 
@@ -138,7 +138,9 @@ export function stepGraph(plan: Plan): StepGraph {
       ran(j, cause);
       if (v === 'runs') return;
     }
-    for (const f of from) edge(f, node(GRAPH_ENDS.end, null).id, kind, cause);
+    // Past the last step: once a cause is decided, only an outcome step ends a run well; a path
+    // without one escalates (the executor's finalOutcome).
+    for (const f of from) edge(f, node(cause === '' ? GRAPH_ENDS.end : GRAPH_ENDS.escalated, null).id, kind, cause);
   };
   const afterFailure = (from: string[], index: number, step: PlanStep, cause: string): void => {
     const policy = step.onFailure;

@@ -3,7 +3,8 @@
 // and executor, scripted hosts) must have started its steps along a path of the graph, under the
 // cause it decided; and the wrong tree issue 9 saw is gone. The lab e2e (apigee-502.e2e) checks
 // the same for every lab scenario over real SSH.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -81,6 +82,45 @@ describe('the 502 graph is the executor\'s', () => {
     expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'backend_evidence', 'resolved'], 'backend-error')).toMatch(/backend_evidence → resolved/);
     expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'monitor'], 'mps-busy')).toMatch(/diagnose → monitor/);
     expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'backend_evidence', 'escalate_backend'], 'backend-error')).toBeNull();
+  });
+});
+
+describe('a path past the last step', () => {
+  it('ends the run by what ran before any decision, and escalates once a cause was decided (no outcome step reached)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'remedy-graph-')), 'rb.yaml');
+    writeFileSync(
+      file,
+      `
+name: t
+summary: one cause has an outcome, the other has none
+steps:
+  - id: look
+    name: look
+    hosts: all
+    run: look
+    capture: { level: { as: integer } }
+  - id: diagnose
+    name: decide
+    decide:
+      causes:
+        - cause: high
+          when: hosts("all").exists(h, h.facts.level > 5)
+      default: none
+  - id: low
+    name: low
+    when: cause == "none"
+    outcome: { status: nothing-to-do, message: low }
+`,
+    );
+    const plan = planRunbook({
+      loaded: loadRunbook(file).loaded,
+      inventory: parseInventory('all: { hosts: { h1: {} } }\n', '(none)', { format: 'yaml' }),
+      overrides: {},
+    });
+    const g = stepGraph(plan);
+    expect(targets(g, 'diagnose', 'high')).toEqual([GRAPH_ENDS.escalated]);
+    expect(targets(g, 'diagnose', 'none')).toEqual(['low']);
+    expect(g.nodes.map((n) => n.id)).not.toContain(GRAPH_ENDS.end);
   });
 });
 
