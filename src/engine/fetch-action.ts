@@ -8,6 +8,7 @@ import { becomeUser, renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
+import { retrying } from './attempts.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { execAttempt } from './host-exec.js';
 import { safeName } from './outputs.js';
@@ -27,9 +28,12 @@ export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promis
   const spec = step.templates.fetch;
   if (!spec) throw new Error(`step ${step.id} has no fetch`);
   const runtime = runtimeFor(e, host.name, step);
-  const started = e.clock.now();
-  const end = (status: HostOutcome['status'], extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] }): HostOutcome => {
-    e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status, attempt: 1, exitCode: null, signal: null, durationMs: Math.round(e.clock.now() - started), final: true, ...extra });
+  // When the current attempt started (each attempt's host-end has its own duration).
+  const started = { at: e.clock.now() };
+  /** The attempt's host-end; a failure is final unless the step's retries give it another attempt. */
+  const end = (attempt: number, again: ((retryable: boolean) => boolean) | null, status: HostOutcome['status'], extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] }): HostOutcome => {
+    const final = status !== 'failed' || again === null || !again(true);
+    e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status, attempt, exitCode: null, signal: null, durationMs: Math.round(e.clock.now() - started.at), final: final || undefined, ...extra });
     return { host: host.name, status, exitCode: null, error: extra.error, verification: false };
   };
   let src: string;
@@ -39,42 +43,49 @@ export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promis
     dest = spec.dest !== undefined ? renderHostText(e.plan, step, host, spec.dest, runtime) : basename(src);
   } catch (err) {
     e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `fetch ${spec.src}` });
-    return end('failed', { error: `cannot render the path: ${errorMessage(err)}` });
+    return end(1, null, 'failed', { error: `cannot render the path: ${errorMessage(err)}` });
   }
-  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `fetch ${src}` });
-  if (e.runDir === null) return end('skipped', { reason: 'no run directory to keep artifacts in' });
-
-  const user = becomeUser(step, host);
-  const become = user === null ? null : { method: host.become.method, user, password: host.become.password };
-  const wrap = (cmd: string): WrappedCommand => wrapBecome(cmd, become);
-  // Distinguish "missing" (optional fetches are not failures) from "unreadable" before streaming.
-  const probe = await execAttempt(e, {
-    step,
-    host,
-    command: wrap(`test -e ${shellQuote(src)}`),
-    attempt: 1,
-    timeoutMs: step.timeoutMs,
-    announce: false,
-  });
-  if (probe.status === 'unreachable') return end('unreachable', { error: probe.error ?? 'unreachable' });
-  if (probe.status !== 'ok') {
-    // Nothing was fetched: say so (skipped), never ok, so no summary counts a file that is not there.
-    if (probe.result?.exitCode === 1 && spec.optional) return end('skipped', { reason: `file absent: ${src} does not exist (optional)` });
-    return end('failed', { error: probe.result?.exitCode === 1 ? `${src} does not exist` : `cannot check ${src}: ${probe.error ?? ''}` });
+  if (e.runDir === null) {
+    e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `fetch ${src}` });
+    return end(1, null, 'skipped', { reason: 'no run directory to keep artifacts in' });
   }
-  const rel = artifactPath(host.name, dest);
-  try {
-    const local = join(e.runDir, rel);
-    const r = await e.transports.get(host).fetch(src, local, { readAs: user ?? undefined, becomeWrap: user === null ? undefined : wrap, signal: e.kill });
-    // The copy is verified against the remote file above; only then are secrets masked in it.
-    const masked = await redactFileInPlace(local, e.plan.secrets);
-    if (masked) return end('ok', { artifacts: [{ path: rel, ...masked }], reason: `secrets masked in the copy (remote file: ${r.bytes} bytes, sha256 ${r.sha256})` });
-    return end('ok', { artifacts: [{ path: rel, bytes: r.bytes, sha256: r.sha256 }] });
-  } catch (err) {
-    if (err instanceof UnreachableError) {
-      e.state.drop(host.name, 'unreachable');
-      return end('unreachable', { error: err.message });
+  const runDir = e.runDir;
+  // The check and the copy are one attempt; the step's retries re-run both.
+  return retrying(e, { retries: step.retries, delayMs: step.delayMs }, async (attempt, again) => {
+    started.at = e.clock.now();
+    e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt, command: `fetch ${src}` });
+    const user = becomeUser(step, host);
+    const become = user === null ? null : { method: host.become.method, user, password: host.become.password };
+    const wrap = (cmd: string): WrappedCommand => wrapBecome(cmd, become);
+    // Distinguish "missing" (optional fetches are not failures) from "unreadable" before streaming.
+    const probe = await execAttempt(e, {
+      step,
+      host,
+      command: wrap(`test -e ${shellQuote(src)}`),
+      attempt,
+      timeoutMs: step.timeoutMs,
+      announce: false,
+    });
+    if (probe.status === 'unreachable') return end(attempt, again, 'unreachable', { error: probe.error ?? 'unreachable' });
+    if (probe.status !== 'ok') {
+      // Nothing was fetched: say so (skipped), never ok, so no summary counts a file that is not there.
+      if (probe.result?.exitCode === 1 && spec.optional) return end(attempt, again, 'skipped', { reason: `file absent: ${src} does not exist (optional)` });
+      return end(attempt, again, 'failed', { error: probe.result?.exitCode === 1 ? `${src} does not exist` : `cannot check ${src}: ${probe.error ?? ''}` });
     }
-    return end('failed', { error: `fetch ${src}: ${errorMessage(err)}` });
-  }
+    const rel = artifactPath(host.name, dest);
+    try {
+      const local = join(runDir, rel);
+      const r = await e.transports.get(host).fetch(src, local, { readAs: user ?? undefined, becomeWrap: user === null ? undefined : wrap, signal: e.kill });
+      // The copy is verified against the remote file above; only then are secrets masked in it.
+      const masked = await redactFileInPlace(local, e.plan.secrets);
+      if (masked) return end(attempt, again, 'ok', { artifacts: [{ path: rel, ...masked }], reason: `secrets masked in the copy (remote file: ${r.bytes} bytes, sha256 ${r.sha256})` });
+      return end(attempt, again, 'ok', { artifacts: [{ path: rel, bytes: r.bytes, sha256: r.sha256 }] });
+    } catch (err) {
+      if (err instanceof UnreachableError) {
+        e.state.drop(host.name, 'unreachable');
+        return end(attempt, again, 'unreachable', { error: err.message });
+      }
+      return end(attempt, again, 'failed', { error: `fetch ${src}: ${errorMessage(err)}` });
+    }
+  });
 }

@@ -6,6 +6,7 @@ import type { PlanStep } from '../plan/types.js';
 import { durationMs } from '../runbook/duration.js';
 import type { Check } from '../runbook/schema.js';
 import type { WrappedCommand } from '../shell/become.js';
+import { retrying } from './attempts.js';
 import { applyCaptures } from './capture.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { HostStatus } from './events.js';
@@ -85,7 +86,8 @@ export async function runShellOnHost(e: Engine, step: PlanStep, host: Host): Pro
   const template = step.templates.run as string;
   const count = step.repeat?.count ?? 1;
   const verify = step.mutates ? step.templates.verify : undefined;
-  let last: Attempt | null = null;
+  // The last attempt so far (set inside the retry loop's attempts).
+  const seen: { last: Attempt | null } = { last: null };
   for (let it = 1; it <= count; it++) {
     const iteration = step.repeat ? it : undefined;
     let command: WrappedCommand;
@@ -94,32 +96,26 @@ export async function runShellOnHost(e: Engine, step: PlanStep, host: Host): Pro
     } catch (err) {
       return renderFailure(e, step, host, err, { attempt: 1, iteration });
     }
-    for (let attempt = 1; ; attempt++) {
+    const tried = await retrying(e, { retries: step.retries, delayMs: step.delayMs }, async (attempt, again) => {
       const a = await execAttempt(e, { step, host, command, attempt, iteration, timeoutMs: step.timeoutMs });
-      last = a;
+      seen.last = a;
       const passed = a.status === 'ok';
       // An attempt an interruption keeps from being retried is not final: resume picks it up.
-      const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= step.retries;
+      const wouldRetry = again(!passed && a.status !== 'unreachable');
       const captured = wouldRetry ? {} : captureInto(e, step, host, a);
       const final = !wouldRetry && (!passed || (it === count && !verify));
       endAttempt(e, step, host.name, a, { status: passed && step.mutates ? 'changed' : a.status, final, ...captured });
       if (passed && step.mutates) e.state.changed = true;
-      if (wouldRetry) {
-        if (e.stop.aborted) return { ...outcomeOf(host.name, a), interrupted: true };
-        await e.clock.sleep(step.delayMs, e.stop);
-        if (e.stop.aborted) return { ...outcomeOf(host.name, a), interrupted: true };
-        continue;
-      }
-      if (!passed) return outcomeOf(host.name, a);
-      break;
-    }
+      return outcomeOf(host.name, a);
+    });
+    if (tried.interrupted || tried.status !== 'ok') return tried;
     if (it < count) {
-      if (e.stop.aborted) return { ...outcomeOf(host.name, last), interrupted: true };
+      if (e.stop.aborted) return { ...tried, interrupted: true };
       await e.clock.sleep(step.repeat?.intervalMs ?? 0, e.stop);
-      if (e.stop.aborted) return { ...outcomeOf(host.name, last), interrupted: true };
+      if (e.stop.aborted) return { ...tried, interrupted: true };
     }
   }
-  const done = last as Attempt;
+  const done = seen.last as Attempt;
   if (!verify) return outcomeOf(host.name, done, step.mutates ? 'changed' : 'ok');
   const check = await runCheckOnHost(e, step, host, verify, 'verify');
   if (check.status === 'ok') return outcomeOf(host.name, done, 'changed');
@@ -151,7 +147,7 @@ export async function runCheckOnHost(
   } catch (err) {
     return renderFailure(e, step, host, err, { attempt: 1, phase });
   }
-  for (let attempt = 1; ; attempt++) {
+  return retrying(e, { retries, delayMs: delay }, async (attempt, again) => {
     const remaining = deadlineMs === null ? null : deadlineMs - (e.clock.now() - started);
     const timeoutMs = minTimeout(step.timeoutMs, remaining);
     const a = await execAttempt(e, { step, host, command, attempt, phase, timeoutMs });
@@ -171,17 +167,14 @@ export async function runCheckOnHost(
     }
     const elapsed = e.clock.now() - started;
     const timeLeft = deadlineMs === null || elapsed + delay < deadlineMs;
-    const wouldRetry = !passed && a.status !== 'unreachable' && attempt <= retries && timeLeft;
+    const wouldRetry = again(!passed && a.status !== 'unreachable' && timeLeft);
     const status: HostStatus = passed ? 'ok' : a.status === 'ok' ? 'failed' : a.status;
     if (!passed && !wouldRetry && deadlineMs !== null && !timeLeft && a.status !== 'unreachable') error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
     const captured = phase ? {} : captureInto(e, step, host, a);
     endAttempt(e, step, host.name, a, { status, final: finalWhen === 'always' ? !wouldRetry : passed, ...captured, error: passed ? undefined : error });
     if (passed) return outcomeOf(host.name, a, 'ok', false);
-    if (wouldRetry && e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error, interrupted: true };
-    if (!wouldRetry) return { ...outcomeOf(host.name, a, status, phase === 'verify'), error };
-    await e.clock.sleep(delay, e.stop);
-    if (e.stop.aborted) return { ...outcomeOf(host.name, a, status, phase === 'verify'), interrupted: true };
-  }
+    return { ...outcomeOf(host.name, a, status, phase === 'verify'), error };
+  });
 }
 
 function minTimeout(stepTimeout: number | null, remaining: number | null): number | null {

@@ -8,9 +8,10 @@ import { becomeUser, renderHostText } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
+import { retrying } from './attempts.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { outcomeOf, runCheckOnHost } from './host-actions.js';
-import { endAttempt, execAttempt } from './host-exec.js';
+import { endAttempt, execAttempt, type Attempt } from './host-exec.js';
 import type { HostOutcome } from './strategy.js';
 
 export interface PropertiesPreview {
@@ -39,13 +40,13 @@ function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set:
   };
 }
 
-async function readRemote(e: Engine, step: PlanStep, host: Host, file: string, announce: boolean) {
+async function readRemote(e: Engine, step: PlanStep, host: Host, file: string, announce: boolean, attempt = 1) {
   return execAttempt(e, {
     step,
     host,
     command: becomeWrap(step, host, `cat -- ${shellQuote(file)}`),
     display: `edit ${file}`,
-    attempt: 1,
+    attempt,
     timeoutMs: step.timeoutMs,
     announce,
     label: 'read',
@@ -85,43 +86,52 @@ export async function applyProperties(e: Engine, step: PlanStep, host: Host): Pr
     e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status: 'failed', attempt: 1, exitCode: null, signal: null, durationMs: 0, error, final: true });
     return { host: host.name, status: 'failed', exitCode: null, error, verification: false };
   }
-  // The file's content is not kept in the run dir (it may hold credentials); the diff is.
-  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `edit ${edit.file}` });
-  const read = await readRemote(e, step, host, edit.file, false);
-  if (read.status !== 'ok' || !read.result) {
-    const error = `cannot read ${edit.file}: ${read.error ?? ''} ${read.result?.stderr.trim() ?? ''}`.trim();
-    endAttempt(e, step, host.name, read, { final: true, error });
-    return { ...outcomeOf(host.name, read), error };
-  }
-  // The diff library loads only for runs that edit properties (start-up time).
-  const { editProperties } = await import('../properties/edit.js');
-  const result = editProperties(read.result.stdout, { set: edit.set, unset: edit.unset }, edit.file);
-  if (!result.changed) {
-    endAttempt(e, step, host.name, read, { status: 'ok', final: true, reason: 'already as wanted; file not written' });
-    return outcomeOf(host.name, read, 'ok');
-  }
-  const backup = p?.backup ? `${edit.file}.remedy-${e.runId}.bak` : '';
-  const script = writeScript(edit.file, backup, edit.owner, edit.mode);
-  const write = await execAttempt(e, {
-    step,
-    host,
-    command: becomeWrap(step, host, script),
-    stdin: result.text,
-    attempt: 1,
-    timeoutMs: step.timeoutMs,
-    announce: false,
-  });
-  const expected = createHash('sha256').update(result.text).digest('hex');
-  let error: string | undefined;
-  if (write.status !== 'ok' || !write.result) error = `cannot write ${edit.file}: ${write.error ?? ''} ${write.result?.stderr.trim() ?? ''}`.trim();
-  else if (!write.result.stdout.includes(expected)) error = `${edit.file} does not hold what was written (sha256 differs)`;
+  // The whole edit (read, compare, write) is one attempt; the step's retries re-run it from the read.
+  const written: { write: Attempt | null } = { write: null };
   const verify = step.templates.verify;
-  if (error !== undefined) {
-    endAttempt(e, step, host.name, write, { status: write.status === 'ok' ? 'failed' : write.status, final: true, error, diff: result.diff });
-    return { ...outcomeOf(host.name, write, write.status === 'ok' ? 'failed' : write.status), error };
-  }
-  e.state.changed = true;
-  endAttempt(e, step, host.name, { ...write, durationMs: read.durationMs + write.durationMs }, { status: 'changed', final: !verify, diff: result.diff, reason: backup ? `backup: ${backup}` : undefined });
+  const tried = await retrying(e, { retries: step.retries, delayMs: step.delayMs }, async (attempt, again) => {
+    // The file's content is not kept in the run dir (it may hold credentials); the diff is.
+    e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt, command: `edit ${edit.file}` });
+    const read = await readRemote(e, step, host, edit.file, false, attempt);
+    if (read.status !== 'ok' || !read.result) {
+      const error = `cannot read ${edit.file}: ${read.error ?? ''} ${read.result?.stderr.trim() ?? ''}`.trim();
+      endAttempt(e, step, host.name, read, { final: !again(read.status !== 'unreachable'), error });
+      return { ...outcomeOf(host.name, read), error };
+    }
+    // The diff library loads only for runs that edit properties (start-up time).
+    const { editProperties } = await import('../properties/edit.js');
+    const result = editProperties(read.result.stdout, { set: edit.set, unset: edit.unset }, edit.file);
+    if (!result.changed) {
+      endAttempt(e, step, host.name, read, { status: 'ok', final: true, reason: 'already as wanted; file not written' });
+      return outcomeOf(host.name, read, 'ok');
+    }
+    const backup = p?.backup ? `${edit.file}.remedy-${e.runId}.bak` : '';
+    const script = writeScript(edit.file, backup, edit.owner, edit.mode);
+    const write = await execAttempt(e, {
+      step,
+      host,
+      command: becomeWrap(step, host, script),
+      stdin: result.text,
+      attempt,
+      timeoutMs: step.timeoutMs,
+      announce: false,
+    });
+    const expected = createHash('sha256').update(result.text).digest('hex');
+    let error: string | undefined;
+    if (write.status !== 'ok' || !write.result) error = `cannot write ${edit.file}: ${write.error ?? ''} ${write.result?.stderr.trim() ?? ''}`.trim();
+    else if (!write.result.stdout.includes(expected)) error = `${edit.file} does not hold what was written (sha256 differs)`;
+    if (error !== undefined) {
+      const status = write.status === 'ok' ? 'failed' : write.status;
+      endAttempt(e, step, host.name, write, { status, final: !again(status !== 'unreachable'), error, diff: result.diff });
+      return { ...outcomeOf(host.name, write, status), error };
+    }
+    e.state.changed = true;
+    endAttempt(e, step, host.name, { ...write, durationMs: read.durationMs + write.durationMs }, { status: 'changed', final: !verify, diff: result.diff, reason: backup ? `backup: ${backup}` : undefined });
+    written.write = write;
+    return outcomeOf(host.name, write, 'changed');
+  });
+  const write = written.write;
+  if (tried.interrupted || tried.status !== 'changed' || write === null) return tried;
   if (!verify) return outcomeOf(host.name, write, 'changed');
   const check = await runCheckOnHost(e, step, host, verify, 'verify');
   if (check.status === 'ok') return outcomeOf(host.name, write, 'changed');
