@@ -18,11 +18,26 @@ export function wholeNumberOption(flag: string, min: number, max: number): (valu
   };
 }
 
+/**
+ * `-f, --format` picks what the console output looks like, as `-f` does in `plan` and `report`;
+ * `--output` is its older name and still works. The value lands in `output` (default text); both
+ * given and different is a usage error.
+ */
+export function addFormatOption(cmd: Command, description: string, choices: readonly string[]): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', description).choices(choices))
+    .addOption(new Option('--output <format>', 'the older name of --format').choices(choices))
+    .hook('preAction', (self) => {
+      const o = self.opts<{ format?: string; output?: string }>();
+      if (o.format !== undefined && o.output !== undefined && o.format !== o.output) throw new UsageError(`--format ${o.format} and --output ${o.output} disagree: give one of them`);
+      self.setOptionValue('output', o.format ?? o.output ?? 'text');
+    });
+}
+
 /** The session options on a command, in one place. */
 export function addSessionOptions(cmd: Command): Command {
-  return cmd
+  return addFormatOption(cmd, 'console output: text (live view on a TTY, plain lines otherwise) or jsonl (events for machines)', OUTPUTS)
     .option('--forks <n>', 'hosts worked on at once', parseForks, DEFAULT_FORKS)
-    .addOption(new Option('--output <format>', 'console output: text (live view on a TTY, plain lines otherwise) or jsonl (events for machines)').choices(OUTPUTS).default('text'))
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against (besides ~/.ssh/known_hosts); new keys accepted by --accept-new-host-keys are recorded in it')
     .option('--accept-new-host-keys', 'accept and record keys of hosts never seen before (a changed key is always refused)')
     .option('--operator <name>', 'who is running this, recorded with every approval (default: the OS user)')

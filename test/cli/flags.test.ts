@@ -23,16 +23,31 @@ beforeAll(() => {
 afterAll(() => rmSync(elsewhere, { recursive: true, force: true }));
 
 describe('short flags', () => {
-  it('-f is --format on every command that has it, and never --forks', () => {
-    for (const command of ['run', 'guide', 'resume', 'plan', 'report', 'validate']) {
+  it('-f is --format on every command that has an output format, and never --forks', () => {
+    for (const command of ['run', 'guide', 'resume', 'plan', 'report', 'test']) {
       const help = remedy(ROOT, command, '--help').out;
-      const f = help.split('\n').filter((l) => /(^|\s)-f,/.test(l));
-      for (const line of f) expect(line, `${command}: ${line}`).toMatch(/-f, --format/);
+      expect(help, command).toMatch(/^ {2}-f, --format <format>/m);
       expect(help, command).not.toMatch(/-f, --forks/);
     }
+    // run's console output: -f names it as plan's and report's -f name theirs.
     const r = remedy(ROOT, 'run', 'apigee-502-bad-gateway', '-i', INV, '-f', 'json');
     expect(r.code).toBe(64);
-    expect(r.err.split('\n')[0]).toBe("error: unknown option '-f'");
+    expect(r.err.split('\n')[0]).toBe("error: option '-f, --format <format>' argument 'json' is invalid. Allowed choices are text, jsonl.");
+    // --output, its older name, still works; the two disagreeing is refused before anything runs.
+    const both = remedy(ROOT, 'run', 'apigee-502-bad-gateway', '-i', INV, '-f', 'jsonl', '--output', 'text');
+    expect(both.code).toBe(64);
+    expect(both.err.trim()).toBe('remedy: --format jsonl and --output text disagree: give one of them');
+    expect(both.out).toBe('');
+  }, 60_000);
+
+  it('-f jsonl gives JSON lines (remedy test, offline)', () => {
+    for (const flag of ['-f', '--output']) {
+      const r = remedy(ROOT, 'test', 'runbooks/apigee/tests/apigee-router-truststore.test.yaml', flag, 'jsonl');
+      expect(r.code, r.err).toBe(0);
+      const lines = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string });
+      expect(lines.length).toBeGreaterThan(1);
+      expect(lines.at(-1)?.type).toBe('summary');
+    }
   }, 60_000);
 });
 

@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .action(
       action(async (runbook: string, opts: GuideCliOptions) => {
         requireTerminal('remedy guide');
-        if (opts.output === 'jsonl') throw new UsageError('remedy guide talks to a person: --output jsonl is for `remedy run` (the journal in the run directory has every event)');
+        if (opts.output === 'jsonl') throw new UsageError('remedy guide talks to a person: -f jsonl is for `remedy run` (the journal in the run directory has every event)');
         const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
         const { plan } = inputs;
         const { runDir } = startRun({

@@ -2,12 +2,13 @@
 // the real planner and executor with scripted host replies and a fake clock; failures name the
 // assertion's file:line:col with a diff. --from-run / --record turn a recorded run into a case.
 import { writeFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { EXIT, UsageError } from '../../errors.js';
 import { caseJson, renderCaseText, renderSummaryText, summaryJson } from '../../testing/report.js';
 import { runSuite, suiteExitCode, type CaseResult } from '../../testing/suite.js';
 import { colorEnabled, colors } from '../../ui/format.js';
 import { action } from '../exit.js';
+import { addFormatOption } from '../session-options.js';
 
 const OUTPUTS = ['text', 'jsonl'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -21,18 +22,21 @@ interface TestCliOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command('test')
-    .description('Run runbook tests (*.test.yaml): scripted host replies through the real planner and executor, offline, on a fake clock. Exit 0 all passed, 1 a case failed, 64 an invalid test file.')
-    .argument('[paths...]', 'test files, or directories searched for *.test.yaml (default: runbooks)')
-    .addOption(new Option('--output <format>', 'text (one line per case, diffs for failures) or jsonl (one JSON object per case, then a summary)').choices(OUTPUTS).default('text'))
+  addFormatOption(
+    program
+      .command('test')
+      .description('Run runbook tests (*.test.yaml): scripted host replies through the real planner and executor, offline, on a fake clock. Exit 0 all passed, 1 a case failed, 64 an invalid test file.')
+      .argument('[paths...]', 'test files, or directories searched for *.test.yaml (default: runbooks)'),
+    'text (one line per case, diffs for failures) or jsonl (one JSON object per case, then a summary)',
+    OUTPUTS,
+  )
     .option('--from-run <rundir>', 'replay a recorded run against the runbook as it is now: its outputs as replies, its decisions and outcome as assertions')
     .option('--record <rundir>', 'write the case made from a recorded run (with -o FILE)')
     .option('-o, --out <file>', 'with --record: the test file to write')
     .option('-v, --verbose', 'text output: also list passing cases (default: failures and the summary)')
     .addHelpText(
       'after',
-      '\nExamples:\n  remedy test                                 # every runbooks/**/*.test.yaml\n  remedy test runbooks/apigee/tests/502.test.yaml --output jsonl\n  remedy test --record runs/20261129T101500Z-apigee-502-bad-gateway -o runbooks/apigee/tests/incident-1234.test.yaml\n  remedy test --from-run runs/20261129T101500Z-apigee-502-bad-gateway\n',
+      '\nExamples:\n  remedy test                                 # every runbooks/**/*.test.yaml\n  remedy test runbooks/apigee/tests/502.test.yaml -f jsonl\n  remedy test --record runs/20261129T101500Z-apigee-502-bad-gateway -o runbooks/apigee/tests/incident-1234.test.yaml\n  remedy test --from-run runs/20261129T101500Z-apigee-502-bad-gateway\n',
     )
     .action(
       action(async (paths: string[], opts: TestCliOptions) => {
