@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--probe', 'run the read-only steps for real over SSH, resolve decisions, and show the mutations that would follow')
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against (with --probe)')
     .option('--accept-new-host-keys', 'record unknown host keys instead of refusing them (with --probe)')
-    .option('--run-dir <dir>', 'where the probe keeps its journal and outputs (with --probe)')
+    .option('--run-dir <dir>', 'where the probe keeps the full outputs of the commands it ran (with --probe; it writes no journal)')
     .option('--server-alive-interval <seconds>', 'SSH keepalive interval (with --probe; see remedy run --help)', wholeNumberOption('--server-alive-interval', 0, 86_400))
     .option('--server-alive-count-max <n>', 'unanswered keepalives before a host is unreachable (with --probe)', wholeNumberOption('--server-alive-count-max', 1, 1000))
     .option('--forks <n>', 'hosts contacted at once (with --probe)', (v) => Number.parseInt(v, 10), 50)
