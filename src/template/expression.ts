@@ -182,10 +182,25 @@ export function checkExpression(
   };
 }
 
-/** Like checkExpression, with offsets of every reference (for positioned diagnostics). */
-export function inspectExpression(
-  text: string,
-): { ok: true; refs: ExpressionRefsDetail; type: string; ast: ASTNode } | { ok: false; message: string; offset: number } {
+type Inspected = { ok: true; refs: ExpressionRefsDetail; type: string; ast: ASTNode } | { ok: false; message: string; offset: number };
+const inspected = new Map<string, Inspected>();
+
+/**
+ * Like checkExpression, with offsets of every reference (for positioned diagnostics). Cached by
+ * text (the result depends on nothing else): the planner asks it of every `when` of every step
+ * for every plan, and type-checking re-parses. Callers only read the result.
+ */
+export function inspectExpression(text: string): Inspected {
+  let result = inspected.get(text);
+  if (!result) {
+    result = inspectUncached(text);
+    if (inspected.size >= CACHE_LIMIT) inspected.clear();
+    inspected.set(text, result);
+  }
+  return result;
+}
+
+function inspectUncached(text: string): Inspected {
   let ast: ASTNode;
   try {
     ast = parseCached(text).ast;
