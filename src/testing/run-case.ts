@@ -56,14 +56,32 @@ export class CaseInputs {
   readonly #inventories = new Map<string, Inventory>();
   readonly #plans = new Map<Inventory, Map<string, Plan>>();
 
-  constructor(file: LoadedTestFile) {
+  readonly #loaded: Map<string, LoadedRunbook>;
+
+  /**
+   * `loaded`: runbooks already loaded in this suite, by absolute path. A runbook that loaded
+   * without errors loaded its includes without errors too, and loading is a function of the
+   * file, so the 502 runbook's file gives the five runbooks it includes to their own test files.
+   */
+  constructor(file: LoadedTestFile, loaded: Map<string, LoadedRunbook> = new Map()) {
     this.#file = file;
+    this.#loaded = loaded;
   }
 
   get runbook(): LoadedRunbook {
     if (!this.#runbook) {
       const ref = resolveRunbookRef(this.#file.data.runbook, this.#file.file);
-      this.#runbook = loadRunbook(ref).loaded;
+      let loaded = this.#loaded.get(ref);
+      if (!loaded) {
+        loaded = loadRunbook(ref).loaded;
+        const remember = (r: LoadedRunbook): void => {
+          if (this.#loaded.has(r.file)) return;
+          this.#loaded.set(r.file, r);
+          for (const child of r.includes.values()) remember(child);
+        };
+        remember(loaded);
+      }
+      this.#runbook = loaded;
     }
     return this.#runbook;
   }

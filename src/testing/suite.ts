@@ -3,6 +3,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RemedyError, UsageError, ValidationError, type Diagnostic } from '../errors.js';
+import type { LoadedRunbook } from '../runbook/index.js';
 import { checkExpect, type Failure } from './assertions.js';
 import { loadTestFile, type LoadedTestFile } from './load.js';
 import { CaseInputs, runCase } from './run-case.js';
@@ -63,8 +64,8 @@ export function suiteExitCode(result: SuiteResult): number {
   return result.cases.some((c) => c.status === 'failed') ? 1 : 0;
 }
 
-export async function runFileCases(file: LoadedTestFile, onCase?: (c: CaseResult) => void): Promise<CaseResult[]> {
-  const inputs = new CaseInputs(file);
+export async function runFileCases(file: LoadedTestFile, onCase?: (c: CaseResult) => void, loaded?: Map<string, LoadedRunbook>): Promise<CaseResult[]> {
+  const inputs = new CaseInputs(file, loaded);
   const results: CaseResult[] = [];
   for (let index = 0; index < file.data.cases.length; index++) {
     const c = file.data.cases[index];
@@ -93,6 +94,7 @@ export async function runSuite(paths: readonly string[], onCase?: (c: CaseResult
   if (files.length === 0) throw new UsageError(`no *.test.yaml files under ${paths.join(', ')}`);
   const cases: CaseResult[] = [];
   const invalid: Diagnostic[] = [];
+  const runbooks = new Map<string, LoadedRunbook>();
   for (const f of files) {
     let loaded: LoadedTestFile;
     try {
@@ -104,7 +106,7 @@ export async function runSuite(paths: readonly string[], onCase?: (c: CaseResult
       }
       throw err;
     }
-    cases.push(...(await runFileCases(loaded, onCase)));
+    cases.push(...(await runFileCases(loaded, onCase, runbooks)));
   }
   return { files: files.length, cases, invalid, ms: performance.now() - started };
 }
