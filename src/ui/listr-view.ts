@@ -267,7 +267,15 @@ export class ListrView implements EventSink {
     if (this.#skipped.length === 0) return;
     const skipped = this.#skipped.splice(0);
     const causes = skipped.every((e) => /\bcause\b/.test(e.reason));
-    const text = this.#c.dim(`skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} ${causes ? 'of other causes' : 'whose condition is false'} (${skipped.map((e) => e.step).join(', ')})`);
+    // One row: the step ids that fit in the terminal, the rest counted (the journal and the
+    // report name each, with its reason).
+    const lead = `skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} ${causes ? 'of other causes' : 'whose condition is false'}`;
+    const ids = skipped.map((e) => e.step);
+    const width = process.stdout.columns ?? 80;
+    let shown = ids.length;
+    const line = (n: number): string => `${lead} (${ids.slice(0, n).join(', ')}${n < ids.length ? `${n > 0 ? ', ' : ''}+${ids.length - n} more` : ''})`;
+    while (shown > 0 && line(shown).length > width - 2) shown--;
+    const text = this.#c.dim(line(shown));
     this.#enqueue(async () => {
       this.#stream.write(`${text}\n`);
     });

@@ -55,6 +55,18 @@ describe('ListrView', () => {
     expect(verbose.plain).toMatch(/lock mp-1 acquired/);
   });
 
+  it('a long run of skipped steps stays one row: the ids that fit, the rest counted', async () => {
+    const out = new Capture(true);
+    const v = view(out);
+    const ids = Array.from({ length: 19 }, (_, i) => `busy_dumps.step_${i}`);
+    for (const ev of seq([runStart(['mp-1']), ...ids.map((step) => ({ type: 'step-skip' as const, step, reason: 'condition is false: cause is "mps-busy"' })), { type: 'run-end', outcome: 'nothing-to-do', cause: null, exitCode: 0, durationMs: 5, hosts: { 'mp-1': 'ok' } }]))
+      v.write(ev);
+    await v.close();
+    const row = out.plain.split('\n').find((l) => l.startsWith('skipped: ')) ?? '';
+    expect(row).toMatch(/^skipped: 19 steps of other causes \(busy_dumps\.step_0, (.*, )?\+\d+ more\)$/);
+    expect(row.length).toBeLessThanOrEqual((process.stdout.columns ?? 80) - 2);
+  });
+
   it('shows the current output line while a host runs', async () => {
     const out = new Capture(true);
     const v = view(out);

@@ -189,6 +189,13 @@ describe('rendering', () => {
     const folded = foldCondition(when, 79);
     expect(folded.length).toBeLessThanOrEqual(79);
     expect(folded).toMatch(/^hosts\('message_processors'\)\.filter\(m,.*…\.exists\(m, !m\.facts\.mp_running\)$/);
+    // The tested call whole, even when nothing of the head fits beside it.
+    const tls = `hosts('message_processors').filter(m, has(m.facts.mp_running)
+  && hosts('routers').exists(f, f.vars.region == m.vars.region))
+.exists(m, m.facts.mp_ssl && m.facts.mp_cfg_port != int(m.vars.mp_tls_port))`;
+    expect(foldCondition(tls, 79)).toBe('….exists(m, m.facts.mp_ssl && m.facts.mp_cfg_port != int(m.vars.mp_tls_port))');
+    expect(foldCondition(tls, 120)).toMatch(/^hosts\('message_processors'\)\.filter\(m,.*….exists\(m, m\.facts\.mp_ssl && m\.facts\.mp_cfg_port != int\(m\.vars\.mp_tls_port\)\)$/);
+    expect(foldCondition(tls, 120).length).toBeLessThanOrEqual(120);
     // A short one is only joined into one line; spaces inside it stay.
     expect(foldCondition('a == "x  y"\n  && b', 79)).toBe('a == "x  y" && b');
     // No call to keep whole: the end from a space.

@@ -64,14 +64,14 @@ export function foldCondition(text: string, room: number): string {
   const s = text.replace(/\s*\n\s*/g, ' ').trim();
   if (s.length <= room) return s;
   const budget = Math.max(20, room) - 1;
-  // The tail from the last top-level `.call(` when it fits in two thirds of the room.
+  // The tail from the earliest top-level `.call(` that fits: the whole of what the cause tests.
   let tailStart = -1;
   let depth = 0;
   for (let i = s.length - 1; i >= 0; i--) {
     const ch = s[i];
     if (ch === ')' || ch === ']') depth++;
     else if (ch === '(' || ch === '[') depth--;
-    else if (depth === 0 && ch === '.' && s.length - i <= (budget * 2) / 3) tailStart = i;
+    else if (depth === 0 && ch === '.' && s.length - i <= budget) tailStart = i;
   }
   if (tailStart < 0) {
     // No such call: the last half of the room, from a space when there is one.
@@ -83,6 +83,8 @@ export function foldCondition(text: string, room: number): string {
   let head = s.slice(0, budget - tail.length);
   const space = head.lastIndexOf(' ');
   if (space > head.length / 2) head = head.slice(0, space);
+  // A head of a few characters says nothing: the tail alone, marked as an end.
+  if (head.length < 12) head = '';
   return `${head}…${tail}`;
 }
 
