@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { labBreak, labDown, labUp, type LabInfo } from '../../src/lab/index.js';
 import { TmuxSession, exitFileIn, requireTmux } from './tmux.js';
@@ -67,6 +68,10 @@ describe('remedy guide on the lab (mps-down): the screen up to the first approva
     const title = cols >= 100 ? `fits in one ${SCREEN_ROWS}-row screen at ${cols} columns, with the evidence whole` : `at ${cols} columns the evidence wraps whole, no row wider than the terminal`;
     // Generous: the lab's diagnosis under a loaded CI machine takes most of it.
     test(title, { timeout: 180_000 }, async () => {
+      // The previous case's probe took each Router's MPs out of rotation for the lab's nginx
+      // fail_timeout (5 s): within it a request logs `no live upstreams`, not the
+      // `connect() failed (111…) upstream: "http://…:port"` line this test reads. Wait it out.
+      if (cols !== 200) await sleep(6_000);
       const runDir = join(work, `run-${cols}`);
       const t = new TmuxSession({
         socket: `remedy-guide-lab-${process.pid}-${cols}`,
