@@ -1,9 +1,10 @@
 // Test doubles for the executor: real plans from small YAML runbooks (the real loader and
 // planner), a scripted fleet of fake transports that records every command, a clock that
 // records waits instead of sleeping, and a runner that collects the event stream.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { MemorySink } from '../../src/engine/emitter.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { executePlan, type ExecuteOptions, type RunResult } from '../../src/engine/executor.js';
@@ -31,8 +32,17 @@ all:
         r1:
 `;
 
+// Every test file that imports these helpers removes its temporary directories when it ends
+// (thousands of them were left in /tmp, slowing every later temp-file operation).
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'remedy-engine-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 export function planOf(runbook: string, options: { inventory?: string; extraVars?: string[]; limit?: string } = {}): { plan: Plan; inventory: Inventory; dir: string } {
