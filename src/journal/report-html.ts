@@ -139,7 +139,10 @@ export function renderReportHtml(m: ReportModel): string {
   b.push(m.warnings.length === 0 ? '<p>None.</p>' : `<ul>${m.warnings.map((w) => `<li><span class="muted">${esc(w.time)}</span>${w.step ? ` ${code(w.step)}` : ''}${w.host ? ` on ${esc(w.host)}` : ''}: ${esc(w.message)}</li>`).join('')}</ul>`);
 
   b.push('<h2>Final outcome</h2><ul>');
-  for (const o of m.outcomes) b.push(`<li>Outcome step ${code(o.step)}: ${badge(o.status)} ${esc(o.message)}</li>`);
+  for (const o of m.outcomes) {
+    const claim = o.status === r.outcome ? badge(o.status) : `claimed ${esc(o.status)}, overruled by the run's verdict below:`;
+    b.push(`<li>Outcome step ${code(o.step)}: ${claim} ${esc(o.message)}</li>`);
+  }
   b.push(`<li>Run: ${badge(r.outcome)}, exit code ${esc(r.exitCode)}${r.cause !== null ? `, cause ${code(r.cause)}` : ''}.</li></ul>`);
 
   const title = `remedy: ${r.runbook ?? 'run'}: ${r.outcome}`;

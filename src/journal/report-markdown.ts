@@ -148,7 +148,12 @@ export function renderReportMarkdown(m: ReportModel): string {
   if (m.warnings.length > 0) out.push('');
 
   out.push('## Final outcome', '');
-  for (const o of m.outcomes) out.push(`- Outcome step ${mdCode(o.step)}: **${mdText(o.status)}**: ${mdText(o.message)}`);
+  // An outcome step's claim the run did not keep (e.g. resolved, with hosts left unremediated) is
+  // said to be overruled, so the reader never takes it for the verdict.
+  for (const o of m.outcomes) {
+    const claim = o.status === r.outcome ? `**${mdText(o.status)}**` : `claimed ${mdText(o.status)}, overruled by the run's verdict below`;
+    out.push(`- Outcome step ${mdCode(o.step)}: ${claim}: ${mdText(o.message)}`);
+  }
   out.push(`- Run: **${mdText(r.outcome)}**, exit code ${r.exitCode}${r.cause !== null ? `, cause ${mdCode(r.cause)}` : ''}.`, '');
   out.push(table(['Host', 'Status'], Object.entries(r.hosts).map(([h, s]) => [mdText(h), `**${mdText(s.status)}**`])), '');
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;

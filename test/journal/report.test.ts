@@ -63,6 +63,18 @@ describe('report', () => {
     expect(md).toContain('- Run: **resolved**, exit code 0, cause `mp_heap_exhausted`.');
   });
 
+  it("an outcome step's claim the run did not keep is shown overruled, in Markdown and HTML", () => {
+    // The outcome step said resolved, but the run ended escalated (a host left unremediated).
+    const events = resolvedRun().map((e) => (e.type === 'run-end' ? { ...e, outcome: 'escalated' as const, exitCode: 3 } : e));
+    writeJournal(events);
+    const md = renderReport(loadReport(dir.path), 'markdown');
+    expect(md).toContain("- Outcome step `done`: claimed resolved, overruled by the run's verdict below: mp-1 restarted");
+    expect(md).not.toContain('- Outcome step `done`: **resolved**');
+    expect(md).toContain('- Run: **escalated**, exit code 3');
+    const html = renderReport(loadReport(dir.path), 'html');
+    expect(html).toContain("claimed resolved, overruled by the run's verdict below: mp-1 restarted");
+  });
+
   it('markdown for a refused run shows what would have run; for a killed controller, the unfinished host', () => {
     writeJournal(refusedRun());
     const refused = renderReport(loadReport(dir.path), 'markdown');
