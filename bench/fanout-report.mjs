@@ -24,7 +24,10 @@ const TARGET_CPU_100 = 1.5;
 const TARGET_PER_STEP = 1.2;
 const TARGET_FIRST_CONNECT_MS = 150;
 
-const { values: opt, positionals } = parseArgs({ options: { 'big-n': { type: 'string' }, 'huge-n': { type: 'string' }, profile: { type: 'string' } }, allowPositionals: true });
+const { values: opt, positionals } = parseArgs({
+  options: { 'big-n': { type: 'string' }, 'huge-n': { type: 'string' }, profile: { type: 'string' } },
+  allowPositionals: true,
+});
 const csvPath = positionals[0];
 const profilePath = opt.profile || undefined;
 const [header, ...lines] = readFileSync(csvPath, 'utf8').trim().split('\n');
@@ -116,15 +119,25 @@ const topN = matrixNs.includes(100) ? 100 : matrixNs.at(-1);
 const r100 = med('remedy', 'w', topN);
 const s100 = med('ssh2', 'w', topN);
 const ratio = r100 !== undefined && s100 !== undefined ? r100 / s100 : undefined;
-target(ratio === undefined ? undefined : ratio <= TARGET_RATIO_SSH2, `remedy ≤ ${TARGET_RATIO_SSH2}× raw ssh2 at N=${topN}: ${fmt(r100)} s / ${fmt(s100)} s = ${fmt(ratio)}×`);
+target(
+  ratio === undefined ? undefined : ratio <= TARGET_RATIO_SSH2,
+  `remedy ≤ ${TARGET_RATIO_SSH2}× raw ssh2 at N=${topN}: ${fmt(r100)} s / ${fmt(s100)} s = ${fmt(ratio)}×`,
+);
 const rs = slope.remedy;
 const bs = slope.bashcm;
-target(rs === undefined || bs === undefined ? undefined : rs <= bs, `per-step latency on one host no worse than the ControlMaster loop: remedy ${fmt(rs, 1)} ms vs ${fmt(bs, 1)} ms`);
+target(
+  rs === undefined || bs === undefined ? undefined : rs <= bs,
+  `per-step latency on one host no worse than the ControlMaster loop: remedy ${fmt(rs, 1)} ms vs ${fmt(bs, 1)} ms`,
+);
 const bigRss = bigN ? med('remedy', 'w', bigN, 'maxrss_kb') : undefined;
-target(bigRss === undefined ? undefined : bigRss / 1024 <= TARGET_RSS_MB, `controller peak RSS ≤ ${TARGET_RSS_MB} MiB at ${bigN ?? 500} hosts: ${fmt(bigRss === undefined ? undefined : bigRss / 1024, 1)} MiB (${bigRss ?? '–'} KiB)`);
+target(
+  bigRss === undefined ? undefined : bigRss / 1024 <= TARGET_RSS_MB,
+  `controller peak RSS ≤ ${TARGET_RSS_MB} MiB at ${bigN ?? 500} hosts: ${fmt(bigRss === undefined ? undefined : bigRss / 1024, 1)} MiB (${bigRss ?? '–'} KiB)`,
+);
 
 // Issue 13, side by side: remedy and the raw ssh2 script of this same run, with the ratio.
-const cpuOf = (tool, n) => median(valid.filter((r) => r.tool === tool && r.runbook === 'w' && Number(r.n) === n).map((r) => Number(r.user_s) + Number(r.sys_s)));
+const cpuOf = (tool, n) =>
+  median(valid.filter((r) => r.tool === tool && r.runbook === 'w' && Number(r.n) === n).map((r) => Number(r.user_s) + Number(r.sys_s)));
 // Start-up to the first SSH connection (bench/fanout-tools/first-connect.mjs), over the one-host
 // runs: Node start-up, module loading and the command's own work before it connects.
 const firstOf = (tool, field) => {
@@ -150,10 +163,24 @@ sideRow('wall time, N=100', med('remedy', 'w', 100), med('ssh2', 'w', 100), 2, '
 sideRow('wall time, N=10', med('remedy', 'w', 10), med('ssh2', 'w', 10), 2, ' s', `≤ ${TARGET_WALL_10}×`, ratioAtMost(TARGET_WALL_10));
 sideRow('controller CPU (user+sys), N=100', cpuOf('remedy', 100), cpuOf('ssh2', 100), 2, ' s', `≤ ${TARGET_CPU_100}×`, ratioAtMost(TARGET_CPU_100));
 sideRow('per-step latency, N=1', slope.remedy, slope.ssh2, 1, ' ms', `≤ ${TARGET_PER_STEP}×`, ratioAtMost(TARGET_PER_STEP));
-sideRow('start-up to the first SSH connection (wall)', firstOf('remedy', 'first_ms'), firstOf('ssh2', 'first_ms'), 0, ' ms', `≤ ${TARGET_FIRST_CONNECT_MS} ms`, (a) =>
-  a === undefined ? undefined : a <= TARGET_FIRST_CONNECT_MS,
+sideRow(
+  'start-up to the first SSH connection (wall)',
+  firstOf('remedy', 'first_ms'),
+  firstOf('ssh2', 'first_ms'),
+  0,
+  ' ms',
+  `≤ ${TARGET_FIRST_CONNECT_MS} ms`,
+  (a) => (a === undefined ? undefined : a <= TARGET_FIRST_CONNECT_MS),
 );
-sideRow('start-up to the first SSH connection (CPU)', firstOf('remedy', 'first_cpu_ms'), firstOf('ssh2', 'first_cpu_ms'), 0, ' ms', 'the idle-box cost', undefined);
+sideRow(
+  'start-up to the first SSH connection (CPU)',
+  firstOf('remedy', 'first_cpu_ms'),
+  firstOf('ssh2', 'first_cpu_ms'),
+  0,
+  ' ms',
+  'the idle-box cost',
+  undefined,
+);
 if (hugeN) {
   sideRow(`wall time, N=${hugeN} (1 run)`, med('remedy', 'w', hugeN), med('ssh2', 'w', hugeN), 2, ' s', '–', undefined);
   const rssMiB = (t) => {

@@ -21,7 +21,8 @@ try {
   const lines = ['all:', '  vars:', '    apigee_root: /opt/apigee', '    mp_mgmt_port: 8082', '  children:'];
   for (let r = 1; r <= regions; r++) {
     lines.push(`    dc_${r}:`, '      vars:', `        region: dc-${r}`, '      hosts:');
-    for (let h = r; h <= HOSTS; h += regions) lines.push(`        mp-${String(h).padStart(4, '0')}: { ansible_host: 10.${r}.${Math.floor(h / 250)}.${h % 250} }`);
+    for (let h = r; h <= HOSTS; h += regions)
+      lines.push(`        mp-${String(h).padStart(4, '0')}: { ansible_host: 10.${r}.${Math.floor(h / 250)}.${h % 250} }`);
   }
   lines.push('    message_processors:', '      children:', ...Array.from({ length: regions }, (_, i) => `        dc_${i + 1}:`));
   writeFileSync(join(dir, 'inventory.yaml'), `${lines.join('\n')}\n`);
@@ -30,13 +31,27 @@ try {
   for (let i = 0; i < STEPS; i++) {
     const kind = i % 5;
     steps.push(`  - id: step_${i}`, `    name: Step ${i}`, '    hosts: message_processors');
-    if (kind === 0) steps.push(`    run: curl -s http://127.0.0.1:{{ mp_mgmt_port }}/v1/servers/self/up --data {{ payload }}`, '    capture:', `      up_${i}: stdout`);
-    else if (kind === 1) steps.push('    mutates: true', '    become: true', '    serial: "10%"', `    run: "{{ apigee_root }}/apigee-service/bin/apigee-service edge-message-processor restart"`);
+    if (kind === 0)
+      steps.push(`    run: curl -s http://127.0.0.1:{{ mp_mgmt_port }}/v1/servers/self/up --data {{ payload }}`, '    capture:', `      up_${i}: stdout`);
+    else if (kind === 1)
+      steps.push(
+        '    mutates: true',
+        '    become: true',
+        '    serial: "10%"',
+        `    run: "{{ apigee_root }}/apigee-service/bin/apigee-service edge-message-processor restart"`,
+      );
     else if (kind === 2) steps.push(`    when: facts.up_${i - 2} == "true"`, `    run: echo {{ facts.up_${i - 2} }} {{ host.name }} {{ region }}`);
     else if (kind === 3) steps.push('    wait:', '      run: test -f /tmp/ready', '      retries: 3', '      delay: 1s');
     else steps.push('    timeout: 30s', '    retries: 2', '    run: uptime');
   }
-  const runbook = ['name: bench', 'summary: benchmark', 'params:', '  payload: { type: string, default: "x\'; touch /tmp/pwned; \'" }', 'steps:', ...steps].join('\n');
+  const runbook = [
+    'name: bench',
+    'summary: benchmark',
+    'params:',
+    '  payload: { type: string, default: "x\'; touch /tmp/pwned; \'" }',
+    'steps:',
+    ...steps,
+  ].join('\n');
   writeFileSync(join(dir, 'bench.yaml'), `${runbook}\n`);
 
   const times = [];
@@ -58,7 +73,11 @@ try {
   console.log(`| first run (cold caches) | ${Math.max(...times).toFixed(0)} ms | |`);
   console.log(`| fastest | ${times[0].toFixed(0)} ms | |`);
   // Rendering alone: the planner's inner loop (cached templates with values to quote).
-  const templates = ['{{ apigee_root }}/apigee-service/bin/apigee-service edge-message-processor restart', 'curl -s http://127.0.0.1:{{ port }}/v1/up --data {{ params.payload }}', 'echo {{ facts.up }} {{ host.name }}'];
+  const templates = [
+    '{{ apigee_root }}/apigee-service/bin/apigee-service edge-message-processor restart',
+    'curl -s http://127.0.0.1:{{ port }}/v1/up --data {{ params.payload }}',
+    'echo {{ facts.up }} {{ host.name }}',
+  ];
   const scope = { apigee_root: '/opt/apigee', port: 8082, params: { payload: "x'; y" }, host: { name: 'mp-1' } };
   const render = [];
   for (let rep = 0; rep < REPS; rep++) {

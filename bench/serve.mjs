@@ -30,7 +30,10 @@ writeFileSync(runbook, 'name: one-step\nsummary: one read-only command\nsteps:\n
 const inventory = join(work, 'inventory.yaml');
 writeFileSync(inventory, 'all:\n  hosts:\n    local1: { ansible_connection: local }\n');
 const policy = join(work, 'policy.yaml');
-writeFileSync(policy, `auth:\n  tokens:\n    - { name: bench, env: BENCH_TOKEN, role: admin }\nroutes:\n  - { match: { alertname: Bench }, runbook: ${runbook}, inventory: ${inventory}, mode: auto, breaker: false }\n`);
+writeFileSync(
+  policy,
+  `auth:\n  tokens:\n    - { name: bench, env: BENCH_TOKEN, role: admin }\nroutes:\n  - { match: { alertname: Bench }, runbook: ${runbook}, inventory: ${inventory}, mode: auto, breaker: false }\n`,
+);
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,10 +43,26 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServe(concurrency) {
   const data = join(work, `data-${concurrency}-${Date.now()}`);
-  const child = spawn(process.execPath, [...(process.env.SERVE_NODE_ARGS ? process.env.SERVE_NODE_ARGS.split(' ') : []), CLI, 'serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', data, '--concurrency', String(concurrency)], {
-    env: { ...process.env, BENCH_TOKEN: TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.SERVE_NODE_ARGS ? process.env.SERVE_NODE_ARGS.split(' ') : []),
+      CLI,
+      'serve',
+      '--policy',
+      policy,
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      data,
+      '--concurrency',
+      String(concurrency),
+    ],
+    {
+      env: { ...process.env, BENCH_TOKEN: TOKEN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const url = await new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => {
@@ -90,15 +109,24 @@ async function latency(rate) {
     }
     const runs = await waitEnded(s.url, ids);
     const bad = runs.filter((r) => r.outcome !== 'nothing-to-do' && r.outcome !== 'resolved');
-    if (bad.length || runs.some((r) => !r.firstCommandAt)) throw new Error(`runs did not complete: ${bad.map((r) => `${r.id} ${r.outcome} ${r.message}`).join('; ')}`);
+    if (bad.length || runs.some((r) => !r.firstCommandAt))
+      throw new Error(`runs did not complete: ${bad.map((r) => `${r.id} ${r.outcome} ${r.message}`).join('; ')}`);
     const phases = [];
     for (const id of ids) {
       const r = await api(s.url, `/api/runs/${id}`);
-      const events = readFileSync(join(r.runDir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const events = readFileSync(join(r.runDir, 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const runStart = Date.parse(events.find((e) => e.type === 'run-start').time);
       const received = Date.parse(r.alert.receivedAt);
       const started = Date.parse(r.startedAt);
-      phases.push({ total: Date.parse(r.firstCommandAt) - received, toWorker: started - received, session: runStart - started, executor: Date.parse(r.firstCommandAt) - runStart });
+      phases.push({
+        total: Date.parse(r.firstCommandAt) - received,
+        toWorker: started - received,
+        session: runStart - started,
+        executor: Date.parse(r.firstCommandAt) - runStart,
+      });
     }
     breakdowns.push({ rate, phases });
     return phases.map((p) => p.total);
@@ -126,7 +154,11 @@ async function throughput(concurrency) {
 function cliLoop() {
   const n = Math.min(RUNS, 20);
   const t0 = Date.now();
-  const r = spawnSync('bash', ['-c', `for i in $(seq 1 ${n}); do node ${CLI} run ${runbook} -i ${inventory} --run-dir ${work}/cli-$i --output jsonl >/dev/null || exit 1; done`], { stdio: 'inherit' });
+  const r = spawnSync(
+    'bash',
+    ['-c', `for i in $(seq 1 ${n}); do node ${CLI} run ${runbook} -i ${inventory} --run-dir ${work}/cli-$i --output jsonl >/dev/null || exit 1; done`],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) throw new Error('remedy run loop failed');
   const s = (Date.now() - t0) / 1000;
   return { perRunMs: (s * 1000) / n, runsPerSecond: n / s };
@@ -141,17 +173,30 @@ try {
     const [p50, p90, p99] = [pct(xs, 50), pct(xs, 90), pct(xs, 99)];
     const ok = p50 <= 100 && p99 <= 300;
     missed ||= !ok;
-    rows.push(`| alert → first command, ${rate} alert/s (n=${xs.length}) | ${p50} ms | ${p90} ms | ${p99} ms | ${ok ? 'met' : 'MISSED'} (p50 ≤ 100, p99 ≤ 300) |`);
+    rows.push(
+      `| alert → first command, ${rate} alert/s (n=${xs.length}) | ${p50} ms | ${p90} ms | ${p99} ms | ${ok ? 'met' : 'MISSED'} (p50 ≤ 100, p99 ≤ 300) |`,
+    );
   }
   if (process.env.PARTS !== 'latency') {
-    for (const c of [1, 4]) rows.push(`| one-step runs per second, one worker, concurrency ${c} (n=${RUNS}) | ${(await throughput(c)).toFixed(1)} runs/s | | | |`);
+    for (const c of [1, 4])
+      rows.push(`| one-step runs per second, one worker, concurrency ${c} (n=${RUNS}) | ${(await throughput(c)).toFixed(1)} runs/s | | | |`);
     const loop = cliLoop();
     rows.push(`| \`remedy run\` in a shell loop (a process per run) | ${loop.runsPerSecond.toFixed(2)} runs/s | ${loop.perRunMs.toFixed(0)} ms/run | | |`);
   }
   console.log(`\n| measure | p50 / value | p90 | p99 | target |\n|---|---|---|---|---|\n${rows.join('\n')}\n`);
-  const phase = (xs, k) => `${pct(xs.map((x) => x[k]), 50)} / ${pct(xs.map((x) => x[k]), 99)} ms`;
-  console.log(`| where the time goes (p50 / p99) | intake → worker start (queue, pick-up, plan, run dir) | → run-start (session set-up) | → first command (executor) |\n|---|---|---|---|`);
-  for (const b of breakdowns) console.log(`| ${b.rate} alert/s | ${phase(b.phases, 'toWorker')} | ${phase(b.phases, 'session')} | ${phase(b.phases, 'executor')} |`);
+  const phase = (xs, k) =>
+    `${pct(
+      xs.map((x) => x[k]),
+      50,
+    )} / ${pct(
+      xs.map((x) => x[k]),
+      99,
+    )} ms`;
+  console.log(
+    `| where the time goes (p50 / p99) | intake → worker start (queue, pick-up, plan, run dir) | → run-start (session set-up) | → first command (executor) |\n|---|---|---|---|`,
+  );
+  for (const b of breakdowns)
+    console.log(`| ${b.rate} alert/s | ${phase(b.phases, 'toWorker')} | ${phase(b.phases, 'session')} | ${phase(b.phases, 'executor')} |`);
   console.log(`load average: ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim()}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

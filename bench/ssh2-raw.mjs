@@ -36,7 +36,9 @@ for (const k of ['port', 'user', 'key', 'known-hosts', 'steps']) {
 const N = Number(opt.hosts);
 const pacing = opt.pacing ? Number(opt.pacing) : N;
 const port = Number(opt.port);
-const steps = readFileSync(opt.steps, 'utf8').split('\n').filter((l) => l.trim() !== '');
+const steps = readFileSync(opt.steps, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
 const privateKey = readFileSync(opt.key);
 
 // The host key we trust: the known_hosts line for [address]:port (plain, not hashed: we wrote it).

@@ -71,10 +71,13 @@ try {
   }
   const loadAfter = loadavg();
   const fmt = (xs, k) => `${median(xs.map((x) => x[k])).toFixed(0)} (${Math.min(...xs.map((x) => x[k])).toFixed(0)})`;
-  console.log(`start-up, ${REPS} runs each, median (fastest) ms; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after, on ${availableParallelism()} CPUs`);
+  console.log(
+    `start-up, ${REPS} runs each, median (fastest) ms; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after, on ${availableParallelism()} CPUs`,
+  );
   console.log('| command | wall, cache off | CPU, cache off | wall, cache warm | CPU, cache warm |');
   console.log('|---|---|---|---|---|');
-  for (const { cmd, cold, warm } of rows) console.log(`| ${cmd.name} | ${fmt(cold, 'wall')} | ${fmt(cold, 'cpu')} | ${fmt(warm, 'wall')} | ${fmt(warm, 'cpu')} |`);
+  for (const { cmd, cold, warm } of rows)
+    console.log(`| ${cmd.name} | ${fmt(cold, 'wall')} | ${fmt(cold, 'cpu')} | ${fmt(warm, 'wall')} | ${fmt(warm, 'cpu')} |`);
 } finally {
   rmSync(warmDir, { recursive: true, force: true });
 }

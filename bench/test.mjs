@@ -39,7 +39,11 @@ for (let rep = 0; rep < REPS; rep++) {
   cpu.push((c.user + c.system) / 1000);
 }
 
-console.log(`remedy test runbooks/: ${cases} cases; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`);
+console.log(
+  `remedy test runbooks/: ${cases} cases; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${availableParallelism()} CPUs`,
+);
 console.log('| measure | remedy | target |');
 console.log('|---|---|---|');
 console.log(`| median of ${REPS}, \`remedy test runbooks/\` (new process: start-up, load, run) | ${median(cli).toFixed(0)} ms | < ${TARGET_MS} ms |`);

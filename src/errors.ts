@@ -63,7 +63,13 @@ export function formatDiagnostic(d: Diagnostic): string {
 export class ValidationError extends RemedyError {
   readonly diagnostics: Diagnostic[];
   constructor(diagnostics: Diagnostic[]) {
-    super(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n'), EXIT.usage);
+    super(
+      diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(formatDiagnostic)
+        .join('\n'),
+      EXIT.usage,
+    );
     this.diagnostics = diagnostics;
   }
 }

@@ -16,7 +16,9 @@ export function printSummary(result: RunResult, events: RunEvent[], runDir: RunD
   const err = process.stderr;
   const c = colors(colorEnabled(err));
   const refusal =
-    result.outcome === 'refused' ? [...events].reverse().find((e): e is Extract<RunEvent, { type: 'approval' }> => e.type === 'approval' && e.decision !== 'approved') : undefined;
+    result.outcome === 'refused'
+      ? [...events].reverse().find((e): e is Extract<RunEvent, { type: 'approval' }> => e.type === 'approval' && e.decision !== 'approved')
+      : undefined;
   if (refusal) {
     err.write(`\n${c.bold('Refused')} step ${refusal.step} on ${refusal.hosts.join(', ')}. It would have run:\n`);
     for (const cmd of refusal.commands ?? []) err.write(`  ${cmd.host}: ${cmd.command}\n`);
@@ -24,7 +26,8 @@ export function printSummary(result: RunResult, events: RunEvent[], runDir: RunD
     err.write(`Review, then apply with --yes (and --plan-hash ${result.planHash} to apply exactly this plan)${hint ? `, or \`${hint}\`` : ''}.\n`);
   } else if (result.message) err.write(`${result.message}\n`);
   err.write(`${c.dim(`run directory: ${relative(process.cwd(), runDir.path) || '.'}`)}\n`);
-  if (!refusal && hint && result.outcome !== 'resolved' && result.outcome !== 'nothing-to-do' && result.outcome !== 'escalated') err.write(`${c.dim(`continue it with: ${hint}`)}\n`);
+  if (!refusal && hint && result.outcome !== 'resolved' && result.outcome !== 'nothing-to-do' && result.outcome !== 'escalated')
+    err.write(`${c.dim(`continue it with: ${hint}`)}\n`);
 }
 
 /** After a guided run: why it ended, where the record is. */

@@ -84,14 +84,18 @@ async function main(): Promise<number> {
     process.stdout.write(`  cause    ${pc.bold(pc.magenta(String(result.cause)))}\n`);
     process.stdout.write(`  outcome  ${pc.bold(result.outcome)} (exit ${code})\n`);
     process.stdout.write(`  time     ${(runMs / 1000).toFixed(1)} s from run start to verified recovery\n`);
-    process.stdout.write(`  record   ${relative(ROOT, runDir)}/ (journal.jsonl, result.json, report.md; remedy report ${relative(ROOT, runDir)} --format html)\n`);
+    process.stdout.write(
+      `  record   ${relative(ROOT, runDir)}/ (journal.jsonl, result.json, report.md; remedy report ${relative(ROOT, runDir)} --format html)\n`,
+    );
 
     say('The Routers after the fix');
     for (const r of lab.routers) {
       const s = routerStatus(r.url);
       process.stdout.write(`  ${r.name} ${r.url} → ${s === '200' ? pc.green(s) : pc.red(s)}\n`);
     }
-    process.stdout.write(`\nTry next: the plan (no connection) and the guided mode:\n  node dist/cli/main.js plan apigee-502-bad-gateway -i inventory/example.yaml\n  node dist/cli/main.js lab up && node dist/cli/main.js lab break router-mp-tls\n  node dist/cli/main.js guide apigee-502-bad-gateway -i .remedy-lab/inventory.yaml\n`);
+    process.stdout.write(
+      `\nTry next: the plan (no connection) and the guided mode:\n  node dist/cli/main.js plan apigee-502-bad-gateway -i inventory/example.yaml\n  node dist/cli/main.js lab up && node dist/cli/main.js lab break router-mp-tls\n  node dist/cli/main.js guide apigee-502-bad-gateway -i .remedy-lab/inventory.yaml\n`,
+    );
     return code;
   } finally {
     await cleanUp();

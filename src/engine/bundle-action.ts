@@ -160,7 +160,11 @@ export async function runBundle(e: Engine, step: PlanStep, nextId: string | null
     return { kind: 'next' };
   }
   if (!/^[^/\\]+\.tar\.gz$/.test(name) || name.startsWith('.')) {
-    e.emitter.emit({ type: 'warning', step: step.id, message: `bundle name ${JSON.stringify(name)} is not a plain file name ending in .tar.gz; nothing was written` });
+    e.emitter.emit({
+      type: 'warning',
+      step: step.id,
+      message: `bundle name ${JSON.stringify(name)} is not a plain file name ending in .tar.gz; nothing was written`,
+    });
     end('failed');
     return { kind: 'next' };
   }

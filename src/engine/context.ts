@@ -61,7 +61,11 @@ export { resolveGoto } from '../plan/step-graph.js';
  */
 export function runtimeFor(e: RunRecordView, host: string | null, step?: PlanStep | undefined): HostRuntime {
   const runtime: HostRuntime = { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
-  if (step !== undefined) runtime.steps = e.state.steps.scopeFor(e.plan.steps.map((s) => s.id), step.id);
+  if (step !== undefined)
+    runtime.steps = e.state.steps.scopeFor(
+      e.plan.steps.map((s) => s.id),
+      step.id,
+    );
   if (host === null) runtime.fleet = fleetView(e);
   return runtime;
 }

@@ -100,7 +100,11 @@ export async function runDecide(e: Engine, step: PlanStep, nextId: string | null
   return { kind: 'next' };
 }
 
-const OUTCOMES: Record<'resolved' | 'escalate' | 'nothing-to-do', RunOutcome> = { resolved: 'resolved', escalate: 'escalated', 'nothing-to-do': 'nothing-to-do' };
+const OUTCOMES: Record<'resolved' | 'escalate' | 'nothing-to-do', RunOutcome> = {
+  resolved: 'resolved',
+  escalate: 'escalated',
+  'nothing-to-do': 'nothing-to-do',
+};
 
 export async function runOutcome(e: Engine, step: PlanStep): Promise<StepFlow> {
   const spec = step.templates.outcome;
@@ -116,7 +120,12 @@ export async function runOutcome(e: Engine, step: PlanStep): Promise<StepFlow> {
     // The all-clear is not claimed: the run escalates with what it saw instead.
     const evidence = e.emitter.redactor.redactValue(evidenceFacts(e, spec.require));
     const seen = Object.entries(evidence)
-      .map(([host, facts]) => `${host}: ${Object.entries(facts).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`)
+      .map(
+        ([host, facts]) =>
+          `${host}: ${Object.entries(facts)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(' ')}`,
+      )
       .join('; ');
     const said = `This run cannot claim "${spec.status}": ${unproven.join('; ')}. Nothing more was done; a person must look${seen ? `. Evidence: ${seen}` : ''}.`;
     e.emitter.emit({ type: 'warning', step: step.id, message: `outcome ${spec.status} not proven: ${unproven.join('; ')}` });

@@ -202,7 +202,6 @@ export interface HostEvidence {
   output?: string | undefined;
 }
 
-
 /**
  * A host's status at the end of a run (result.json, recap, reports), worst first:
  * - `unreachable`: the host could not be reached (or was lost) during the run;

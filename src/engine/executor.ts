@@ -85,7 +85,9 @@ export const OUTCOME_EXIT: Record<RunOutcome, number> = {
 
 export function checkPlanHash(plan: Plan, expected: string | undefined): void {
   if (expected !== undefined && expected !== plan.planHash) {
-    throw new RefusedError(`the plan's hash is ${plan.planHash}, not the approved ${expected}: the runbook, inventory or params changed since the plan was approved`);
+    throw new RefusedError(
+      `the plan's hash is ${plan.planHash}, not the approved ${expected}: the runbook, inventory or params changed since the plan was approved`,
+    );
   }
 }
 
@@ -196,13 +198,19 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   // A strategy that stops before mutations (probe) gets the rest of the plan previewed.
   if (options.strategy.stopsBeforeMutation) {
     probe = { stoppedAt: probeStop === null ? null : (plan.steps[probeStop] as PlanStep).id, steps: probeStop === null ? [] : await previewFrom(e, probeStop) };
-    if (probeStop !== null) ending = { outcome: 'refused', step: probe.stoppedAt ?? undefined, message: `probe: stopped before the first mutating step that would run (${probe.stoppedAt})` };
+    if (probeStop !== null)
+      ending = {
+        outcome: 'refused',
+        step: probe.stoppedAt ?? undefined,
+        message: `probe: stopped before the first mutating step that would run (${probe.stoppedAt})`,
+      };
   }
   const final = finalOutcome(e, ending);
   const { outcome } = final;
   // A run whose --limit left hosts out says so in its verdict: exit 0 is not fleet-wide.
   const scope = runScope(plan);
-  const message = scope && outcome !== 'refused' && outcome !== 'interrupted' ? [final.message, scopeSentence(scope)].filter((m) => m).join(' ') : final.message;
+  const message =
+    scope && outcome !== 'refused' && outcome !== 'interrupted' ? [final.message, scopeSentence(scope)].filter((m) => m).join(' ') : final.message;
   const exitCode = OUTCOME_EXIT[outcome];
   const hosts = Object.fromEntries(plan.hosts.map((h) => [h, state.finalStatus(h)]));
   options.notices?.attach(null);
@@ -238,7 +246,10 @@ function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcom
   const { state } = e;
   if (ending?.outcome === 'interrupted' || ending?.outcome === 'refused') return { outcome: ending.outcome, message: ending.message };
   if (state.attempted.size > 0 && state.reached.size === 0) {
-    return { outcome: 'unreachable', message: `no host could be reached (${[...state.unreachable].join(', ')})${ending?.message ? `; ${ending.message}` : ''}` };
+    return {
+      outcome: 'unreachable',
+      message: `no host could be reached (${[...state.unreachable].join(', ')})${ending?.message ? `; ${ending.message}` : ''}`,
+    };
   }
   if (ending !== null && ending.outcome !== 'resolved' && ending.outcome !== 'nothing-to-do') return { outcome: ending.outcome, message: ending.message };
   if (state.failed.size > 0) {
@@ -274,7 +285,10 @@ function finalOutcome(e: Engine, ending: RunEnding | null): { outcome: RunOutcom
   // said the cause was dealt with, so neither "nothing to do" nor "resolved" was seen.
   if (state.cause !== null) {
     const did = state.changed ? 'changes were made, but nothing verified that they dealt with it' : 'nothing was changed';
-    return { outcome: 'escalated', message: `The diagnosis decided cause ${state.cause}, but its path ended without reaching an outcome step: no outcome was reached (${did}). A person must look.` };
+    return {
+      outcome: 'escalated',
+      message: `The diagnosis decided cause ${state.cause}, but its path ended without reaching an outcome step: no outcome was reached (${did}). A person must look.`,
+    };
   }
   return { outcome: state.changed ? 'resolved' : 'nothing-to-do' };
 }

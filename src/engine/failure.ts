@@ -62,7 +62,14 @@ export async function decideOnFailure(e: Engine, step: PlanStep, losses: BatchLo
   const answer = await e.strategy.onFailure({
     step,
     batch: losses.batch,
-    failed: losses.failures.map((f) => ({ host: f.host, status: f.status, exitCode: f.exitCode, error: f.error, outputs: f.outputs, verification: f.verification })),
+    failed: losses.failures.map((f) => ({
+      host: f.host,
+      status: f.status,
+      exitCode: f.exitCode,
+      error: f.error,
+      outputs: f.outputs,
+      verification: f.verification,
+    })),
     unreachable: losses.unreachable,
     policy: step.onFailure,
     canRollback,
@@ -98,7 +105,11 @@ export async function decideOnFailure(e: Engine, step: PlanStep, losses: BatchLo
       e.state.failed.add(h);
       e.state.drop(h, 'failed');
     }
-    e.emitter.emit({ type: 'warning', step: step.id, message: `${describeLosses(step, losses)}; within max_fail_percentage/max_unavailable, the rollout goes on without them` });
+    e.emitter.emit({
+      type: 'warning',
+      step: step.id,
+      message: `${describeLosses(step, losses)}; within max_fail_percentage/max_unavailable, the rollout goes on without them`,
+    });
     return { kind: 'go-on' };
   }
   if (step.onFailure.action === 'goto') {

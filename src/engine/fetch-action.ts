@@ -31,9 +31,25 @@ export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promis
   // When the current attempt started (each attempt's host-end has its own duration).
   const started = { at: e.clock.now() };
   /** The attempt's host-end; a failure is final unless the step's retries give it another attempt. */
-  const end = (attempt: number, again: ((retryable: boolean) => boolean) | null, status: HostOutcome['status'], extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] }): HostOutcome => {
+  const end = (
+    attempt: number,
+    again: ((retryable: boolean) => boolean) | null,
+    status: HostOutcome['status'],
+    extra: { error?: string; reason?: string; artifacts?: { path: string; bytes: number; sha256: string }[] },
+  ): HostOutcome => {
     const final = status !== 'failed' || again === null || !again(true);
-    e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status, attempt, exitCode: null, signal: null, durationMs: Math.round(e.clock.now() - started.at), final: final || undefined, ...extra });
+    e.emitter.emit({
+      type: 'host-end',
+      step: step.id,
+      host: host.name,
+      status,
+      attempt,
+      exitCode: null,
+      signal: null,
+      durationMs: Math.round(e.clock.now() - started.at),
+      final: final || undefined,
+      ...extra,
+    });
     return { host: host.name, status, exitCode: null, error: extra.error, verification: false };
   };
   let src: string;
@@ -78,7 +94,11 @@ export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promis
       const r = await e.transports.get(host).fetch(src, local, { readAs: user ?? undefined, becomeWrap: user === null ? undefined : wrap, signal: e.kill });
       // The copy is verified against the remote file above; only then are secrets masked in it.
       const masked = await redactFileInPlace(local, e.plan.secrets);
-      if (masked) return end(attempt, again, 'ok', { artifacts: [{ path: rel, ...masked }], reason: `secrets masked in the copy (remote file: ${r.bytes} bytes, sha256 ${r.sha256})` });
+      if (masked)
+        return end(attempt, again, 'ok', {
+          artifacts: [{ path: rel, ...masked }],
+          reason: `secrets masked in the copy (remote file: ${r.bytes} bytes, sha256 ${r.sha256})`,
+        });
       return end(attempt, again, 'ok', { artifacts: [{ path: rel, bytes: r.bytes, sha256: r.sha256 }] });
     } catch (err) {
       if (err instanceof UnreachableError) {

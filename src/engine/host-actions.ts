@@ -45,9 +45,7 @@ function captureInto(e: Engine, step: PlanStep, host: Host, a: Attempt): Capture
   if (!a.result || Object.keys(step.capture).length === 0) return {};
   const output = { exitCode: a.result.exitCode, stdout: a.result.stdout, stderr: a.result.stderr };
   if (a.status !== 'ok') {
-    const kept = Object.fromEntries(
-      Object.entries(step.capture).filter(([, spec]) => output.exitCode !== null && isExitCodeCapture(spec)),
-    );
+    const kept = Object.fromEntries(Object.entries(step.capture).filter(([, spec]) => output.exitCode !== null && isExitCodeCapture(spec)));
     const { facts } = applyCaptures(kept, output);
     const unset = Object.keys(step.capture).filter((name) => !(name in facts));
     const current = e.state.factsOf(host.name);
@@ -55,7 +53,12 @@ function captureInto(e: Engine, step: PlanStep, host: Host, a: Attempt): Capture
     e.state.mergeFacts(host.name, facts);
     if (unset.length > 0) {
       const how = a.result.exitCode !== null ? `exited ${a.result.exitCode}` : a.status;
-      e.emitter.emit({ type: 'warning', step: step.id, host: host.name, message: `the command ${how}: ${unset.join(', ')} left unset (a failed command gives no facts)` });
+      e.emitter.emit({
+        type: 'warning',
+        step: step.id,
+        host: host.name,
+        message: `the command ${how}: ${unset.join(', ')} left unset (a failed command gives no facts)`,
+      });
     }
     return { facts, unsetFacts: unset.length > 0 ? unset : undefined };
   }
@@ -71,9 +74,26 @@ function isExitCodeCapture(spec: Parameters<typeof applyCaptures>[0][string]): b
 }
 
 /** A render failure (e.g. a fact the template needs is missing) fails the host, with the reason. */
-function renderFailure(e: Engine, step: PlanStep, host: Host, err: unknown, meta: { attempt: number; iteration?: number | undefined; phase?: 'verify' | undefined }): HostOutcome {
+function renderFailure(
+  e: Engine,
+  step: PlanStep,
+  host: Host,
+  err: unknown,
+  meta: { attempt: number; iteration?: number | undefined; phase?: 'verify' | undefined },
+): HostOutcome {
   const error = `cannot render the command: ${errorMessage(err)}`;
-  e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status: 'failed', ...meta, exitCode: null, signal: null, durationMs: 0, error, final: true });
+  e.emitter.emit({
+    type: 'host-end',
+    step: step.id,
+    host: host.name,
+    status: 'failed',
+    ...meta,
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    error,
+    final: true,
+  });
   return { host: host.name, status: 'failed', exitCode: null, error, verification: meta.phase === 'verify' };
 }
 
@@ -169,7 +189,8 @@ export async function runCheckOnHost(
     const timeLeft = deadlineMs === null || elapsed + delay < deadlineMs;
     const wouldRetry = again(!passed && a.status !== 'unreachable' && timeLeft);
     const status: HostStatus = passed ? 'ok' : a.status === 'ok' ? 'failed' : a.status;
-    if (!passed && !wouldRetry && deadlineMs !== null && !timeLeft && a.status !== 'unreachable') error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
+    if (!passed && !wouldRetry && deadlineMs !== null && !timeLeft && a.status !== 'unreachable')
+      error = `${error ?? 'check failed'} (gave up after ${deadlineMs} ms)`;
     const captured = phase ? {} : captureInto(e, step, host, a);
     endAttempt(e, step, host.name, a, { status, final: finalWhen === 'always' ? !wouldRetry : passed, ...captured, error: passed ? undefined : error });
     if (passed) return outcomeOf(host.name, a, 'ok', false);

@@ -64,7 +64,9 @@ export async function execAttempt(e: Engine, req: ExecRequest): Promise<Attempt>
   e.state.attempted.add(host.name);
   const started = e.clock.now();
   const recorders = announce
-    ? e.outputs.open(step.id, host.name, req.label ?? attemptLabel(meta), (stream, line) => e.emitter.emit({ type: 'host-output', step: step.id, host: host.name, stream, line }))
+    ? e.outputs.open(step.id, host.name, req.label ?? attemptLabel(meta), (stream, line) =>
+        e.emitter.emit({ type: 'host-output', step: step.id, host: host.name, stream, line }),
+      )
     : null;
   const stdin = req.command.stdinPrefix !== undefined || req.stdin !== undefined ? `${req.command.stdinPrefix ?? ''}${req.stdin ?? ''}` : undefined;
   let result: ExecResult | null = null;
@@ -96,11 +98,16 @@ export async function execAttempt(e: Engine, req: ExecRequest): Promise<Attempt>
   }
   const r = result as ExecResult;
   e.state.reached.add(host.name);
-  if (r.timedOut) return { ...meta, status: 'timed-out', result: r, error: `timed out after ${req.timeoutMs ?? '?'} ms; ${describeKill(r.kill)}`, outputs, durationMs };
+  if (r.timedOut)
+    return { ...meta, status: 'timed-out', result: r, error: `timed out after ${req.timeoutMs ?? '?'} ms; ${describeKill(r.kill)}`, outputs, durationMs };
   if (r.exitCode === 0) return { ...meta, status: 'ok', result: r, outputs, durationMs };
   const error = r.aborted
     ? 'interrupted: the command was killed'
-    : r.exitCode !== null ? `exit code ${r.exitCode}` : r.signal !== null ? `killed by signal ${r.signal}${e.kill.aborted ? ' (interrupted)' : ''}` : 'no exit status (connection lost?)';
+    : r.exitCode !== null
+      ? `exit code ${r.exitCode}`
+      : r.signal !== null
+        ? `killed by signal ${r.signal}${e.kill.aborted ? ' (interrupted)' : ''}`
+        : 'no exit status (connection lost?)';
   return { ...meta, status: 'failed', result: r, error, outputs, durationMs };
 }
 
@@ -133,7 +140,12 @@ export function evidenceOf(step: PlanStep, attempt: Attempt): HostEvidence | und
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && (filter === null || filter.test(l)));
   if (lines.length === 0) return undefined;
   const kept = lines.slice(0, spec.maxLines);
-  return { title: spec.title, lines: kept, omitted: lines.length - kept.length, output: spec.from === 'stderr' ? attempt.outputs?.stderr : attempt.outputs?.stdout };
+  return {
+    title: spec.title,
+    lines: kept,
+    omitted: lines.length - kept.length,
+    output: spec.from === 'stderr' ? attempt.outputs?.stderr : attempt.outputs?.stdout,
+  };
 }
 
 export function endAttempt(e: Engine, step: PlanStep, host: string, attempt: Attempt, extras: EndExtras): void {

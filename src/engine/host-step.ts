@@ -86,7 +86,12 @@ async function approve(
   });
   if (answer.decision === 'approved') return { approved: approvedHosts };
   if (answer.decision === 'skipped') return { skipped: true };
-  const why = answer.decision === 'timed-out' ? 'the approval timed out' : answer.decision === 'aborted' ? `${e.strategy.operator} aborted` : 'not approved (run with --yes to apply)';
+  const why =
+    answer.decision === 'timed-out'
+      ? 'the approval timed out'
+      : answer.decision === 'aborted'
+        ? `${e.strategy.operator} aborted`
+        : 'not approved (run with --yes to apply)';
   return { ending: { outcome: 'refused', step: step.id, message: `mutating step ${step.id} on ${hosts.join(', ')}: ${why}` } };
 }
 
@@ -100,7 +105,18 @@ async function runOnHost(e: Engine, step: PlanStep, action: HostAction, name: st
     if (lost !== null) {
       const error = `not run: ${lost}`;
       e.emitter.emit({ type: 'host-start', step: step.id, host: name, attempt: 1 });
-      e.emitter.emit({ type: 'host-end', step: step.id, host: name, status: 'failed', attempt: 1, exitCode: null, signal: null, durationMs: 0, error, final: true });
+      e.emitter.emit({
+        type: 'host-end',
+        step: step.id,
+        host: name,
+        status: 'failed',
+        attempt: 1,
+        exitCode: null,
+        signal: null,
+        durationMs: 0,
+        error,
+        final: true,
+      });
       return { host: name, status: 'failed', exitCode: null, error, verification: false, interrupted: true };
     }
   }
@@ -110,19 +126,39 @@ async function runOnHost(e: Engine, step: PlanStep, action: HostAction, name: st
       const check = await runCheckOnHost(e, step, host, verify, 'verify', 'pass');
       if (check.status === 'ok') {
         e.state.changed = true;
-        e.emitter.emit({ type: 'warning', step: step.id, host: name, message: `step ${step.id} had started on ${name} without being recorded as finished; its verify check passes, so it is not run again` });
+        e.emitter.emit({
+          type: 'warning',
+          step: step.id,
+          host: name,
+          message: `step ${step.id} had started on ${name} without being recorded as finished; its verify check passes, so it is not run again`,
+        });
         return { ...check, status: 'changed' };
       }
-      e.emitter.emit({ type: 'warning', step: step.id, host: name, message: `step ${step.id} had started on ${name} without being recorded as finished and its verify check fails: running it again` });
+      e.emitter.emit({
+        type: 'warning',
+        step: step.id,
+        host: name,
+        message: `step ${step.id} had started on ${name} without being recorded as finished and its verify check fails: running it again`,
+      });
     } else {
-      e.emitter.emit({ type: 'warning', step: step.id, host: name, message: `step ${step.id} had started on ${name} without being recorded as finished and has no verify check: running it again` });
+      e.emitter.emit({
+        type: 'warning',
+        step: step.id,
+        host: name,
+        message: `step ${step.id} had started on ${name} without being recorded as finished and has no verify check: running it again`,
+      });
     }
   }
   return action.execute(e, step, host);
 }
 
 /** Who takes part: active hosts whose `when` holds; the others with the reason they do not. */
-function selectParticipants(e: Engine, step: PlanStep, action: HostAction, targets: string[]): { runnable: string[]; skipped: { host: string; reason: string }[] } {
+function selectParticipants(
+  e: Engine,
+  step: PlanStep,
+  action: HostAction,
+  targets: string[],
+): { runnable: string[]; skipped: { host: string; reason: string }[] } {
   const runnable: string[] = [];
   const skipped: { host: string; reason: string }[] = [];
   for (const name of targets) {
@@ -224,7 +260,17 @@ export async function runHostStep(e: Engine, step: PlanStep, options: HostStepOp
   for (const [i, batchHosts] of batches.entries()) {
     if (e.stop.aborted) return { kind: 'end', ending: { outcome: 'interrupted' } };
     const batch = rolling ? { index: i + 1, count: batches.length } : null;
-    e.emitter.emit({ type: 'step-start', step: step.id, name: step.name, kind: step.kind, mutates: step.mutates, hosts: batchHosts, batch: batch?.index, batches: batch?.count, rollbackOf: options.rollbackOf });
+    e.emitter.emit({
+      type: 'step-start',
+      step: step.id,
+      name: step.name,
+      kind: step.kind,
+      mutates: step.mutates,
+      hosts: batchHosts,
+      batch: batch?.index,
+      batches: batch?.count,
+      rollbackOf: options.rollbackOf,
+    });
     if (i === 0) for (const s of skipped) record.skip(s.host, s.reason);
     const gate = step.mutates ? await gateMutation(e, step, action, batchHosts, batch, options, record) : { toRun: batchHosts, early: [] };
     if ('flow' in gate) return gate.flow;
@@ -252,7 +298,18 @@ async function gateMutation(
   for (const h of prepared.unchanged) record.skip(h, 'already as wanted: nothing to change', 'ok');
   for (const f of prepared.failedEarly) {
     e.emitter.emit({ type: 'host-start', step: step.id, host: f.host, attempt: 1 });
-    e.emitter.emit({ type: 'host-end', step: step.id, host: f.host, status: f.status, attempt: 1, exitCode: f.exitCode, signal: null, durationMs: 0, error: f.error, final: true });
+    e.emitter.emit({
+      type: 'host-end',
+      step: step.id,
+      host: f.host,
+      status: f.status,
+      attempt: 1,
+      exitCode: f.exitCode,
+      signal: null,
+      durationMs: 0,
+      error: f.error,
+      final: true,
+    });
   }
   const early = prepared.failedEarly;
   if (prepared.wouldRun.length === 0) return { toRun: [], early };
@@ -302,7 +359,11 @@ async function runBatch(
     if (options.rollbackOf !== undefined) {
       // A rollback that fails is reported; the run already ends failed for these hosts.
       for (const f of failures) e.state.failed.add(f.host);
-      e.emitter.emit({ type: 'warning', step: step.id, message: `rollback step ${step.id} failed on ${[...failures.map((f) => f.host), ...unreachable].join(', ')}` });
+      e.emitter.emit({
+        type: 'warning',
+        step: step.id,
+        message: `rollback step ${step.id} failed on ${[...failures.map((f) => f.host), ...unreachable].join(', ')}`,
+      });
       record.lossy = true;
       break;
     }

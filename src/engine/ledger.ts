@@ -123,7 +123,10 @@ export class StepLedger {
     const status = this.#status.get(id);
     const rank = (h: string): number => this.#order.get(h) ?? Number.MAX_SAFE_INTEGER;
     const hosts = Object.fromEntries([...(this.#hosts.get(id) ?? [])].sort(([a], [b]) => rank(a) - rank(b)));
-    const where = (...s: HostStatus[]): string[] => Object.entries(hosts).filter(([, v]) => s.includes(v)).map(([h]) => h);
+    const where = (...s: HostStatus[]): string[] =>
+      Object.entries(hosts)
+        .filter(([, v]) => s.includes(v))
+        .map(([h]) => h);
     return {
       status: status === undefined ? 'not-run' : (status ?? 'ok'),
       hosts,

@@ -87,7 +87,7 @@ export class RedactingOutputWriter {
     const nl = text.lastIndexOf('\n', cut - 1);
     if (nl >= 0 && cut - (nl + 1) <= LINE_REACH) cut = nl + 1;
     const floor = Math.max(0, cut - LINE_REACH);
-    for (let moved = true; moved && cut > 0; ) {
+    for (let moved = true; moved && cut > 0;) {
       moved = false;
       // A cut inside a complete occurrence would split it: move before it. Only the last
       // occurrence starting before the cut can cross it; repeat, since secrets may overlap.

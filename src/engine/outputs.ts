@@ -92,7 +92,12 @@ export class OutputStore {
    * under the same name (a retry from the failure prompt, `resume --retry-failed`) gets its own
    * files (`.retry2`, `.retry3`, …): an attempt's output never lands in an earlier attempt's file.
    */
-  open(step: string, host: string, label: string, onLine: (stream: 'stdout' | 'stderr', line: string) => void): { stdout: StreamRecorder; stderr: StreamRecorder } {
+  open(
+    step: string,
+    host: string,
+    label: string,
+    onLine: (stream: 'stdout' | 'stderr', line: string) => void,
+  ): { stdout: StreamRecorder; stderr: StreamRecorder } {
     const first = `${RUN_FILES.outputs}/${safeName(step)}/${safeName(host)}${label ? `.${label}` : ''}`;
     let base = first;
     for (let n = 2; this.#taken(base); n++) base = `${first}.retry${n}`;

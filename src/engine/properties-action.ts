@@ -83,7 +83,18 @@ export async function applyProperties(e: Engine, step: PlanStep, host: Host): Pr
     edit = renderEdit(e, step, host);
   } catch (err) {
     const error = `cannot render the edit: ${errorMessage(err)}`;
-    e.emitter.emit({ type: 'host-end', step: step.id, host: host.name, status: 'failed', attempt: 1, exitCode: null, signal: null, durationMs: 0, error, final: true });
+    e.emitter.emit({
+      type: 'host-end',
+      step: step.id,
+      host: host.name,
+      status: 'failed',
+      attempt: 1,
+      exitCode: null,
+      signal: null,
+      durationMs: 0,
+      error,
+      final: true,
+    });
     return { host: host.name, status: 'failed', exitCode: null, error, verification: false };
   }
   // The whole edit (read, compare, write) is one attempt; the step's retries re-run it from the read.
@@ -126,7 +137,13 @@ export async function applyProperties(e: Engine, step: PlanStep, host: Host): Pr
       return { ...outcomeOf(host.name, write, status), error };
     }
     e.state.changed = true;
-    endAttempt(e, step, host.name, { ...write, durationMs: read.durationMs + write.durationMs }, { status: 'changed', final: !verify, diff: result.diff, reason: backup ? `backup: ${backup}` : undefined });
+    endAttempt(
+      e,
+      step,
+      host.name,
+      { ...write, durationMs: read.durationMs + write.durationMs },
+      { status: 'changed', final: !verify, diff: result.diff, reason: backup ? `backup: ${backup}` : undefined },
+    );
     written.write = write;
     return outcomeOf(host.name, write, 'changed');
   });

@@ -61,7 +61,9 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
   const firstRunId = run.runIds[0];
   if (firstRunId === undefined || run.segmentStartedAt === null) throw new UsageError('the journal has no run-start event: nothing to resume');
   if (run.planHash !== plan.planHash) {
-    throw new RefusedError(`the plan changed since the run started (hash ${plan.planHash}, journal ${run.planHash}): the runbook, inventory or params differ; start a new run instead`);
+    throw new RefusedError(
+      `the plan changed since the run started (hash ${plan.planHash}, journal ${run.planHash}): the runbook, inventory or params differ; start a new run instead`,
+    );
   }
   // The latest segment's ending (a new run-start clears the one before).
   const end = run.ended ? run.outcome : null;
@@ -84,7 +86,11 @@ export function resumePointFromEvents(plan: Plan, events: RunEvent[], options: R
     attempted: run.attempted,
     reached: run.reached,
     approved: Object.fromEntries(Object.entries(run.approvals).map(([step, a]) => [step, a.hosts])),
-    ledger: ledgerFromEvents(events, plan.steps.filter((s) => s.skippable).map((s) => s.id), plan.hosts).snapshot(),
+    ledger: ledgerFromEvents(
+      events,
+      plan.steps.filter((s) => s.skippable).map((s) => s.id),
+      plan.hosts,
+    ).snapshot(),
     heldLocks: run.heldLocks,
     warnings,
   };

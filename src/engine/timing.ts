@@ -27,7 +27,12 @@ export const systemClock: Clock = {
  * Runs fn over items with at most `limit` in flight, results in input order. Items not yet
  * started when `stop` aborts are not started (their result is undefined).
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, stop?: AbortSignal): Promise<(R | undefined)[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  stop?: AbortSignal,
+): Promise<(R | undefined)[]> {
   const results: (R | undefined)[] = new Array(items.length).fill(undefined);
   let next = 0;
   const worker = async (): Promise<void> => {

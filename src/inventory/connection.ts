@@ -139,7 +139,11 @@ function proxyJump(vars: Vars, read: Reader, issues: ConnectionIssue[]): string[
       return undefined;
     }
     if (found.ignored.length > 0) {
-      issues.push({ key, message: `${key}: remedy ignores ${found.ignored.join(' ')} (it honours only the jump host and ServerAliveInterval/ServerAliveCountMax)`, severity: 'warning' });
+      issues.push({
+        key,
+        message: `${key}: remedy ignores ${found.ignored.join(' ')} (it honours only the jump host and ServerAliveInterval/ServerAliveCountMax)`,
+        severity: 'warning',
+      });
     }
     if (found.jump) return found.jump;
   }
@@ -154,12 +158,19 @@ function serverAlive(read: Reader, issues: ConnectionIssue[]): { serverAliveInte
     if (!args) continue;
     const found = sshArgs(args.value);
     if ('error' in found) continue; // reported by proxyJump()
-    for (const [name, value] of [['ServerAliveInterval', found.serverAliveInterval], ['ServerAliveCountMax', found.serverAliveCountMax]] as const) {
+    for (const [name, value] of [
+      ['ServerAliveInterval', found.serverAliveInterval],
+      ['ServerAliveCountMax', found.serverAliveCountMax],
+    ] as const) {
       if (value === undefined) continue;
       const n = /^\d+$/.test(value) ? Number(value) : NaN;
       const max = name === 'ServerAliveInterval' ? 86_400 : 1000;
       if (!Number.isInteger(n) || n > max || (name === 'ServerAliveCountMax' && n < 1)) {
-        issues.push({ key, message: `${key}: ${name} must be a whole number ${name === 'ServerAliveInterval' ? 'of seconds (0-86400, 0 = off)' : '(1-1000)'}, got ${JSON.stringify(value)}`, severity: 'error' });
+        issues.push({
+          key,
+          message: `${key}: ${name} must be a whole number ${name === 'ServerAliveInterval' ? 'of seconds (0-86400, 0 = off)' : '(1-1000)'}, got ${JSON.stringify(value)}`,
+          severity: 'error',
+        });
         continue;
       }
       if (name === 'ServerAliveInterval') out.serverAliveInterval ??= n;
@@ -170,7 +181,10 @@ function serverAlive(read: Reader, issues: ConnectionIssue[]): { serverAliveInte
 }
 
 function jumpList(text: string): string[] | undefined {
-  const hosts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const hosts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return hosts.length === 0 || (hosts.length === 1 && hosts[0]?.toLowerCase() === 'none') ? undefined : hosts;
 }
 
@@ -211,7 +225,12 @@ function sshArgs(args: string): SshArgs {
     else if (name === 'serveralivecountmax') serverAliveCountMax ??= value;
     else ignored.push(`-o ${option}`);
   }
-  return { jump, ignored, ...(serverAliveInterval !== undefined ? { serverAliveInterval } : {}), ...(serverAliveCountMax !== undefined ? { serverAliveCountMax } : {}) };
+  return {
+    jump,
+    ignored,
+    ...(serverAliveInterval !== undefined ? { serverAliveInterval } : {}),
+    ...(serverAliveCountMax !== undefined ? { serverAliveCountMax } : {}),
+  };
 }
 
 /** `ssh [-q] [-p PORT] [-l USER] [-i KEY] -W %h:%p [USER@]HOST` → "USER@HOST:PORT". */
@@ -229,7 +248,8 @@ function jumpFromProxyCommand(command: string): string | undefined {
     if (w === '-W') forward = words[++i] === '%h:%p';
     else if (w === '-p') port = words[++i];
     else if (w === '-l') user = words[++i];
-    else if (w === '-i' || w === '-o' || w === '-F') i++; // options of the hop itself; the transport has its own
+    else if (w === '-i' || w === '-o' || w === '-F')
+      i++; // options of the hop itself; the transport has its own
     else if (/^-[46AaCqTtvXxYy]+$/.test(w)) continue;
     else if (w.startsWith('-')) return undefined;
     else positional.push(w);

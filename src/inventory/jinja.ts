@@ -288,7 +288,25 @@ function evalNode(node: Node, scope: JinjaScope): Value {
   }
 }
 
-const FILTERS = new Set(['default', 'd', 'lower', 'upper', 'capitalize', 'trim', 'replace', 'join', 'int', 'float', 'bool', 'string', 'length', 'count', 'first', 'last', 'mandatory']);
+const FILTERS = new Set([
+  'default',
+  'd',
+  'lower',
+  'upper',
+  'capitalize',
+  'trim',
+  'replace',
+  'join',
+  'int',
+  'float',
+  'bool',
+  'string',
+  'length',
+  'count',
+  'first',
+  'last',
+  'mandatory',
+]);
 
 function applyFilter(node: Extract<Node, { t: 'filter' }>, scope: JinjaScope): Value {
   const value = evalNode(node.arg, scope);
@@ -323,7 +341,13 @@ function applyFilter(node: Extract<Node, { t: 'filter' }>, scope: JinjaScope): V
     }
     case 'join': {
       const sep = args[0] === undefined ? '' : pyStr(args[0]);
-      const items = Array.isArray(value) ? value : typeof value === 'string' ? [...value] : value !== null && typeof value === 'object' ? Object.keys(value) : [value];
+      const items = Array.isArray(value)
+        ? value
+        : typeof value === 'string'
+          ? [...value]
+          : value !== null && typeof value === 'object'
+            ? Object.keys(value)
+            : [value];
       return items.map(pyStr).join(sep);
     }
     case 'int':
@@ -387,7 +411,10 @@ function pyRepr(v: Value): string {
   if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v);
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 

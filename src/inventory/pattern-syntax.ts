@@ -166,7 +166,11 @@ function compileRegex(source: string, fail: (why: string) => never): RegExp {
     }
     body = body.slice(inline[0].length);
   }
-  body = body.replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>').replace(/\\Z/g, '$').replace(/\\A/g, '^');
+  body = body
+    .replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>')
+    .replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>')
+    .replace(/\\Z/g, '$')
+    .replace(/\\A/g, '^');
   try {
     return new RegExp(`^(?:${body})`, flags);
   } catch (err) {

@@ -107,11 +107,7 @@ function readLimitFile(path: string): string[] {
 
 /** Ansible's order_patterns then _evaluate_patterns: unions, then &, then !; only &/! start from all. */
 function evaluateTerms(inv: Inventory, terms: readonly PatternTerm[], index: InventoryIndex): string[] {
-  const ordered = [
-    ...terms.filter((t) => t.op === 'union'),
-    ...terms.filter((t) => t.op === 'intersect'),
-    ...terms.filter((t) => t.op === 'exclude'),
-  ];
+  const ordered = [...terms.filter((t) => t.op === 'union'), ...terms.filter((t) => t.op === 'intersect'), ...terms.filter((t) => t.op === 'exclude')];
   if (!ordered.some((t) => t.op === 'union')) ordered.unshift(ALL_TERM);
   let hosts: string[] = [];
   for (const term of ordered) {

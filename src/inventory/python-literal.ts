@@ -159,8 +159,7 @@ class LiteralParser {
   private number(): number {
     const rest = this.src.slice(this.pos);
     const m =
-      /^0[xX](?:_?[0-9a-fA-F])+|^0[oO](?:_?[0-7])+|^0[bB](?:_?[01])+/.exec(rest) ??
-      /^(?:\d(?:_?\d)*)?\.?(?:\d(?:_?\d)*)?(?:[eE][+-]?\d(?:_?\d)*)?/.exec(rest);
+      /^0[xX](?:_?[0-9a-fA-F])+|^0[oO](?:_?[0-7])+|^0[bB](?:_?[01])+/.exec(rest) ?? /^(?:\d(?:_?\d)*)?\.?(?:\d(?:_?\d)*)?(?:[eE][+-]?\d(?:_?\d)*)?/.exec(rest);
     const text = m?.[0] ?? '';
     if (text === '' || text === '.' || /^[eE]/.test(text)) throw new NotALiteral();
     const next = rest[text.length];

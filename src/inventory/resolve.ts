@@ -92,7 +92,13 @@ export function resolveInventory(raw: RawInventory, dirs: DirectoryVars): Invent
   }
   const warnings = [...raw.warnings, ...dirs.warnings, ...diagnostics];
   if (hosts.size === 0) {
-    warnings.push({ file: raw.source, line: 1, col: 1, message: "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'", severity: 'warning' });
+    warnings.push({
+      file: raw.source,
+      line: 1,
+      col: 1,
+      message: "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
+      severity: 'warning',
+    });
   }
   const inv: Inventory = { source: raw.source, hosts, groups, warnings, implicitVars: { all: allVars, hosts: localhostVars } };
   registerHosts(inv);

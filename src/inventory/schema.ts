@@ -22,35 +22,46 @@ const connectionVars = {
   }),
   ansible_port: PortNumber.optional().meta({ description: 'SSH port. Default 22 (or ssh_config Port).' }),
   ansible_user: Text.optional().meta({ description: 'SSH login user. Default: ssh_config User, else the local user.' }),
-  ansible_connection: z.string().optional().meta({
-    description: 'How to reach the host: ssh (default; smart and paramiko mean ssh too) or local (run on this machine).',
-    examples: ['ssh', 'local'],
-  }),
+  ansible_connection: z
+    .string()
+    .optional()
+    .meta({
+      description: 'How to reach the host: ssh (default; smart and paramiko mean ssh too) or local (run on this machine).',
+      examples: ['ssh', 'local'],
+    }),
   ansible_ssh_private_key_file: z.string().optional().meta({ description: 'Private key file for SSH authentication.' }),
   ansible_private_key_file: z.string().optional().meta({ description: 'Alias of ansible_ssh_private_key_file.' }),
   ansible_password: Text.optional().meta({
-    description: 'SSH password, tried after keys and the agent (password, then keyboard-interactive authentication); secret (masked in plans, journal, console, reports).',
+    description:
+      'SSH password, tried after keys and the agent (password, then keyboard-interactive authentication); secret (masked in plans, journal, console, reports).',
   }),
   ansible_ssh_pass: Text.optional().meta({ description: 'Alias of ansible_password.' }),
   ansible_ssh_password: Text.optional().meta({ description: 'Alias of ansible_password.' }),
   ansible_ssh_common_args: z.string().optional().meta({
-    description: 'Extra OpenSSH arguments. remedy honours the jump host in them (-J HOST, -o ProxyJump=HOST, or -o ProxyCommand="ssh -W %h:%p HOST") and the keepalive (-o ServerAliveInterval=SECONDS, -o ServerAliveCountMax=N; default 15 s x 3); other options are ignored with a warning.',
+    description:
+      'Extra OpenSSH arguments. remedy honours the jump host in them (-J HOST, -o ProxyJump=HOST, or -o ProxyCommand="ssh -W %h:%p HOST") and the keepalive (-o ServerAliveInterval=SECONDS, -o ServerAliveCountMax=N; default 15 s x 3); other options are ignored with a warning.',
   }),
   ansible_ssh_extra_args: z.string().optional().meta({ description: 'Like ansible_ssh_common_args (read the same way).' }),
   ansible_become: AnsibleBoolean.optional().meta({
     description: 'Become (escalate privileges) for every step, not only steps that ask with `become:`. yes/no/true/false.',
   }),
-  ansible_become_method: z.string().optional().meta({
-    description: 'sudo (default), runuser or none. Other Ansible methods (su, doas, pbrun, ...) are rejected.',
-    examples: ['sudo', 'runuser', 'none'],
-  }),
+  ansible_become_method: z
+    .string()
+    .optional()
+    .meta({
+      description: 'sudo (default), runuser or none. Other Ansible methods (su, doas, pbrun, ...) are rejected.',
+      examples: ['sudo', 'runuser', 'none'],
+    }),
   ansible_become_user: Text.optional().meta({ description: 'User to become when a step says `become: true`. Default root.' }),
   ansible_become_password: Text.optional().meta({ description: 'Password for sudo; secret (redacted everywhere).' }),
   ansible_become_pass: Text.optional().meta({ description: 'Alias of ansible_become_password.' }),
   remedy_known_hosts: z.string().optional().meta({ description: 'An extra known_hosts file trusted for this host.' }),
-  remedy_proxy_jump: z.union([z.string(), z.array(z.string())]).optional().meta({
-    description: 'Jump host(s), outermost first: "user@bastion:22" or an inventory host name; a list or a comma-separated string.',
-  }),
+  remedy_proxy_jump: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .meta({
+      description: 'Jump host(s), outermost first: "user@bastion:22" or an inventory host name; a list or a comma-separated string.',
+    }),
 };
 
 export const InventoryHostVars = z
@@ -61,23 +72,20 @@ export const InventoryHostVars = z
 export const InventoryGroupVars = z
   .object({
     ...connectionVars,
-    ansible_group_priority: z.union([z.int(), z.string().regex(/^-?\d+$/)]).optional().meta({
-      description: 'Among groups at the same depth, vars of the higher priority win (default 1; equal priorities: alphabetical, later wins).',
-    }),
+    ansible_group_priority: z
+      .union([z.int(), z.string().regex(/^-?\d+$/)])
+      .optional()
+      .meta({
+        description: 'Among groups at the same depth, vars of the higher priority win (default 1; equal priorities: alphabetical, later wins).',
+      }),
   })
   .catchall(InventoryVarValue)
   .meta({ id: 'GroupVars', description: 'Vars every host of the group (and of its child groups) sees; child groups and hosts override them.' });
 
-const HostsSection = z
-  .union([
-    z.record(z.string(), InventoryHostVars.nullable()),
-    z.string().meta({ description: 'A single host name.' }),
-    z.null(),
-  ])
-  .meta({
-    description:
-      'Hosts of the group: a mapping of host name to its vars (or nothing). Names may carry a port (mp-1:2222) or a range (mp-[1:4], db-[01:10], node-[a:c]).',
-  });
+const HostsSection = z.union([z.record(z.string(), InventoryHostVars.nullable()), z.string().meta({ description: 'A single host name.' }), z.null()]).meta({
+  description:
+    'Hosts of the group: a mapping of host name to its vars (or nothing). Names may carry a port (mp-1:2222) or a range (mp-[1:4], db-[01:10], node-[a:c]).',
+});
 
 export interface InventoryGroupInput {
   hosts?: Record<string, z.input<typeof InventoryHostVars> | null> | string | null | undefined;

@@ -213,7 +213,11 @@ export function parseJournal(text: string): Omit<JournalRead, 'path'> {
       return;
     }
     if (partial) truncated = true;
-    problems.push({ line: i + 1, message: partial ? `partial last line (the controller stopped while writing it): ${problem}` : problem, excerpt: line.slice(0, 120) });
+    problems.push({
+      line: i + 1,
+      message: partial ? `partial last line (the controller stopped while writing it): ${problem}` : problem,
+      excerpt: line.slice(0, 120),
+    });
   });
   return { events, problems, truncated };
 }

@@ -75,7 +75,13 @@ export interface StepCommands {
 export function buildPhases(events: readonly RunEvent[], result: RunResultJson): Phase[] {
   const start = events.find((e) => e.type === 'run-start')?.time ?? null;
   const t0 = start === null ? null : Date.parse(start);
-  const at = (time: string | null, id: PhaseId, note?: string): Phase => ({ id, label: PHASE_LABELS[id], time, atMs: time === null || t0 === null ? null : Math.max(0, Date.parse(time) - t0), note });
+  const at = (time: string | null, id: PhaseId, note?: string): Phase => ({
+    id,
+    label: PHASE_LABELS[id],
+    time,
+    atMs: time === null || t0 === null ? null : Math.max(0, Date.parse(time) - t0),
+    note,
+  });
   const decisionIdx = findLastIndex(events, (e) => e.type === 'decision');
   const phases: Phase[] = [at(start, 'start')];
   if (decisionIdx < 0) {
@@ -105,7 +111,14 @@ export function buildPhases(events: readonly RunEvent[], result: RunResultJson):
     if (i <= fixIdx) continue;
     const started = starts.get((e as { step?: string }).step ?? '');
     // A check is a read-only command or wait on hosts (a fetch collects, it does not check).
-    if (e.type === 'step-end' && e.status === 'ok' && started?.mutates === false && (started.kind === 'run' || started.kind === 'wait') && started.hosts.length > 0) verified = e.time;
+    if (
+      e.type === 'step-end' &&
+      e.status === 'ok' &&
+      started?.mutates === false &&
+      (started.kind === 'run' || started.kind === 'wait') &&
+      started.hosts.length > 0
+    )
+      verified = e.time;
   }
   if (verified === null) {
     // The fix step's own `verify:` checks, when nothing ran after it.
@@ -188,17 +201,30 @@ export function buildSummary(input: {
   const notOk = hosts.filter((h) => h.status !== 'ok');
   const byStatus = new Map<string, string[]>();
   for (const h of notOk) byStatus.set(h.status, [...(byStatus.get(h.status) ?? []), h.host]);
-  for (const [status, list] of byStatus) left.push(`${list.join(', ')}: ${status}. Check ${list.length === 1 ? 'this host' : 'these hosts'} by hand; the timeline below shows what ran there.`);
+  for (const [status, list] of byStatus)
+    left.push(`${list.join(', ')}: ${status}. Check ${list.length === 1 ? 'this host' : 'these hosts'} by hand; the timeline below shows what ran there.`);
   const declined = input.approvals.filter((a) => a.decision !== 'approved');
   for (const a of declined) {
     const who = a.source === 'operator' ? ` by ${a.operator}` : '';
-    left.push(`Step ${a.step}${a.batch !== undefined ? ` (batch ${a.batch})` : ''} was ${a.decision === 'timed-out' ? 'not answered in time' : a.decision}${who} on ${a.hosts.join(', ') || 'no host'}${a.comment ? ` ("${a.comment}")` : ''}: it did not run there.`);
+    left.push(
+      `Step ${a.step}${a.batch !== undefined ? ` (batch ${a.batch})` : ''} was ${a.decision === 'timed-out' ? 'not answered in time' : a.decision}${who} on ${a.hosts.join(', ') || 'no host'}${a.comment ? ` ("${a.comment}")` : ''}: it did not run there.`,
+    );
   }
   const present = input.artifacts.filter((a) => a.present);
-  if (present.length > 0) left.push(`Hand over the ${present.length} artifact${present.length === 1 ? '' : 's'} listed under Artifacts (sizes and SHA-256 given).`);
+  if (present.length > 0)
+    left.push(`Hand over the ${present.length} artifact${present.length === 1 ? '' : 's'} listed under Artifacts (sizes and SHA-256 given).`);
   if (!result.complete) left.push('The run stopped before its end: continue it with `remedy resume` on this run directory, or start a new run.');
   else if (result.outcome === 'interrupted') left.push('The run was interrupted: continue it with `remedy resume` on this run directory.');
-  return { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts, changed, leftForPeople: left, decisions: describeDecisions(input.approvals, input.override) };
+  return {
+    outcome: result.outcome,
+    exitCode: result.exitCode,
+    cause: result.cause,
+    message: result.message,
+    hosts,
+    changed,
+    leftForPeople: left,
+    decisions: describeDecisions(input.approvals, input.override),
+  };
 }
 
 const SOURCE_WORDS: Record<ReportApproval['source'], string> = {
@@ -209,13 +235,23 @@ const SOURCE_WORDS: Record<ReportApproval['source'], string> = {
 };
 
 /** `2026-11-24T13:45:02.000Z alice approved restart_mps (batch 1) on mp-1, mp-2 (answered by a person): "canary first"`. */
-export function describeDecisions(approvals: readonly ReportApproval[], override?: { time: string; step: string; cause: string; from: string; operator: string } | null): string[] {
+export function describeDecisions(
+  approvals: readonly ReportApproval[],
+  override?: { time: string; step: string; cause: string; from: string; operator: string } | null,
+): string[] {
   const items: { time: string; text: string }[] = approvals.map((a) => {
     const verb = a.decision === 'timed-out' ? 'did not answer in time for' : a.decision;
     const batch = a.batch !== undefined ? ` (batch ${a.batch})` : '';
-    return { time: a.time, text: `${a.time} ${a.operator} ${verb} ${a.step}${batch} on ${a.hosts.join(', ') || 'no host'} (${SOURCE_WORDS[a.source]})${a.comment ? `: "${a.comment}"` : ''}` };
+    return {
+      time: a.time,
+      text: `${a.time} ${a.operator} ${verb} ${a.step}${batch} on ${a.hosts.join(', ') || 'no host'} (${SOURCE_WORDS[a.source]})${a.comment ? `: "${a.comment}"` : ''}`,
+    };
   });
-  if (override) items.push({ time: override.time, text: `${override.time} ${override.operator} overrode the cause at ${override.step}: ${override.cause}, not ${override.from} as concluded` });
+  if (override)
+    items.push({
+      time: override.time,
+      text: `${override.time} ${override.operator} overrode the cause at ${override.step}: ${override.cause}, not ${override.from} as concluded`,
+    });
   return items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).map((i) => i.text);
 }
 

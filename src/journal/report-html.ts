@@ -51,10 +51,13 @@ function link(path: string): string {
 }
 
 function diffBlock(diff: string): string {
-  const lines = diff.replace(/\n$/, '').split('\n').map((l) => {
-    const cls = l.startsWith('+') && !l.startsWith('+++') ? 'diff-add' : l.startsWith('-') && !l.startsWith('---') ? 'diff-del' : '';
-    return cls ? `<span class="${cls}">${esc(l)}</span>` : esc(l);
-  });
+  const lines = diff
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => {
+      const cls = l.startsWith('+') && !l.startsWith('+++') ? 'diff-add' : l.startsWith('-') && !l.startsWith('---') ? 'diff-del' : '';
+      return cls ? `<span class="${cls}">${esc(l)}</span>` : esc(l);
+    });
   return `<pre>${lines.join('\n')}</pre>`;
 }
 
@@ -72,7 +75,10 @@ export function renderReportHtml(m: ReportModel): string {
       [
         ['Outcome', `${badge(r.outcome)} exit ${esc(r.exitCode)}`],
         ['Cause', r.cause === null ? 'none' : code(r.cause)],
-        ['Operator', `${esc(r.operator ?? '?')}${m.run.user ? ` <span class="muted">(user ${esc(m.run.user)}${m.run.controller ? ` on ${esc(m.run.controller)}` : ''})</span>` : ''}`],
+        [
+          'Operator',
+          `${esc(r.operator ?? '?')}${m.run.user ? ` <span class="muted">(user ${esc(m.run.user)}${m.run.controller ? ` on ${esc(m.run.controller)}` : ''})</span>` : ''}`,
+        ],
         ['Mode', esc(r.mode ?? '?')],
         ['Plan hash', r.planHash ? code(r.planHash) : '?'],
         ['Run id', `${r.runIds.map(code).join(', ') || '?'}${m.run.resumed ? ' (resumed)' : ''}`],
@@ -84,10 +90,19 @@ export function renderReportHtml(m: ReportModel): string {
     ),
   );
   if (m.journalProblems.length > 0) {
-    b.push(`<p class="note">Some journal lines could not be read:</p><ul>${m.journalProblems.map((p) => `<li>line ${esc(p.line)}: ${esc(p.message)}</li>`).join('')}</ul>`);
+    b.push(
+      `<p class="note">Some journal lines could not be read:</p><ul>${m.journalProblems.map((p) => `<li>line ${esc(p.line)}: ${esc(p.message)}</li>`).join('')}</ul>`,
+    );
   }
   const params = Object.entries(m.run.params);
-  if (params.length > 0) b.push('<h3>Parameters</h3>', table(['Param', 'Value'], params.map(([k, v]) => [code(k), code(v)])));
+  if (params.length > 0)
+    b.push(
+      '<h3>Parameters</h3>',
+      table(
+        ['Param', 'Value'],
+        params.map(([k, v]) => [code(k), code(v)]),
+      ),
+    );
 
   b.push('<h2 id="diagnosis">Diagnosis</h2>');
   if (!m.diagnosis) b.push('<p>No decision was recorded.</p>');
@@ -99,7 +114,20 @@ export function renderReportHtml(m: ReportModel): string {
     if (d.override) b.push(`<li>Overridden by ${esc(d.override.operator)} (concluded ${code(d.override.from)})</li>`);
     b.push('</ul>');
     const facts = Object.entries(d.evidence.facts);
-    if (facts.length > 0) b.push(table(['Host', 'Facts the decision read'], facts.map(([h, f]) => [esc(h), Object.entries(f).map(([k, v]) => `${esc(k)}=${code(v)}`).join(', ') || '—']), '', [0]));
+    if (facts.length > 0)
+      b.push(
+        table(
+          ['Host', 'Facts the decision read'],
+          facts.map(([h, f]) => [
+            esc(h),
+            Object.entries(f)
+              .map(([k, v]) => `${esc(k)}=${code(v)}`)
+              .join(', ') || '—',
+          ]),
+          '',
+          [0],
+        ),
+      );
   }
 
   b.push('<h2 id="timeline">Timeline</h2>');
@@ -107,15 +135,32 @@ export function renderReportHtml(m: ReportModel): string {
   m.timeline.filter((s) => s.status !== 'skipped').forEach((s, i) => b.push(timelineStep(s, i + 1)));
   const skipped = m.timeline.filter((s) => s.status === 'skipped');
   if (skipped.length > 0) {
-    b.push(`<details><summary>Skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} whose condition did not hold (other causes)</summary><ul>${skipped.map((s) => `<li>${code(s.id)} ${esc(s.name)}${s.skipReason ? ` <span class="muted">${esc(s.skipReason)}</span>` : ''}</li>`).join('')}</ul></details>`);
+    b.push(
+      `<details><summary>Skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} whose condition did not hold (other causes)</summary><ul>${skipped.map((s) => `<li>${code(s.id)} ${esc(s.name)}${s.skipReason ? ` <span class="muted">${esc(s.skipReason)}</span>` : ''}</li>`).join('')}</ul></details>`,
+    );
   }
 
   b.push('<h2>Approvals</h2>');
   if (m.approvals.length === 0) b.push('<p>No approval was asked or recorded.</p>');
   else {
-    b.push(table(['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts', 'Comment'], m.approvals.map((a) => [esc(a.time), code(a.step) + (a.batch !== undefined ? ` batch ${esc(a.batch)}` : ''), badge(a.decision), esc(a.source), esc(a.operator), a.hosts.map(esc).join(', ') || '—', a.comment ? esc(a.comment) : '—'])));
+    b.push(
+      table(
+        ['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts', 'Comment'],
+        m.approvals.map((a) => [
+          esc(a.time),
+          code(a.step) + (a.batch !== undefined ? ` batch ${esc(a.batch)}` : ''),
+          badge(a.decision),
+          esc(a.source),
+          esc(a.operator),
+          a.hosts.map(esc).join(', ') || '—',
+          a.comment ? esc(a.comment) : '—',
+        ]),
+      ),
+    );
     for (const a of m.approvals.filter((x) => x.decision !== 'approved' && x.commands.length > 0)) {
-      b.push(`<p>Would have run at ${code(a.step)} (${esc(a.decision)}):</p><pre>${a.commands.map((c) => `${esc(c.host)}: ${esc(c.command)}`).join('\n')}</pre>`);
+      b.push(
+        `<p>Would have run at ${code(a.step)} (${esc(a.decision)}):</p><pre>${a.commands.map((c) => `${esc(c.host)}: ${esc(c.command)}`).join('\n')}</pre>`,
+      );
     }
   }
 
@@ -130,13 +175,44 @@ export function renderReportHtml(m: ReportModel): string {
   if (m.artifacts.length === 0) b.push('<p>No artifact was fetched.</p>');
   else {
     b.push('<p class="muted">Links are relative to this report (the run directory): a zipped run directory keeps them working.</p>');
-    b.push(table(['Host', 'Step', 'Path', 'Size', 'SHA-256'], m.artifacts.map((a) => [esc(a.host), code(a.step), link(a.path) + (a.present ? '' : ' <span class="st st-failed">missing or changed on disk</span>'), esc(formatBytes(a.bytes)), code(a.sha256)]), '', [0, 3]));
+    b.push(
+      table(
+        ['Host', 'Step', 'Path', 'Size', 'SHA-256'],
+        m.artifacts.map((a) => [
+          esc(a.host),
+          code(a.step),
+          link(a.path) + (a.present ? '' : ' <span class="st st-failed">missing or changed on disk</span>'),
+          esc(formatBytes(a.bytes)),
+          code(a.sha256),
+        ]),
+        '',
+        [0, 3],
+      ),
+    );
   }
 
-  if (m.rollbacks.length > 0) b.push('<h2>Rollbacks</h2>', table(['Time', 'Step', 'Host', 'Reason'], m.rollbacks.map((x) => [esc(x.time), code(x.step), esc(x.host), esc(x.reason)])));
-  if (m.locks.length > 0) b.push('<h2>Host locks</h2>', table(['Time', 'Host', 'Action', 'Detail'], m.locks.map((x) => [esc(x.time), esc(x.host), esc(x.action), esc(x.detail ?? '')])));
+  if (m.rollbacks.length > 0)
+    b.push(
+      '<h2>Rollbacks</h2>',
+      table(
+        ['Time', 'Step', 'Host', 'Reason'],
+        m.rollbacks.map((x) => [esc(x.time), code(x.step), esc(x.host), esc(x.reason)]),
+      ),
+    );
+  if (m.locks.length > 0)
+    b.push(
+      '<h2>Host locks</h2>',
+      table(
+        ['Time', 'Host', 'Action', 'Detail'],
+        m.locks.map((x) => [esc(x.time), esc(x.host), esc(x.action), esc(x.detail ?? '')]),
+      ),
+    );
   b.push('<h2>Warnings</h2>');
-  b.push(m.warnings.length === 0 ? '<p>None.</p>' : `<ul>${m.warnings.map((w) => `<li><span class="muted">${esc(w.time)}</span>${w.step ? ` ${code(w.step)}` : ''}${w.host ? ` on ${esc(w.host)}` : ''}: ${esc(w.message)}</li>`).join('')}</ul>`);
+  b.push(
+    m.warnings.length === 0
+      ? '<p>None.</p>'
+      : `<ul>${m.warnings.map((w) => `<li><span class="muted">${esc(w.time)}</span>${w.step ? ` ${code(w.step)}` : ''}${w.host ? ` on ${esc(w.host)}` : ''}: ${esc(w.message)}</li>`).join('')}</ul>`,
+  );
 
   b.push('<h2>Final outcome</h2><ul>');
   for (const o of m.outcomes) {
@@ -150,14 +226,21 @@ export function renderReportHtml(m: ReportModel): string {
 }
 
 function timelineStep(s: TimelineStep, n: number): string {
-  const tags = [s.mutates ? '<span class="mut">mutates</span>' : '', s.batches ? `${esc(s.batches)} batches` : '', s.rollbackOf ? `rollback of ${code(s.rollbackOf)}` : ''].filter(Boolean);
-  const out = [`<h3>${n}. ${esc(s.name)} ${code(s.id)} ${badge(s.status)}${s.durationMs !== null ? ` <span class="muted">${esc(formatDuration(s.durationMs))}</span>` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}</h3>`];
+  const tags = [
+    s.mutates ? '<span class="mut">mutates</span>' : '',
+    s.batches ? `${esc(s.batches)} batches` : '',
+    s.rollbackOf ? `rollback of ${code(s.rollbackOf)}` : '',
+  ].filter(Boolean);
+  const out = [
+    `<h3>${n}. ${esc(s.name)} ${code(s.id)} ${badge(s.status)}${s.durationMs !== null ? ` <span class="muted">${esc(formatDuration(s.durationMs))}</span>` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}</h3>`,
+  ];
   if (s.skipReason) out.push(`<p class="muted">Skipped: ${esc(s.skipReason)}</p>`);
   if (s.decided !== undefined) out.push(`<p>Cause: ${code(s.decided)}</p>`);
   if (s.outcome) out.push(`<p>Outcome: ${badge(s.outcome.status)} ${esc(s.outcome.message)}</p>`);
   const rows: string[][] = [];
   for (const h of s.hosts) {
-    for (const a of h.attempts) rows.push([esc(h.host), badge(a.status), exitText(a), esc(formatDuration(a.durationMs)), attemptText(a), esc(a.time.slice(11, 23)), detailText(a)]);
+    for (const a of h.attempts)
+      rows.push([esc(h.host), badge(a.status), exitText(a), esc(formatDuration(a.durationMs)), attemptText(a), esc(a.time.slice(11, 23)), detailText(a)]);
     if (h.unfinished) rows.push([esc(h.host), badge('interrupted') + ' started, not finished', '', '', '', '', '']);
   }
   if (rows.length > 0) out.push(table(['Host', 'Status', 'Exit', 'Duration', 'Attempt', 'Time', 'Detail'], rows, '', [0, 1, 3, 5]));
@@ -181,7 +264,12 @@ function detailText(a: TimelineAttempt): string {
   const parts: string[] = [];
   if (a.error) parts.push(esc(a.error));
   if (a.reason) parts.push(esc(a.reason));
-  if (a.facts && Object.keys(a.facts).length > 0) parts.push(`facts: ${Object.entries(a.facts).map(([k, v]) => `${esc(k)}=${code(v)}`).join(', ')}`);
+  if (a.facts && Object.keys(a.facts).length > 0)
+    parts.push(
+      `facts: ${Object.entries(a.facts)
+        .map(([k, v]) => `${esc(k)}=${code(v)}`)
+        .join(', ')}`,
+    );
   if (a.outputs) parts.push(`output: ${link(a.outputs.stdout)}`);
   return parts.join('; ');
 }
@@ -192,17 +280,31 @@ function summarySection(m: ReportModel): string {
   out.push(`<p>${badge(s.outcome)} exit ${esc(s.exitCode)} · cause ${s.cause === null ? 'none decided' : code(s.cause)}</p>`);
   if (s.message) out.push(`<p class="note">${esc(s.message)}</p>`);
   const scope = m.result.scope;
-  if (scope) out.push(`<p><strong>Scope: --limit ${code(scope.limit)}.</strong> This verdict covers only ${esc(scope.hosts.join(', '))}; not looked at: ${esc(scope.excluded.join(', '))}.</p>`);
+  if (scope)
+    out.push(
+      `<p><strong>Scope: --limit ${code(scope.limit)}.</strong> This verdict covers only ${esc(scope.hosts.join(', '))}; not looked at: ${esc(scope.excluded.join(', '))}.</p>`,
+    );
   if (s.hosts.length > 0) out.push(`<ul class="hosts">${s.hosts.map((h) => `<li>${esc(h.host)} ${badge(h.status)}</li>`).join('')}</ul>`);
-  out.push('<h3>What changed</h3>', s.changed.length === 0 ? '<p>Nothing was changed on any host.</p>' : `<ul>${s.changed.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
-  out.push('<h3>Left for people</h3>', s.leftForPeople.length === 0 ? '<p>Nothing.</p>' : `<ul>${s.leftForPeople.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`);
-  if (s.decisions.length > 0) out.push('<h3>Decisions (who, what, when, why)</h3>', `<ul class="decisions">${s.decisions.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`);
+  out.push(
+    '<h3>What changed</h3>',
+    s.changed.length === 0 ? '<p>Nothing was changed on any host.</p>' : `<ul>${s.changed.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
+  );
+  out.push(
+    '<h3>Left for people</h3>',
+    s.leftForPeople.length === 0 ? '<p>Nothing.</p>' : `<ul>${s.leftForPeople.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
+  );
+  if (s.decisions.length > 0)
+    out.push('<h3>Decisions (who, what, when, why)</h3>', `<ul class="decisions">${s.decisions.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`);
   out.push('</section>');
   return out.join('\n');
 }
 
 function phasesSection(m: ReportModel): string {
-  const rows = m.phases.map((p) => [esc(p.label), p.time === null ? '—' : esc(p.time), p.atMs === null ? `<span class="muted">${esc(p.note ?? 'not reached')}</span>` : `+${esc(formatDuration(p.atMs))}`]);
+  const rows = m.phases.map((p) => [
+    esc(p.label),
+    p.time === null ? '—' : esc(p.time),
+    p.atMs === null ? `<span class="muted">${esc(p.note ?? 'not reached')}</span>` : `+${esc(formatDuration(p.atMs))}`,
+  ]);
   return `<h2 id="phases">Phase timings</h2>\n${phaseTimelineSvg(m.phases, esc)}\n${table(['Phase', 'Time (UTC)', 'Since run start'], rows, '', [0, 1])}`;
 }
 
@@ -216,7 +318,10 @@ function evidenceSection(m: ReportModel): string {
       title = e.title;
     }
     out.push(`<p><strong>${esc(e.host)}</strong></p><pre>${esc(e.lines.join('\n'))}</pre>`);
-    if (e.omitted > 0) out.push(`<p class="note">… ${esc(e.omitted)} more line${e.omitted === 1 ? '' : 's'} cut here${e.output ? `: the full output is ${link(e.output)}` : ''}.</p>`);
+    if (e.omitted > 0)
+      out.push(
+        `<p class="note">… ${esc(e.omitted)} more line${e.omitted === 1 ? '' : 's'} cut here${e.output ? `: the full output is ${link(e.output)}` : ''}.</p>`,
+      );
   }
   if (m.diagnosis) out.push('<p class="muted">The facts the decision read are under <a href="#diagnosis">Diagnosis</a>.</p>');
   return out.join('\n');

@@ -55,7 +55,10 @@ export function renderReportMarkdown(m: ReportModel): string {
       [
         ['Outcome', `**${mdText(r.outcome)}** (exit ${r.exitCode})`],
         ['Cause', r.cause === null ? 'none' : mdCode(r.cause)],
-        ['Operator', `${mdText(r.operator ?? '?')}${m.run.user ? ` (user ${mdText(m.run.user)}${m.run.controller ? ` on ${mdText(m.run.controller)}` : ''})` : ''}`],
+        [
+          'Operator',
+          `${mdText(r.operator ?? '?')}${m.run.user ? ` (user ${mdText(m.run.user)}${m.run.controller ? ` on ${mdText(m.run.controller)}` : ''})` : ''}`,
+        ],
         ['Mode', mdText(r.mode ?? '?')],
         ['Plan hash', r.planHash ? mdCode(r.planHash) : '?'],
         ['Run id', `${r.runIds.map(mdCode).join(', ') || '?'}${m.run.resumed ? ' (resumed)' : ''}`],
@@ -73,7 +76,16 @@ export function renderReportMarkdown(m: ReportModel): string {
     out.push('');
   }
   const params = Object.entries(m.run.params);
-  if (params.length > 0) out.push('### Parameters', '', table(['Param', 'Value'], params.map(([k, v]) => [mdCode(k), value(v)])), '');
+  if (params.length > 0)
+    out.push(
+      '### Parameters',
+      '',
+      table(
+        ['Param', 'Value'],
+        params.map(([k, v]) => [mdCode(k), value(v)]),
+      ),
+      '',
+    );
 
   out.push('## Diagnosis', '');
   if (!m.diagnosis) out.push('No decision was recorded.', '');
@@ -87,7 +99,18 @@ export function renderReportMarkdown(m: ReportModel): string {
     const facts = Object.entries(d.evidence.facts);
     if (facts.length > 0) {
       out.push('Evidence (facts per host):', '');
-      out.push(table(['Host', 'Facts'], facts.map(([host, f]) => [mdText(host), Object.entries(f).map(([k, v]) => `${mdText(k)}=${value(v)}`).join(', ') || '—'])), '');
+      out.push(
+        table(
+          ['Host', 'Facts'],
+          facts.map(([host, f]) => [
+            mdText(host),
+            Object.entries(f)
+              .map(([k, v]) => `${mdText(k)}=${value(v)}`)
+              .join(', ') || '—',
+          ]),
+        ),
+        '',
+      );
     }
   }
 
@@ -97,7 +120,10 @@ export function renderReportMarkdown(m: ReportModel): string {
   ran.forEach((s, i) => out.push(...timelineStep(s, i + 1)));
   const skipped = m.timeline.filter((s) => s.status === 'skipped');
   if (skipped.length > 0) {
-    out.push(`Skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} whose condition did not hold (other causes): ${skipped.map((s) => mdCode(s.id)).join(', ')}.`, '');
+    out.push(
+      `Skipped: ${skipped.length} step${skipped.length === 1 ? '' : 's'} whose condition did not hold (other causes): ${skipped.map((s) => mdCode(s.id)).join(', ')}.`,
+      '',
+    );
   }
 
   out.push('## Approvals', '');
@@ -106,12 +132,25 @@ export function renderReportMarkdown(m: ReportModel): string {
     out.push(
       table(
         ['Time', 'Step', 'Decision', 'Source', 'Operator', 'Hosts', 'Comment'],
-        m.approvals.map((a) => [mdText(a.time), mdCode(a.step) + (a.batch !== undefined ? ` batch ${a.batch}` : ''), `**${mdText(a.decision)}**`, mdText(a.source), mdText(a.operator), a.hosts.map(mdText).join(', ') || '—', a.comment ? mdText(a.comment) : '—']),
+        m.approvals.map((a) => [
+          mdText(a.time),
+          mdCode(a.step) + (a.batch !== undefined ? ` batch ${a.batch}` : ''),
+          `**${mdText(a.decision)}**`,
+          mdText(a.source),
+          mdText(a.operator),
+          a.hosts.map(mdText).join(', ') || '—',
+          a.comment ? mdText(a.comment) : '—',
+        ]),
       ),
       '',
     );
     for (const a of m.approvals.filter((x) => x.decision !== 'approved' && x.commands.length > 0)) {
-      out.push(`Would have run at ${mdCode(a.step)} (${mdText(a.decision)}):`, '', mdBlock(a.commands.map((c) => `${c.host}: ${c.command}`).join('\n'), 'sh'), '');
+      out.push(
+        `Would have run at ${mdCode(a.step)} (${mdText(a.decision)}):`,
+        '',
+        mdBlock(a.commands.map((c) => `${c.host}: ${c.command}`).join('\n'), 'sh'),
+        '',
+      );
     }
   }
 
@@ -130,21 +169,44 @@ export function renderReportMarkdown(m: ReportModel): string {
     out.push(
       table(
         ['Host', 'Step', 'Path', 'Size', 'SHA-256'],
-        m.artifacts.map((a) => [mdText(a.host), mdCode(a.step), mdLink(a.path) + (a.present ? '' : ' (missing or changed on disk)'), formatBytes(a.bytes), mdCode(a.sha256)]),
+        m.artifacts.map((a) => [
+          mdText(a.host),
+          mdCode(a.step),
+          mdLink(a.path) + (a.present ? '' : ' (missing or changed on disk)'),
+          formatBytes(a.bytes),
+          mdCode(a.sha256),
+        ]),
       ),
       '',
     );
   }
 
   if (m.rollbacks.length > 0) {
-    out.push('## Rollbacks', '', table(['Time', 'Step', 'Host', 'Reason'], m.rollbacks.map((x) => [mdText(x.time), mdCode(x.step), mdText(x.host), mdText(x.reason)])), '');
+    out.push(
+      '## Rollbacks',
+      '',
+      table(
+        ['Time', 'Step', 'Host', 'Reason'],
+        m.rollbacks.map((x) => [mdText(x.time), mdCode(x.step), mdText(x.host), mdText(x.reason)]),
+      ),
+      '',
+    );
   }
   if (m.locks.length > 0) {
-    out.push('## Host locks', '', table(['Time', 'Host', 'Action', 'Detail'], m.locks.map((x) => [mdText(x.time), mdText(x.host), mdText(x.action), mdText(x.detail ?? '')])), '');
+    out.push(
+      '## Host locks',
+      '',
+      table(
+        ['Time', 'Host', 'Action', 'Detail'],
+        m.locks.map((x) => [mdText(x.time), mdText(x.host), mdText(x.action), mdText(x.detail ?? '')]),
+      ),
+      '',
+    );
   }
   out.push('## Warnings', '');
   if (m.warnings.length === 0) out.push('None.', '');
-  for (const w of m.warnings) out.push(`- ${mdText(w.time)}${w.step ? ` ${mdCode(w.step)}` : ''}${w.host ? ` on ${mdText(w.host)}` : ''}: ${mdText(w.message)}`);
+  for (const w of m.warnings)
+    out.push(`- ${mdText(w.time)}${w.step ? ` ${mdCode(w.step)}` : ''}${w.host ? ` on ${mdText(w.host)}` : ''}: ${mdText(w.message)}`);
   if (m.warnings.length > 0) out.push('');
 
   out.push('## Final outcome', '');
@@ -155,19 +217,34 @@ export function renderReportMarkdown(m: ReportModel): string {
     out.push(`- Outcome step ${mdCode(o.step)}: ${claim}: ${mdText(o.message)}`);
   }
   out.push(`- Run: **${mdText(r.outcome)}**, exit code ${r.exitCode}${r.cause !== null ? `, cause ${mdCode(r.cause)}` : ''}.`, '');
-  out.push(table(['Host', 'Status'], Object.entries(r.hosts).map(([h, s]) => [mdText(h), `**${mdText(s.status)}**`])), '');
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  out.push(
+    table(
+      ['Host', 'Status'],
+      Object.entries(r.hosts).map(([h, s]) => [mdText(h), `**${mdText(s.status)}**`]),
+    ),
+    '',
+  );
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 function timelineStep(s: TimelineStep, n: number): string[] {
-  const tags = [s.mutates ? '**mutates**' : '', s.batches ? `${s.batches} batches` : '', s.rollbackOf ? `rollback of ${mdCode(s.rollbackOf)}` : ''].filter(Boolean);
-  const out = [`### ${n}. ${mdText(s.name)} (${mdCode(s.id)}): ${mdText(s.status)}${s.durationMs !== null ? ` in ${formatDuration(s.durationMs)}` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}`, ''];
+  const tags = [s.mutates ? '**mutates**' : '', s.batches ? `${s.batches} batches` : '', s.rollbackOf ? `rollback of ${mdCode(s.rollbackOf)}` : ''].filter(
+    Boolean,
+  );
+  const out = [
+    `### ${n}. ${mdText(s.name)} (${mdCode(s.id)}): ${mdText(s.status)}${s.durationMs !== null ? ` in ${formatDuration(s.durationMs)}` : ''}${tags.length ? ` · ${tags.join(' · ')}` : ''}`,
+    '',
+  ];
   if (s.skipReason) out.push(`Skipped: ${mdText(s.skipReason)}`, '');
   if (s.decided !== undefined) out.push(`Cause: ${mdCode(s.decided)}`, '');
   if (s.outcome) out.push(`Outcome: **${mdText(s.outcome.status)}**: ${mdText(s.outcome.message)}`, '');
   const rows: string[][] = [];
   for (const h of s.hosts) {
-    for (const a of h.attempts) rows.push([mdText(h.host), `**${mdText(a.status)}**`, exitText(a), formatDuration(a.durationMs), attemptText(a), mdText(a.time), detailText(a)]);
+    for (const a of h.attempts)
+      rows.push([mdText(h.host), `**${mdText(a.status)}**`, exitText(a), formatDuration(a.durationMs), attemptText(a), mdText(a.time), detailText(a)]);
     if (h.unfinished) rows.push([mdText(h.host), '**started, not finished**', '', '', '', '', '']);
   }
   if (rows.length > 0) out.push(table(['Host', 'Status', 'Exit', 'Duration', 'Attempt', 'Time', 'Detail'], rows), '');
@@ -191,7 +268,12 @@ function detailText(a: TimelineAttempt): string {
   const parts: string[] = [];
   if (a.error) parts.push(mdText(a.error));
   if (a.reason) parts.push(mdText(a.reason));
-  if (a.facts && Object.keys(a.facts).length > 0) parts.push(`facts: ${Object.entries(a.facts).map(([k, v]) => `${mdText(k)}=${value(v)}`).join(', ')}`);
+  if (a.facts && Object.keys(a.facts).length > 0)
+    parts.push(
+      `facts: ${Object.entries(a.facts)
+        .map(([k, v]) => `${mdText(k)}=${value(v)}`)
+        .join(', ')}`,
+    );
   if (a.outputs) parts.push(`output: ${mdLink(a.outputs.stdout)}`);
   return parts.join('; ');
 }
@@ -213,8 +295,19 @@ function summarySection(m: ReportModel): string[] {
   out.push(`**Outcome: ${mdText(s.outcome)}** (exit ${s.exitCode}). Cause: ${s.cause === null ? 'none decided' : mdCode(s.cause)}.`, '');
   if (s.message) out.push(`> ${mdText(s.message)}`, '');
   const scope = m.result.scope;
-  if (scope) out.push(`**Scope: --limit ${mdCode(scope.limit)}.** This verdict covers only ${mdText(scope.hosts.join(', '))}; not looked at: ${mdText(scope.excluded.join(', '))}.`, '');
-  if (s.hosts.length > 0) out.push(table(['Host', 'Status'], s.hosts.map((h) => [mdText(h.host), `**${mdText(h.status)}**`])), '');
+  if (scope)
+    out.push(
+      `**Scope: --limit ${mdCode(scope.limit)}.** This verdict covers only ${mdText(scope.hosts.join(', '))}; not looked at: ${mdText(scope.excluded.join(', '))}.`,
+      '',
+    );
+  if (s.hosts.length > 0)
+    out.push(
+      table(
+        ['Host', 'Status'],
+        s.hosts.map((h) => [mdText(h.host), `**${mdText(h.status)}**`]),
+      ),
+      '',
+    );
   out.push('**What changed:**', '');
   if (s.changed.length === 0) out.push('- Nothing was changed on any host.');
   for (const c of s.changed) out.push(`- ${mdText(c)}`);
@@ -231,7 +324,11 @@ function summarySection(m: ReportModel): string[] {
 }
 
 function phasesSection(m: ReportModel): string[] {
-  const rows = m.phases.map((p) => [mdText(p.label), p.time === null ? '—' : mdText(p.time), p.atMs === null ? mdText(p.note ?? 'not reached') : `+${formatDuration(p.atMs)}`]);
+  const rows = m.phases.map((p) => [
+    mdText(p.label),
+    p.time === null ? '—' : mdText(p.time),
+    p.atMs === null ? mdText(p.note ?? 'not reached') : `+${formatDuration(p.atMs)}`,
+  ]);
   return ['## Phase timings', '', table(['Phase', 'Time (UTC)', 'Since run start'], rows), ''];
 }
 
@@ -245,7 +342,8 @@ function evidenceSection(m: ReportModel): string[] {
       title = e.title;
     }
     out.push(`${mdText(e.host)}:`, '', mdBlock(e.lines.join('\n')), '');
-    if (e.omitted > 0) out.push(`… ${e.omitted} more line${e.omitted === 1 ? '' : 's'} cut here${e.output ? `: the full output is ${mdLink(e.output)}` : ''}.`, '');
+    if (e.omitted > 0)
+      out.push(`… ${e.omitted} more line${e.omitted === 1 ? '' : 's'} cut here${e.output ? `: the full output is ${mdLink(e.output)}` : ''}.`, '');
   }
   if (m.diagnosis) out.push('The facts the decision read are under Diagnosis below.', '');
   return out;

@@ -4,7 +4,16 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApprovalDecision, ApprovalSource, HostStatus, RunEvent, RunMode } from '../engine/events.js';
 import type { JournalProblem } from './journal.js';
-import { buildCommands, buildEvidence, buildPhases, buildSummary, type EvidenceBlock, type Phase, type ReportSummary, type StepCommands } from './report-handover.js';
+import {
+  buildCommands,
+  buildEvidence,
+  buildPhases,
+  buildSummary,
+  type EvidenceBlock,
+  type Phase,
+  type ReportSummary,
+  type StepCommands,
+} from './report-handover.js';
 import { buildResult, type ResultArtifact, type ResultDecision, type RunResultJson } from './result.js';
 
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
@@ -115,13 +124,25 @@ export interface ReportModel {
   journalProblems: JournalProblem[];
 }
 
-export function buildReportModel(events: readonly RunEvent[], options: { plan?: PlanSummaryForReport | null; runDir?: string | undefined; journalProblems?: JournalProblem[] } = {}): ReportModel {
+export function buildReportModel(
+  events: readonly RunEvent[],
+  options: { plan?: PlanSummaryForReport | null; runDir?: string | undefined; journalProblems?: JournalProblem[] } = {},
+): ReportModel {
   const result = buildResult(events);
   const starts = events.filter((e): e is Ev<'run-start'> => e.type === 'run-start');
   const latest = starts.at(-1);
   const hostOrder = latest?.hosts ?? [];
   const model: ReportModel = {
-    summary: { outcome: result.outcome, exitCode: result.exitCode, cause: result.cause, message: result.message, hosts: [], changed: [], leftForPeople: [], decisions: [] },
+    summary: {
+      outcome: result.outcome,
+      exitCode: result.exitCode,
+      cause: result.cause,
+      message: result.message,
+      hosts: [],
+      changed: [],
+      leftForPeople: [],
+      decisions: [],
+    },
     phases: buildPhases(events, result),
     evidence: buildEvidence(events, hostOrder),
     commands: buildCommands(events, hostOrder),
@@ -153,7 +174,16 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
     let entry = current.get(stepId);
     if (!entry) {
       const p = planSteps.get(stepId);
-      entry = { id: stepId, name: p?.name ?? stepId, kind: p?.kind ?? null, mutates: p?.mutates ?? false, time, status: 'interrupted', durationMs: null, hosts: [] };
+      entry = {
+        id: stepId,
+        name: p?.name ?? stepId,
+        kind: p?.kind ?? null,
+        mutates: p?.mutates ?? false,
+        time,
+        status: 'interrupted',
+        durationMs: null,
+        hosts: [],
+      };
       current.set(stepId, entry);
       model.timeline.push(entry);
     }
@@ -175,7 +205,18 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
         // A new visit (first batch, a goto back, a resumed run) starts a new timeline entry.
         const open = current.get(ev.step);
         if (!open || ev.batch === undefined || ev.batch === 1 || open.status !== 'interrupted') {
-          const entry: TimelineStep = { id: ev.step, name: ev.name, kind: ev.kind, mutates: ev.mutates, time: ev.time, status: 'interrupted', durationMs: null, batches: ev.batches, rollbackOf: ev.rollbackOf, hosts: [] };
+          const entry: TimelineStep = {
+            id: ev.step,
+            name: ev.name,
+            kind: ev.kind,
+            mutates: ev.mutates,
+            time: ev.time,
+            status: 'interrupted',
+            durationMs: null,
+            batches: ev.batches,
+            rollbackOf: ev.rollbackOf,
+            hosts: [],
+          };
           current.set(ev.step, entry);
           model.timeline.push(entry);
         }
@@ -184,7 +225,17 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
       case 'step-skip': {
         // Emitted instead of a step-start: the step did not run at all on this visit.
         const p = planSteps.get(ev.step);
-        const entry: TimelineStep = { id: ev.step, name: p?.name ?? ev.step, kind: p?.kind ?? null, mutates: p?.mutates ?? false, time: ev.time, status: 'skipped', durationMs: 0, skipReason: ev.reason, hosts: [] };
+        const entry: TimelineStep = {
+          id: ev.step,
+          name: p?.name ?? ev.step,
+          kind: p?.kind ?? null,
+          mutates: p?.mutates ?? false,
+          time: ev.time,
+          status: 'skipped',
+          durationMs: 0,
+          skipReason: ev.reason,
+          hosts: [],
+        };
         current.set(ev.step, entry);
         model.timeline.push(entry);
         break;
@@ -233,7 +284,18 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
         entryFor(ev.step, ev.time).decided = ev.cause;
         break;
       case 'approval':
-        model.approvals.push({ time: ev.time, step: ev.step, decision: ev.decision, source: ev.source, operator: ev.operator, hosts: ev.hosts, batch: ev.batch, ...(ev.comment ? { comment: ev.comment } : {}), commands: ev.commands ?? [], diffs: ev.diffs ?? {} });
+        model.approvals.push({
+          time: ev.time,
+          step: ev.step,
+          decision: ev.decision,
+          source: ev.source,
+          operator: ev.operator,
+          hosts: ev.hosts,
+          batch: ev.batch,
+          ...(ev.comment ? { comment: ev.comment } : {}),
+          commands: ev.commands ?? [],
+          diffs: ev.diffs ?? {},
+        });
         for (const [host, diff] of Object.entries(ev.diffs ?? {})) approvalDiffs.set(`${ev.step}\u0000${host}`, diff);
         break;
       case 'rollback':
@@ -255,7 +317,15 @@ export function buildReportModel(events: readonly RunEvent[], options: { plan?: 
   }
   const d = model.diagnosis;
   const override = d?.override ? { time: d.time, step: d.step, cause: d.cause, from: d.override.from, operator: d.override.operator } : null;
-  model.summary = buildSummary({ result, hostOrder, changes: model.changes, approvals: model.approvals, artifacts: model.artifacts, outcomes: model.outcomes, override });
+  model.summary = buildSummary({
+    result,
+    hostOrder,
+    changes: model.changes,
+    approvals: model.approvals,
+    artifacts: model.artifacts,
+    outcomes: model.outcomes,
+    override,
+  });
   return model;
 }
 

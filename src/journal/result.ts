@@ -183,7 +183,10 @@ export class ResultBuilder {
         mutates: st.mutates,
         status: open.has(st.id) || st.status === 'started' ? 'interrupted' : st.status,
         hosts: Object.fromEntries(
-          Object.values(st.hosts).map((h) => [h.host, { status: h.status, exitCode: h.exitCode, attempt: h.attempt, durationMs: h.durationMs, changed: h.changed, error: h.error, reason: h.reason }]),
+          Object.values(st.hosts).map((h) => [
+            h.host,
+            { status: h.status, exitCode: h.exitCode, attempt: h.attempt, durationMs: h.durationMs, changed: h.changed, error: h.error, reason: h.reason },
+          ]),
         ),
         durationMs: st.durationMs,
         rollbackOf: st.rollbackOf,

@@ -63,7 +63,10 @@ export function fileSafeName(name: string): string {
 
 /** `2026-11-24T13:45:01.123Z` → `20261124T134501Z` (UTC, to the second). */
 export function runTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export interface CreateRunDirOptions {
@@ -86,7 +89,9 @@ export function createRunDir(options: CreateRunDirOptions): RunDir {
   if (options.runDir !== undefined) {
     dir = resolve(options.runDir);
     if (existsSync(join(dir, RUN_FILES.journal))) {
-      throw new UsageError(`--run-dir ${options.runDir} already holds a run (it has a ${RUN_FILES.journal}); continue it with \`remedy resume ${options.runDir}\` or choose another directory`);
+      throw new UsageError(
+        `--run-dir ${options.runDir} already holds a run (it has a ${RUN_FILES.journal}); continue it with \`remedy resume ${options.runDir}\` or choose another directory`,
+      );
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } else {
@@ -141,7 +146,13 @@ export function outputLabel(attempt: number, iteration?: number | undefined, pha
 }
 
 /** Run-dir-relative paths of one command's full outputs. */
-export function outputPaths(step: string, host: string, attempt = 1, iteration?: number | undefined, phase?: 'verify' | undefined): { stdout: string; stderr: string } {
+export function outputPaths(
+  step: string,
+  host: string,
+  attempt = 1,
+  iteration?: number | undefined,
+  phase?: 'verify' | undefined,
+): { stdout: string; stderr: string } {
   const label = outputLabel(attempt, iteration, phase);
   const base = `${RUN_FILES.outputs}/${fileSafeName(step)}/${fileSafeName(host)}${label ? `.${label}` : ''}`;
   return { stdout: `${base}.stdout`, stderr: `${base}.stderr` };
@@ -258,7 +269,8 @@ function checkRunInputs(raw: unknown): string[] {
   for (const key of ['remedyVersion', 'cwd', 'runbook', 'runbookFile', 'inventory', 'planHash'] as const) {
     if (typeof o[key] !== 'string') problems.push(`${key} must be a string`);
   }
-  if (typeof o.overrides !== 'object' || o.overrides === null || Object.values(o.overrides).some((v) => typeof v !== 'string')) problems.push('overrides must map names to strings');
+  if (typeof o.overrides !== 'object' || o.overrides === null || Object.values(o.overrides).some((v) => typeof v !== 'string'))
+    problems.push('overrides must map names to strings');
   if (!Array.isArray(o.withheldParams) || o.withheldParams.some((v) => typeof v !== 'string')) problems.push('withheldParams must be a list of names');
   if (o.limit !== null && typeof o.limit !== 'string') problems.push('limit must be a string or null');
   if (typeof o.options !== 'object' || o.options === null) problems.push('options must be an object');

@@ -23,7 +23,9 @@ export function renderCount(value: number | string, params: Record<string, unkno
   const text = renderText(value, { ...params, params }).trim();
   if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= LIMITS.serial) return Number(text);
   if (/^(100|[1-9]?\d)%$/.test(text)) return text;
-  throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 to ${LIMITS.serial}) nor a percentage (0% to 100%)`, severity: 'error' }]);
+  throw new ValidationError([
+    { ...at, message: `"${value}" rendered to "${text}", which is neither a count (1 to ${LIMITS.serial}) nor a percentage (0% to 100%)`, severity: 'error' },
+  ]);
 }
 
 /** Durations may be templated over params (`interval: "{{ dump_interval }}"`). */
@@ -33,7 +35,8 @@ export function renderDuration(value: string, params: Record<string, unknown>, a
     throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}", which is not a duration such as 30s`, severity: 'error' }]);
   }
   const ms = durationMs(text);
-  if (ms > LIMITS.durationMs) throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}": a duration may be at most 168h (7 days)`, severity: 'error' }]);
+  if (ms > LIMITS.durationMs)
+    throw new ValidationError([{ ...at, message: `"${value}" rendered to "${text}": a duration may be at most 168h (7 days)`, severity: 'error' }]);
   return ms;
 }
 

@@ -24,7 +24,10 @@ export function checkLimit(plan: Plan, inventory: Inventory, options: LimitCheck
   const all = [...inventory.hosts.keys()];
   if (limitHosts(inventory, all, limit).length === 0) {
     const names = [...new Set([...inventory.groups.keys(), ...all])];
-    const words = limit.split(/[,:]/).map((w) => w.replace(/^[!&]/, '').trim()).filter((w) => w !== '' && !/[*?[\]~@]/.test(w));
+    const words = limit
+      .split(/[,:]/)
+      .map((w) => w.replace(/^[!&]/, '').trim())
+      .filter((w) => w !== '' && !/[*?[\]~@]/.test(w));
     const hint = words.map((w) => (names.includes(w) ? '' : suggest(w, names))).find((h) => h !== '') ?? '';
     throw new UsageError(`--limit '${limit}' matches no host in ${inventory.source}${hint}; nothing would be diagnosed or fixed`);
   }

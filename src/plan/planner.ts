@@ -67,7 +67,8 @@ export function planRunbook(input: PlanInput): Plan {
   // Hosts the inventory describes in a way remedy cannot honour are refused only when targeted.
   refuseUnusableHosts(inventory, hosts);
   for (const h of hosts) {
-    if (inventory.hosts.get(h)?.implicit) ctx.warnings.push(`${h} is not in the inventory: using the implicit localhost (a local connection; it does not match 'all')`);
+    if (inventory.hosts.get(h)?.implicit)
+      ctx.warnings.push(`${h} is not in the inventory: using the implicit localhost (a local connection; it does not match 'all')`);
   }
   const redactedParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) redactedParams[k] = secretParams.includes(k) ? '********' : v;
@@ -188,13 +189,16 @@ function buildStep(
     repeat: step.repeat
       ? { count: Number(renderCount(step.repeat.count, scope.params, at)), intervalMs: step.repeat.interval ? dur(step.repeat.interval) : 0 }
       : null,
-    maxUnavailable: step.max_unavailable === undefined ? null : countOf(renderCount(step.max_unavailable, scope.params, planStepPos(level, path)), hosts.length),
+    maxUnavailable:
+      step.max_unavailable === undefined ? null : countOf(renderCount(step.max_unavailable, scope.params, planStepPos(level, path)), hosts.length),
     maxFailPercentage: step.max_fail_percentage ?? null,
     onFailure: onFailure(step),
     become: step.become ?? null,
     capture: step.capture ?? {},
     evidence: planEvidence(step.evidence, step.name),
-    evidenceFacts: Object.entries(step.capture ?? {}).filter(([, c]) => typeof c === 'object' && c.evidence === true).map(([name]) => name),
+    evidenceFacts: Object.entries(step.capture ?? {})
+      .filter(([, c]) => typeof c === 'object' && c.evidence === true)
+      .map(([name]) => name),
     rollback: [],
     rollbackHosts: step.rollback_hosts ?? 'failed',
     includePath: level.includePath,
@@ -286,7 +290,11 @@ function stepTemplates(step: Step, durationMs: (value: string) => number): StepT
   const check = <C extends Check | undefined>(c: C): C =>
     c === undefined
       ? c
-      : ({ ...c, delay: c.delay === undefined ? undefined : `${durationMs(c.delay)}ms`, timeout: c.timeout === undefined ? undefined : `${durationMs(c.timeout)}ms` } as C);
+      : ({
+          ...c,
+          delay: c.delay === undefined ? undefined : `${durationMs(c.delay)}ms`,
+          timeout: c.timeout === undefined ? undefined : `${durationMs(c.timeout)}ms`,
+        } as C);
   if ('run' in step) return { run: step.run, verify: check(step.verify) };
   if ('properties' in step) {
     const p = step.properties;

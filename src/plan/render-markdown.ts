@@ -16,7 +16,9 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push('', '## Steps', '');
   out.push('| # | Step | Kind | Changes hosts | Hosts | Condition |', '|---|---|---|---|---|---|');
   plan.steps.forEach((s, i) => {
-    out.push(`| ${i + 1} | \`${s.id}\` ${cell(s.name)} | ${s.kind} | ${s.mutates ? '**yes**' : 'no'} | ${s.hosts.length || '—'} | ${s.whenText ? cell(s.whenText) : '—'} |`);
+    out.push(
+      `| ${i + 1} | \`${s.id}\` ${cell(s.name)} | ${s.kind} | ${s.mutates ? '**yes**' : 'no'} | ${s.hosts.length || '—'} | ${s.whenText ? cell(s.whenText) : '—'} |`,
+    );
   });
   plan.steps.forEach((s, i) => out.push('', ...stepSection(s, `${i + 1}`)));
   if (plan.warnings.length > 0) out.push('', '## Warnings', '', ...plan.warnings.map((w) => `- ${w}`));

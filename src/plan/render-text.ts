@@ -36,7 +36,8 @@ function renderStep(step: PlanStep, number: string, indent: string, c: Palette):
   out.push(`${indent}${c.bold(number)} ${mark} ${c.bold(step.id)} ${c.dim('—')} ${step.name} ${c.dim(`[${step.kind}]`)}`);
   const pad = `${indent}   `;
   if (step.whenText) out.push(`${pad}${c.cyan('when')}     ${step.whenText}`);
-  if (step.hostPattern !== null) out.push(`${pad}${c.cyan('hosts')}    ${step.hostPattern} → ${step.hosts.length === 0 ? c.yellow('no host') : abbreviate(step.hosts, 10)}`);
+  if (step.hostPattern !== null)
+    out.push(`${pad}${c.cyan('hosts')}    ${step.hostPattern} → ${step.hosts.length === 0 ? c.yellow('no host') : abbreviate(step.hosts, 10)}`);
   if (step.confirm) out.push(`${pad}${c.cyan('confirm')}  ${c.yellow(step.confirm)}`);
   if (step.batches) {
     out.push(`${pad}${c.cyan('batches')}  ${step.batches.map((b) => `[${b.join(' ')}]`).join(' → ')}`);
@@ -48,10 +49,12 @@ function renderStep(step: PlanStep, number: string, indent: string, c: Palette):
     out.push(`${pad}${c.dim(abbreviate(group.hosts, 6))}`);
     for (const line of group.command.split('\n')) out.push(`${pad}  ${step.mutates ? c.mutating('$') : c.dim('$')} ${line}`);
   }
-  if (step.diff) for (const line of step.diff.split('\n')) out.push(`${pad}  ${line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line}`);
+  if (step.diff)
+    for (const line of step.diff.split('\n')) out.push(`${pad}  ${line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line}`);
   const t = step.templates;
   if (t.decide) {
-    for (const cause of t.decide.causes) out.push(`${pad}  ${c.magenta(`→ ${cause.cause}`)} if ${cause.when}${cause.summary ? c.dim(`  (${cause.summary})`) : ''}`);
+    for (const cause of t.decide.causes)
+      out.push(`${pad}  ${c.magenta(`→ ${cause.cause}`)} if ${cause.when}${cause.summary ? c.dim(`  (${cause.summary})`) : ''}`);
     out.push(`${pad}  ${c.magenta(`→ ${t.decide.default}`)} otherwise`);
   }
   if (t.outcome) out.push(`${pad}  ${c.bold(`ends the run: ${t.outcome.status}`)} — ${t.outcome.message.trim()}`);

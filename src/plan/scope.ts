@@ -107,7 +107,6 @@ function baseScope(host: Host | null, params: Record<string, unknown>, vars: Rec
 
 const planScopeCache: VarsCache = new WeakMap();
 
-
 /** The full scope for a step on a host (or on the controller when host is null). */
 export function stepScope(step: PlanStep, host: Host | null, runtime: HostRuntime | null): Record<string, unknown> {
   if (!runtime) {

@@ -30,14 +30,16 @@ export interface StepTemplates {
   run?: string | undefined;
   verify?: Check | undefined;
   wait?: Check | undefined;
-  properties?: {
-    file: string;
-    set: Record<string, string>;
-    unset: string[];
-    backup: boolean;
-    owner?: string | undefined;
-    mode?: string | undefined;
-  } | undefined;
+  properties?:
+    | {
+        file: string;
+        set: Record<string, string>;
+        unset: string[];
+        backup: boolean;
+        owner?: string | undefined;
+        mode?: string | undefined;
+      }
+    | undefined;
   fetch?: { src: string; dest?: string | undefined; optional: boolean } | undefined;
   pauseMs?: number | undefined;
   pauseMessage?: string | undefined;

@@ -58,7 +58,10 @@ export function editProperties(text: string, edit: PropertiesEdit, fileName = 'f
     if (value === undefined) continue;
     if (!replace.has(entry.start)) {
       // First occurrence wins the new value; later duplicates are dropped so the result is unambiguous.
-      replace.set(entry.start, entry.value === value ? (lines.slice(entry.start, entry.start + entry.length) as string[]) : [`${entry.key}=${escapeValue(value)}`]);
+      replace.set(
+        entry.start,
+        entry.value === value ? (lines.slice(entry.start, entry.start + entry.length) as string[]) : [`${entry.key}=${escapeValue(value)}`],
+      );
       pending.delete(entry.key);
     }
   }

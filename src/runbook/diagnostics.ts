@@ -18,8 +18,7 @@ export class Diagnostics {
   }
 
   private add(severity: Diagnostic['severity'], path: Path, message: string, at: At): void {
-    const pos =
-      at.offset !== undefined ? positionInScalar(this.source, path, at.offset) : positionAt(this.source, path, at.key ? { key: true } : {});
+    const pos = at.offset !== undefined ? positionInScalar(this.source, path, at.offset) : positionAt(this.source, path, at.key ? { key: true } : {});
     this.list.push({ file: this.source.file, line: pos.line, col: pos.col, message, severity });
   }
 

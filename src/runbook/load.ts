@@ -65,7 +65,12 @@ export class Loader {
     for (const d of list) {
       if (errors >= MAX_FILE_DIAGNOSTICS) {
         const rest = list.filter((x) => x.severity === 'error').length - errors;
-        if (rest > 0) this.diagnostics.push({ ...d, message: `${rest} more errors in this file not shown (the first ${MAX_FILE_DIAGNOSTICS} are above)`, severity: 'error' });
+        if (rest > 0)
+          this.diagnostics.push({
+            ...d,
+            message: `${rest} more errors in this file not shown (the first ${MAX_FILE_DIAGNOSTICS} are above)`,
+            severity: 'error',
+          });
         return;
       }
       this.diagnostics.push(d);
@@ -169,7 +174,10 @@ export class Loader {
     try {
       const size = statSync(file).size;
       if (size > MAX_RUNBOOK_BYTES) {
-        return this.fail(file, `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a runbook may be at most ${MAX_RUNBOOK_BYTES / 1024 / 1024} MiB (not parsed)`);
+        return this.fail(
+          file,
+          `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a runbook may be at most ${MAX_RUNBOOK_BYTES / 1024 / 1024} MiB (not parsed)`,
+        );
       }
       text = readFileSync(file, 'utf8');
     } catch (err) {

@@ -94,16 +94,24 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
     const fieldAt = { offset: ref.offset + root.length + 1 };
     switch (root) {
       case 'params':
-        if (field !== undefined && !k.params.has(field)) diags.error(path, `unknown param "${field}"${suggest(field, [...k.params])}; ${listOrNone(k.params, 'params')}`, fieldAt);
+        if (field !== undefined && !k.params.has(field))
+          diags.error(path, `unknown param "${field}"${suggest(field, [...k.params])}; ${listOrNone(k.params, 'params')}`, fieldAt);
         continue;
       case 'vars':
         if (context === 'plan') diags.error(path, `vars cannot be used here: ${TEMPLATE_WHERE.plan}; use params`, at);
-        else if (field !== undefined && !k.vars.has(field)) diags.error(path, `unknown var "${field}"${suggest(field, [...k.vars])}; ${listOrNone(k.vars, 'vars')}`, fieldAt);
-        else if (field !== undefined && context === 'vars' && !site.earlierVars?.has(field)) diags.error(path, `var "${field}" is declared after this one; a var can only use the vars above it`, fieldAt);
+        else if (field !== undefined && !k.vars.has(field))
+          diags.error(path, `unknown var "${field}"${suggest(field, [...k.vars])}; ${listOrNone(k.vars, 'vars')}`, fieldAt);
+        else if (field !== undefined && context === 'vars' && !site.earlierVars?.has(field))
+          diags.error(path, `var "${field}" is declared after this one; a var can only use the vars above it`, fieldAt);
         continue;
       case 'facts':
         if (early || context === 'once') diags.error(path, `facts are not known here: ${TEMPLATE_WHERE[context]}`, at);
-        else if (site.controller) diags.error(path, `${site.controller} runs once on the controller, not on a host, so it has no facts: read them in a condition with hosts('pattern')`, at);
+        else if (site.controller)
+          diags.error(
+            path,
+            `${site.controller} runs once on the controller, not on a host, so it has no facts: read them in a condition with hosts('pattern')`,
+            at,
+          );
         else if (field !== undefined && !k.facts.has(field)) diags.error(path, factMessage(field, k), fieldAt);
         continue;
       case 'cause':
@@ -112,7 +120,8 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
         continue;
       case 'run':
         if (early) diags.error(path, `run.${field ?? 'id'} is not known here: ${TEMPLATE_WHERE[context]}`, at);
-        else if (field !== undefined && field !== 'id' && field !== 'dir') diags.error(path, `unknown run.${field}: a template can read run.id and run.dir`, fieldAt);
+        else if (field !== undefined && field !== 'id' && field !== 'dir')
+          diags.error(path, `unknown run.${field}: a template can read run.id and run.dir`, fieldAt);
         continue;
       case 'host':
         if (context === 'plan') diags.error(path, `host is not known here: ${TEMPLATE_WHERE.plan}`, at);
@@ -126,7 +135,8 @@ export function checkTemplate(site: FieldSite, text: string, context: TemplateCo
         continue;
       default:
         if (context === 'plan') {
-          if (!k.params.has(root)) diags.error(path, `"${root}" is not a param: ${TEMPLATE_WHERE.plan}, so only params can be used${suggest(root, [...k.params])}`, at);
+          if (!k.params.has(root))
+            diags.error(path, `"${root}" is not a param: ${TEMPLATE_WHERE.plan}, so only params can be used${suggest(root, [...k.params])}`, at);
         } else if (context === 'vars' && k.vars.has(root) && !k.params.has(root) && !site.earlierVars?.has(root)) {
           diags.error(path, `var "${root}" is declared after this one; a var can only use the vars above it`, at);
         } else if (!k.params.has(root) && !k.vars.has(root)) {
@@ -164,24 +174,38 @@ export function checkCondition(site: FieldSite, text: string, role: ExpressionRo
     return;
   }
   if (result.type !== 'bool' && result.type !== 'dyn') {
-    diags.error(path, `a condition must be true or false, but this one is ${result.type === 'int' || result.type === 'double' ? 'a number' : `of type ${result.type}`}`);
+    diags.error(
+      path,
+      `a condition must be true or false, but this one is ${result.type === 'int' || result.type === 'double' ? 'a number' : `of type ${result.type}`}`,
+    );
   }
   const r = result.refs;
   const controller = role === 'cause' ? 'a decide condition' : role === 'require' ? 'an outcome requirement' : site.controller;
   if (controller && (r.usesHost || r.hostFacts.length > 0)) {
     const first = r.hostFacts[0];
-    diags.error(path, `${controller} runs on the controller, not on a host: use hosts('pattern').all(h, …)/.exists(h, …) to read facts`, first ? { offset: first.offset } : {});
+    diags.error(
+      path,
+      `${controller} runs on the controller, not on a host: use hosts('pattern').all(h, …)/.exists(h, …) to read facts`,
+      first ? { offset: first.offset } : {},
+    );
   } else {
     for (const f of r.hostFacts) if (!k.facts.has(f.name)) diags.error(path, factMessage(f.name, k), { offset: f.offset });
   }
   for (const f of r.fleetFacts) if (!k.facts.has(f.name)) diags.error(path, factMessage(f.name, k), { offset: f.offset });
-  for (const p of r.params) if (!k.params.has(p.name)) diags.error(path, `unknown param "${p.name}"${suggest(p.name, [...k.params])}; ${listOrNone(k.params, 'params')}`, { offset: p.offset });
-  for (const v of r.vars) if (!k.vars.has(v.name)) diags.error(path, `unknown var "${v.name}"${suggest(v.name, [...k.vars])}; ${listOrNone(k.vars, 'vars')}`, { offset: v.offset });
+  for (const p of r.params)
+    if (!k.params.has(p.name))
+      diags.error(path, `unknown param "${p.name}"${suggest(p.name, [...k.params])}; ${listOrNone(k.params, 'params')}`, { offset: p.offset });
+  for (const v of r.vars)
+    if (!k.vars.has(v.name)) diags.error(path, `unknown var "${v.name}"${suggest(v.name, [...k.vars])}; ${listOrNone(k.vars, 'vars')}`, { offset: v.offset });
   if (r.usesResult && role !== 'until') diags.error(path, 'result (the output of a retried check) is only available in until: conditions');
   if (r.usesCause && !k.decided) diags.error(path, 'cause is set by a decide step, and no decide step comes before this one');
   for (const c of r.causeLiterals) {
     if (k.decided && !k.causes.has(c.name)) {
-      diags.error(path, `cause "${c.name}" is never concluded by a decide step${suggest(c.name, [...k.causes])}; possible causes: ${[...k.causes].join(', ')}`, { offset: c.offset });
+      diags.error(
+        path,
+        `cause "${c.name}" is never concluded by a decide step${suggest(c.name, [...k.causes])}; possible causes: ${[...k.causes].join(', ')}`,
+        { offset: c.offset },
+      );
     }
   }
   for (const p of r.patterns) checkPattern(site, p.name, k, p.offset);

@@ -80,20 +80,25 @@ export const CaptureSpec = z.union([
 ]);
 
 /** Which lines of a step's output are evidence: shown to the operator, inlined in the report. */
-export const EvidenceSpec = z.union([
-  z.literal(true),
-  z.strictObject({
-    title: z.string().min(1).optional().meta({ description: 'What the lines are, for the reader (default: the step name).' }),
-    from: z.enum(['stdout', 'stderr']).optional().meta({ description: 'Which output (default stdout).' }),
-    lines: z.string().min(1).optional().meta({ description: 'Regular expression: only lines that match are evidence (default: every line).' }),
-    max_lines: z.number().int().min(1).max(1000).optional().meta({ description: 'Keep at most this many lines per host (default 40); the rest are cut with a visible marker and a link to the full output.' }),
-  }),
-]).meta({ description: 'Mark the output as evidence: `true` for every line of stdout, or a block choosing the lines.' });
+export const EvidenceSpec = z
+  .union([
+    z.literal(true),
+    z.strictObject({
+      title: z.string().min(1).optional().meta({ description: 'What the lines are, for the reader (default: the step name).' }),
+      from: z.enum(['stdout', 'stderr']).optional().meta({ description: 'Which output (default stdout).' }),
+      lines: z.string().min(1).optional().meta({ description: 'Regular expression: only lines that match are evidence (default: every line).' }),
+      max_lines: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .optional()
+        .meta({ description: 'Keep at most this many lines per host (default 40); the rest are cut with a visible marker and a link to the full output.' }),
+    }),
+  ])
+  .meta({ description: 'Mark the output as evidence: `true` for every line of stdout, or a block choosing the lines.' });
 
-export const OnFailure = z.union([
-  z.enum(['abort', 'continue']),
-  z.strictObject({ goto: StepId }),
-]);
+export const OnFailure = z.union([z.enum(['abort', 'continue']), z.strictObject({ goto: StepId })]);
 
 export const Repeat = z.strictObject({
   count: z.union([z.number().int().min(1).max(LIMITS.repeatCount), z.string().regex(TEMPLATE_PATTERN, 'expected a count or a {{ template }}')]),
@@ -153,10 +158,9 @@ export const RunStep = z
     ...common,
     run: z.string().min(1).meta({ description: 'Shell command; every {{ value }} is POSIX single-quoted unless piped to raw.' }),
     mutates: z.boolean().optional().meta({ description: 'Declare that this command changes the host.' }),
-    skippable: z
-      .boolean()
-      .optional()
-      .meta({ description: 'A mutating step that is not part of the fix (evidence such as a heap dump): declining it does not leave the host "not remediated".' }),
+    skippable: z.boolean().optional().meta({
+      description: 'A mutating step that is not part of the fix (evidence such as a heap dump): declining it does not leave the host "not remediated".',
+    }),
     verify: Check.optional(),
     get rollback() {
       return z.array(Step).optional();
@@ -173,7 +177,10 @@ export const PropertiesStep = z
       unset: z.array(z.string()).optional(),
       backup: z.boolean().default(true),
       owner: z.string().optional().meta({ description: 'user[:group] to own the edited file.' }),
-      mode: z.string().regex(/^0?[0-7]{3}$/).optional(),
+      mode: z
+        .string()
+        .regex(/^0?[0-7]{3}$/)
+        .optional(),
     }),
     verify: Check.optional(),
     get rollback() {
@@ -193,9 +200,7 @@ export const FetchStep = z
   })
   .meta({ title: 'fetch', description: 'Copy a remote file into the run directory (read-only).' });
 
-export const WaitStep = z
-  .strictObject({ ...common, wait: Check })
-  .meta({ title: 'wait', description: 'Re-run a check until it passes (read-only).' });
+export const WaitStep = z.strictObject({ ...common, wait: Check }).meta({ title: 'wait', description: 'Re-run a check until it passes (read-only).' });
 
 export const PauseStep = z
   .strictObject({
@@ -245,7 +250,10 @@ export const DecideStep = z
           }),
         )
         .min(1),
-      default: z.string().regex(/^[a-z][a-z0-9-]*$/).default('none'),
+      default: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*$/)
+        .default('none'),
     }),
   })
   .meta({ title: 'decide', description: 'Name the diagnosed cause from ordered conditions; later steps branch on `cause`.' });
@@ -259,7 +267,7 @@ export const BundleStep = z
     bundle: z.strictObject({
       name: z
         .string()
-        .regex(/^[^/]*\.tar\.gz$/, 'expected a file name ending in .tar.gz (it is written to the run\'s artifacts/)')
+        .regex(/^[^/]*\.tar\.gz$/, "expected a file name ending in .tar.gz (it is written to the run's artifacts/)")
         .optional()
         .meta({ description: `File name under artifacts/ (default ${DEFAULT_BUNDLE_NAME}); templated.` }),
       files: z
@@ -359,9 +367,22 @@ type Common = {
   rollback_hosts?: 'failed' | 'all' | undefined;
 };
 export type Check = z.output<typeof Check>;
-export type RunStep = Common & { run: string; mutates?: boolean | undefined; skippable?: boolean | undefined; verify?: Check | undefined; rollback?: Step[] | undefined };
+export type RunStep = Common & {
+  run: string;
+  mutates?: boolean | undefined;
+  skippable?: boolean | undefined;
+  verify?: Check | undefined;
+  rollback?: Step[] | undefined;
+};
 export type PropertiesStep = Common & {
-  properties: { file: string; set?: Record<string, string | number | boolean> | undefined; unset?: string[] | undefined; backup: boolean; owner?: string | undefined; mode?: string | undefined };
+  properties: {
+    file: string;
+    set?: Record<string, string | number | boolean> | undefined;
+    unset?: string[] | undefined;
+    backup: boolean;
+    owner?: string | undefined;
+    mode?: string | undefined;
+  };
   verify?: Check | undefined;
   rollback?: Step[] | undefined;
 };

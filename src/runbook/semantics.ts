@@ -3,14 +3,7 @@
 // warnings that keep a runbook honest about what it changes.
 import type { Inventory } from '../inventory/types.js';
 import type { Diagnostics } from './diagnostics.js';
-import {
-  capturedBy,
-  CONTROLLER_KINDS,
-  stepExpressionFields,
-  stepTemplateFields,
-  walkSteps,
-  type StepEntry,
-} from './fields.js';
+import { capturedBy, CONTROLLER_KINDS, stepExpressionFields, stepTemplateFields, walkSteps, type StepEntry } from './fields.js';
 import type { LoadedRunbook } from './load.js';
 import { coerceParam, paramPattern } from './params.js';
 import { checkCondition, checkPattern, checkTemplate, type FieldSite, type Knowledge } from './references.js';
@@ -124,7 +117,8 @@ function checkCaptures(diags: Diagnostics, entry: StepEntry): void {
   }
   for (const [fact, spec] of Object.entries(step.capture)) {
     if (typeof spec === 'string' || spec.regex === undefined) {
-      if (typeof spec !== 'string' && (spec.group !== undefined || spec.all)) diags.error([...path, 'capture', fact], `capture ${fact}: group and all need a regex`);
+      if (typeof spec !== 'string' && (spec.group !== undefined || spec.all))
+        diags.error([...path, 'capture', fact], `capture ${fact}: group and all need a regex`);
       continue;
     }
     const at = [...path, 'capture', fact, 'regex'];
@@ -150,24 +144,37 @@ function checkKindRules(diags: Diagnostics, entry: StepEntry): void {
   const raw = step as Record<string, unknown>;
   if (CONTROLLER_KINDS.has(kind)) {
     for (const key of HOST_ONLY_KEYS) {
-      if (raw[key] !== undefined) diags.error([...path, key], `${article(kind)} ${kind} step runs once on the controller, so "${key}" means nothing here`, { key: true });
+      if (raw[key] !== undefined)
+        diags.error([...path, key], `${article(kind)} ${kind} step runs once on the controller, so "${key}" means nothing here`, { key: true });
     }
   }
   if (step.rollback_hosts !== undefined && !entry.rollbackOf) {
-    diags.error([...path, 'rollback_hosts'], 'rollback_hosts says which hosts a rollback step runs on; it only applies to a step inside rollback:', { key: true });
+    diags.error([...path, 'rollback_hosts'], 'rollback_hosts says which hosts a rollback step runs on; it only applies to a step inside rollback:', {
+      key: true,
+    });
   }
-  if (kind === 'pause' && step.become !== undefined) diags.error([...path, 'become'], 'a pause step runs no command, so "become" means nothing here', { key: true });
+  if (kind === 'pause' && step.become !== undefined)
+    diags.error([...path, 'become'], 'a pause step runs no command, so "become" means nothing here', { key: true });
   const mutates = stepMutates(step);
   if (step.confirm !== undefined && !mutates && kind !== 'include') {
     diags.warn([...path, 'confirm'], `confirm is asked before steps that change a host; this ${kind} step is read-only, so it is never asked`, { key: true });
   }
   if ('run' in step && !mutates) {
-    if (step.rollback) diags.warn([...path, 'rollback'], 'rollback runs when a mutating step fails; this run step is read-only (add mutates: true if it changes the host)', { key: true });
-    else if (step.verify) diags.warn([...path, 'verify'], 'verify checks a change; this run step is read-only (add mutates: true if it changes the host)', { key: true });
+    if (step.rollback)
+      diags.warn([...path, 'rollback'], 'rollback runs when a mutating step fails; this run step is read-only (add mutates: true if it changes the host)', {
+        key: true,
+      });
+    else if (step.verify)
+      diags.warn([...path, 'verify'], 'verify checks a change; this run step is read-only (add mutates: true if it changes the host)', { key: true });
     // An explicit `mutates: false` is the author's declaration (e.g. cleaning up its own temp
     // files); only an undeclared step gets the heuristic warning.
     const m = step.mutates === false ? null : MUTATING_COMMAND.exec(step.run);
-    if (m) diags.warn([...path, 'run'], `this command looks like it changes the host ("${m[0].trim()}") but the step does not declare mutates: true (or mutates: false if it does not)`, { offset: m.index });
+    if (m)
+      diags.warn(
+        [...path, 'run'],
+        `this command looks like it changes the host ("${m[0].trim()}") but the step does not declare mutates: true (or mutates: false if it does not)`,
+        { offset: m.index },
+      );
   }
   if ('outcome' in step && step.outcome.status !== 'escalate' && step.outcome.require === undefined) {
     diags.warn(
@@ -197,20 +204,29 @@ function checkInclude(diags: Diagnostics, entry: StepEntry, child: LoadedRunbook
   for (const [key, value] of Object.entries(given)) {
     const param = declared[key];
     if (!param) {
-      diags.error([...path, 'include', 'params', key], `runbook ${child.runbook.name} has no param "${key}"${suggest(key, Object.keys(declared))}`, { key: true });
+      diags.error([...path, 'include', 'params', key], `runbook ${child.runbook.name} has no param "${key}"${suggest(key, Object.keys(declared))}`, {
+        key: true,
+      });
       continue;
     }
     if (typeof value === 'string' && TEMPLATE_PATTERN.test(value)) continue;
     const r = coerceParam(param, value);
     if (!r.ok) diags.error([...path, 'include', 'params', key], `param ${key} of ${child.runbook.name}: ${r.message}`);
   }
-  const missing = Object.entries(declared).filter(([k, p]) => p.required && p.default === undefined && !(k in given)).map(([k]) => k);
-  if (missing.length > 0) diags.error([...path, 'include'], `runbook ${child.runbook.name} requires param${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} under include.params`);
+  const missing = Object.entries(declared)
+    .filter(([k, p]) => p.required && p.default === undefined && !(k in given))
+    .map(([k]) => k);
+  if (missing.length > 0)
+    diags.error(
+      [...path, 'include'],
+      `runbook ${child.runbook.name} requires param${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} under include.params`,
+    );
 }
 
 export function checkSemantics(input: SemanticInput): void {
   const { diags, runbook, includes } = input;
-  if (runbook.name !== input.fileStem) diags.warn(['name'], `runbook name "${runbook.name}" differs from its file name "${input.fileStem}": remedy finds runbooks by file name`);
+  if (runbook.name !== input.fileStem)
+    diags.warn(['name'], `runbook name "${runbook.name}" differs from its file name "${input.fileStem}": remedy finds runbooks by file name`);
   checkParams(diags, runbook);
 
   const entries = walkSteps(runbook.steps);
@@ -232,7 +248,8 @@ export function checkSemantics(input: SemanticInput): void {
   const earlierVars = new Set<string>();
   for (const [name, value] of Object.entries(runbook.vars ?? {})) {
     const where = input.importedVars?.get(name) ?? diags;
-    if (typeof value === 'string') checkTemplate({ diags: where, path: ['vars', name], earlierVars }, value, 'vars', { ...base, facts: new Set(), decided: false });
+    if (typeof value === 'string')
+      checkTemplate({ diags: where, path: ['vars', name], earlierVars }, value, 'vars', { ...base, facts: new Set(), decided: false });
     earlierVars.add(name);
   }
 
@@ -284,4 +301,3 @@ export function checkSemantics(input: SemanticInput): void {
     }
   }
 }
-

@@ -77,7 +77,8 @@ export function checkYamlLimits(text: string): { offset: number; message: string
     else if ((c === '-' || c === '?' || c === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) lineDepth++;
     else continue;
     const depth = flow + indents.length + lineDepth;
-    if (depth > MAX_YAML_DEPTH) return { offset: i, message: `nesting deeper than ${MAX_YAML_DEPTH} levels: a runbook is never this deep (a generated or corrupted file?)` };
+    if (depth > MAX_YAML_DEPTH)
+      return { offset: i, message: `nesting deeper than ${MAX_YAML_DEPTH} levels: a runbook is never this deep (a generated or corrupted file?)` };
   }
   return null;
 }

@@ -33,7 +33,10 @@ function typeName(value: unknown): string {
 }
 
 function expectedName(expected: string): string {
-  return ({ object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean (true or false)' } as Record<string, string>)[expected] ?? expected;
+  return (
+    ({ object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean (true or false)' } as Record<string, string>)[expected] ??
+    expected
+  );
 }
 
 /** Keys a strict object accepts at a path inside a schema (for "did you mean"). */
@@ -118,7 +121,8 @@ function report(ctx: Context, issue: Issue, prefix: Path = []): void {
           ctx.diags.error([...path, key], special, { key: true });
           continue;
         }
-        const owner = rel.length === 0 && ctx.kind ? `a ${ctx.kind} step` : where || (ctx.schema === (VarsFile as unknown as AnySchema) ? 'the vars file' : 'the runbook');
+        const owner =
+          rel.length === 0 && ctx.kind ? `a ${ctx.kind} step` : where || (ctx.schema === (VarsFile as unknown as AnySchema) ? 'the vars file' : 'the runbook');
         ctx.diags.error([...path, key], `unknown key "${key}" in ${owner}${suggest(key, objectKeysAt(ctx.schema, rel))}`, { key: true });
       }
       return;
@@ -146,7 +150,10 @@ function report(ctx: Context, issue: Issue, prefix: Path = []): void {
       if (value === undefined) {
         const key = String(path[path.length - 1]);
         const parent = path.slice(0, -1);
-        const owner = rel.length === 1 && ctx.kind ? `${ctx.kind} step` : formatPath(parent) || (ctx.schema === (VarsFile as unknown as AnySchema) ? 'the vars file' : 'runbook');
+        const owner =
+          rel.length === 1 && ctx.kind
+            ? `${ctx.kind} step`
+            : formatPath(parent) || (ctx.schema === (VarsFile as unknown as AnySchema) ? 'the vars file' : 'runbook');
         ctx.diags.error(parent, `${owner} is missing "${key}"`);
         return;
       }
@@ -155,8 +162,16 @@ function report(ctx: Context, issue: Issue, prefix: Path = []): void {
     }
     case 'invalid_key': {
       const inner = issue.issues[0];
-      const what = path[path.length - 2] === 'capture' ? 'fact name' : path[path.length - 2] === 'params' ? 'param name' : path[path.length - 2] === 'vars' ? 'var name' : 'key';
-      const rule = inner && inner.code === 'invalid_format' ? 'use lower_snake_case: a letter, then letters, digits or _' : cleanMessage(inner?.message ?? issue.message);
+      const what =
+        path[path.length - 2] === 'capture'
+          ? 'fact name'
+          : path[path.length - 2] === 'params'
+            ? 'param name'
+            : path[path.length - 2] === 'vars'
+              ? 'var name'
+              : 'key';
+      const rule =
+        inner && inner.code === 'invalid_format' ? 'use lower_snake_case: a letter, then letters, digits or _' : cleanMessage(inner?.message ?? issue.message);
       ctx.diags.error(path, `invalid ${what} "${String(path[path.length - 1])}": ${rule}`, { key: true });
       return;
     }
@@ -190,7 +205,11 @@ function checkStep(diags: Diagnostics, value: unknown, path: Path): void {
     return;
   }
   if (actions.length > 1) {
-    diags.error([...path, actions[1] as string], `step has both ${first} and ${actions.slice(1).join(' and ')}: a step does one thing (split it into two steps)`, { key: true });
+    diags.error(
+      [...path, actions[1] as string],
+      `step has both ${first} and ${actions.slice(1).join(' and ')}: a step does one thing (split it into two steps)`,
+      { key: true },
+    );
     return;
   }
   const schema = STEP_SCHEMAS[first] as unknown as z.ZodType;

@@ -62,14 +62,23 @@ function checkInventory(file: string): Diagnostic[] {
 }
 
 /** Every diagnostic of every file (directories expanded to their .yaml files), and what was checked. */
-export function validatePaths(paths: readonly string[], options: { inventory?: Inventory | undefined; searchDirs?: string[] | undefined } = {}): ValidationReport {
+export function validatePaths(
+  paths: readonly string[],
+  options: { inventory?: Inventory | undefined; searchDirs?: string[] | undefined } = {},
+): ValidationReport {
   const loader = new Loader(options);
   const files: CheckedFile[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const p of paths) {
     // A directory that holds no runbook was most likely a typo: nothing checked is not "valid".
     if (isDirectory(p) && expandRunbookPaths([p]).length === 0) {
-      diagnostics.push({ file: displayPath(path.resolve(p)), line: 1, col: 1, message: 'no runbook here: the directory holds no .yaml or .yml file', severity: 'error' });
+      diagnostics.push({
+        file: displayPath(path.resolve(p)),
+        line: 1,
+        col: 1,
+        message: 'no runbook here: the directory holds no .yaml or .yml file',
+        severity: 'error',
+      });
     }
   }
   for (const f of expandRunbookPaths(paths).map((p) => path.resolve(p))) {

@@ -45,7 +45,10 @@ const AlertmanagerWebhook = z.object({
 const PagerDutyWebhook = z.object({
   event: z.object({
     id: z.string().max(256).optional(),
-    event_type: z.string().regex(/^[a-z_.]+$/).max(128),
+    event_type: z
+      .string()
+      .regex(/^[a-z_.]+$/)
+      .max(128),
     resource_type: z.string().max(128).optional(),
     occurred_at: z.string().max(64).optional(),
     data: z.object({
@@ -70,7 +73,11 @@ const GenericWebhook = z.union([z.object({ alerts: z.array(GenericAlert).min(1).
 
 /** sha256 of the sorted labels: the same alert always gets the same fingerprint. */
 export function labelsFingerprint(labels: Record<string, string>): string {
-  const canonical = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
@@ -113,7 +120,16 @@ export function parsePagerDuty(body: unknown): Alert[] {
   if (d.service?.id !== undefined) labels['service_id'] = d.service.id;
   if (d.urgency !== undefined) labels['urgency'] = d.urgency;
   if (d.priority?.summary !== undefined) labels['priority'] = d.priority.summary;
-  return [{ source: 'pagerduty', status, fingerprint: d.id, labels, annotations: d.summary !== undefined ? { summary: d.summary } : {}, startsAt: event.occurred_at ?? null }];
+  return [
+    {
+      source: 'pagerduty',
+      status,
+      fingerprint: d.id,
+      labels,
+      annotations: d.summary !== undefined ? { summary: d.summary } : {},
+      startsAt: event.occurred_at ?? null,
+    },
+  ];
 }
 
 export function parseGeneric(body: unknown): Alert[] {

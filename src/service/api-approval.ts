@@ -77,8 +77,15 @@ export class ApiApprovalStrategy implements Strategy {
         const a = JSON.parse(popped[1]) as ApprovalMessage;
         if (a.step !== pending.step || a.batch !== pending.batch || a.planHash !== pending.planHash) continue;
         const hosts = a.hosts.filter((h) => pending.hosts.includes(h));
-        if (a.remaining === true && a.decision === 'approved' && req.batch && req.batch.index < req.batch.count) this.#approvedRemaining.set(pending.step, a.operator);
-        return { decision: a.decision, hosts: hosts.length > 0 ? hosts : pending.hosts, source: 'operator', operator: a.operator, comment: a.comment ?? undefined };
+        if (a.remaining === true && a.decision === 'approved' && req.batch && req.batch.index < req.batch.count)
+          this.#approvedRemaining.set(pending.step, a.operator);
+        return {
+          decision: a.decision,
+          hosts: hosts.length > 0 ? hosts : pending.hosts,
+          source: 'operator',
+          operator: a.operator,
+          comment: a.comment ?? undefined,
+        };
       }
     } finally {
       conn.disconnect();

@@ -35,7 +35,9 @@ export class Authenticator {
   constructor(tokens: readonly TokenPolicy[], env: NodeJS.ProcessEnv = process.env) {
     const missing = tokens.filter((t) => !env[t.env]);
     if (missing.length > 0) {
-      throw new UsageError(`policy: token${missing.length > 1 ? 's' : ''} ${missing.map((t) => `${t.name} (${t.env})`).join(', ')}: environment variable not set or empty`);
+      throw new UsageError(
+        `policy: token${missing.length > 1 ? 's' : ''} ${missing.map((t) => `${t.name} (${t.env})`).join(', ')}: environment variable not set or empty`,
+      );
     }
     this.#credentials = tokens.map((t) => ({ name: t.name, role: t.role, scheme: t.scheme, secret: Buffer.from(env[t.env] as string) }));
   }
@@ -68,7 +70,11 @@ export class Authenticator {
     const pd = header(headers, 'x-pagerduty-signature');
     if (pd !== undefined) {
       // "v1=<hex>,v1=<hex>": several during a secret rotation; any one valid is enough.
-      const sigs = pd.split(',').map((s) => s.trim()).filter((s) => /^v1=[0-9a-f]{64}$/i.test(s)).map((s) => Buffer.from(s.slice(3).toLowerCase()));
+      const sigs = pd
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => /^v1=[0-9a-f]{64}$/i.test(s))
+        .map((s) => Buffer.from(s.slice(3).toLowerCase()));
       for (const c of this.#credentials) {
         if (c.scheme !== 'pagerduty') continue;
         const want = Buffer.from(createHmac('sha256', c.secret).update(rawBody).digest('hex'));

@@ -58,28 +58,47 @@ export async function startEmbeddedRedis(dataDir: string, options: { fsync?: Fsy
   stopStale(pidFile);
   rmSync(socket, { force: true });
   const args = [
-    '--port', '0',
-    '--unixsocket', socket,
-    '--unixsocketperm', '700',
-    '--dir', dir,
-    '--pidfile', pidFile,
-    '--logfile', join(dir, 'redis.log'),
-    '--daemonize', 'no',
-    '--appendonly', 'yes',
-    '--appendfsync', options.fsync ?? 'everysec',
+    '--port',
+    '0',
+    '--unixsocket',
+    socket,
+    '--unixsocketperm',
+    '700',
+    '--dir',
+    dir,
+    '--pidfile',
+    pidFile,
+    '--logfile',
+    join(dir, 'redis.log'),
+    '--daemonize',
+    'no',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    options.fsync ?? 'everysec',
     // The AOF is the persistence; RDB snapshots would only add fork pauses.
-    '--save', '',
+    '--save',
+    '',
     // BullMQ needs keys never evicted.
-    '--maxmemory-policy', 'noeviction',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new RemedyError(err.code === 'ENOENT' ? 'redis-server not found: install it (bash lab/install-prereqs.sh installs the Debian package) or pass --redis URL' : `redis-server: ${err.message}`)),
+      reject(
+        new RemedyError(
+          err.code === 'ENOENT'
+            ? 'redis-server not found: install it (bash lab/install-prereqs.sh installs the Debian package) or pass --redis URL'
+            : `redis-server: ${err.message}`,
+        ),
+      ),
     );
-    child.once('exit', (code, signal) => reject(new RemedyError(`redis-server exited at start (${signal ?? code}): ${stderr.trim() || `see ${join(dir, 'redis.log')}`}`)));
+    child.once('exit', (code, signal) =>
+      reject(new RemedyError(`redis-server exited at start (${signal ?? code}): ${stderr.trim() || `see ${join(dir, 'redis.log')}`}`)),
+    );
   });
   failed.catch(() => undefined);
   const deadline = Date.now() + 15_000;

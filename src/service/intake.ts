@@ -40,16 +40,17 @@ export interface ManualRunRequest {
 }
 
 /** What a run record holds before any worker has taken it (alert-started and manual runs alike); a fresh object each time. */
-const notStarted = () => ({
-  startedAt: null,
-  endedAt: null,
-  planHash: null,
-  hosts: {},
-  approval: null,
-  worker: null,
-  runDir: null,
-  firstCommandAt: null,
-}) satisfies Partial<RunRecord>;
+const notStarted = () =>
+  ({
+    startedAt: null,
+    endedAt: null,
+    planHash: null,
+    hosts: {},
+    approval: null,
+    worker: null,
+    runDir: null,
+    firstCommandAt: null,
+  }) satisfies Partial<RunRecord>;
 
 function decisionFor(route: RoutePolicy, name: string, routed: RoutedRun | null, reason: string | null): PolicyDecision {
   return {
@@ -79,7 +80,11 @@ export class Intake {
     if (!route) return { fingerprint, action: 'unrouted', reason: 'no route matches the alert labels' };
     // A late or regrouped copy of an episode that already resolved: neither a run nor a recurrence.
     if (await safety.endedEpisode(fingerprint, alert.startsAt)) {
-      return { fingerprint, action: 'deduped', reason: `a repeat of the alert episode that started at ${alert.startsAt} and already resolved (regrouped or late notification): no new run, not a recurrence` };
+      return {
+        fingerprint,
+        action: 'deduped',
+        reason: `a repeat of the alert episode that started at ${alert.startsAt} and already resolved (regrouped or late notification): no new run, not a recurrence`,
+      };
     }
     const runId = newRunId();
     // One run per fingerprint while it fires (atomic: 100 identical posts claim it once).
@@ -130,7 +135,12 @@ export class Intake {
       this.d.metrics.breakerTrips.inc();
       const reason = `breaker tripped: the alert fired again within ${route.breaker === false ? '' : route.breaker.window} of run ${tripped.resolvedRun}, which resolved it; auto-runs for ${routed.scope} stop until POST /api/breakers/${tripped.id}/reset`;
       const record = base(routed, reason);
-      await this.d.notifier?.send({ event: 'breaker-tripped', run: { ...record, outcome: 'refused' }, summary: reason, evidence: { breaker: tripped, previousRun: await store.get(tripped.resolvedRun) } });
+      await this.d.notifier?.send({
+        event: 'breaker-tripped',
+        run: { ...record, outcome: 'refused' },
+        summary: reason,
+        evidence: { breaker: tripped, previousRun: await store.get(tripped.resolvedRun) },
+      });
       if (route.mode === 'auto') return refuse(routed, 'breaker', reason, tripped);
     }
     const admission = await safety.admit(route, routed.scopeId, runId);
@@ -165,7 +175,8 @@ export class Intake {
   /** POST /api/runs: an operator's run of a runbook some route names (its inventory and queue). */
   async manual(req: ManualRunRequest): Promise<{ run: RunRecord } | { error: string }> {
     const route = this.d.policy.routes.find((r) => (req.route !== undefined ? routeName(this.d.policy, r) === req.route : r.runbook === req.runbook));
-    if (!route) return { error: req.route !== undefined ? `no route named ${req.route}` : `no route runs ${req.runbook}: manual runs use a route's inventory and queue` };
+    if (!route)
+      return { error: req.route !== undefined ? `no route named ${req.route}` : `no route runs ${req.runbook}: manual runs use a route's inventory and queue` };
     if (req.route !== undefined && route.runbook !== req.runbook) return { error: `route ${req.route} runs ${route.runbook}, not ${req.runbook}` };
     const id = newRunId();
     const now = new Date().toISOString();

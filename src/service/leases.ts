@@ -100,12 +100,20 @@ export class RedisHostLeases implements HostLeases {
   }
 
   async acquire(host: string): Promise<LeaseAttempt> {
-    const [ok, token, other] = (await this.#redis.eval(ACQUIRE, 2, leaseKey(host), fenceKey(host), this.#runId, this.#owner, this.#ttlMs)) as [number, number, string];
+    const [ok, token, other] = (await this.#redis.eval(ACQUIRE, 2, leaseKey(host), fenceKey(host), this.#runId, this.#owner, this.#ttlMs)) as [
+      number,
+      number,
+      string,
+    ];
     if (ok !== 1) return { held: false, detail: `leased to another run: ${describeHolder(other)}` };
     this.#held.set(host, Number(token));
     this.#lost.delete(host);
     this.#startRenewing();
-    return { held: true, token: Number(token), detail: other !== '' ? `taken over from ${JSON.parse(other).owner as string} (token ${JSON.parse(other).token as number})` : undefined };
+    return {
+      held: true,
+      token: Number(token),
+      detail: other !== '' ? `taken over from ${JSON.parse(other).owner as string} (token ${JSON.parse(other).token as number})` : undefined,
+    };
   }
 
   async check(host: string): Promise<string | null> {

@@ -18,7 +18,9 @@ export interface NotificationBody {
   link: string;
   /** The run's page in the web console, for people (the link above is the API's, for tools). */
   console: string;
-  run: Pick<RunRecord, 'id' | 'runbook' | 'outcome' | 'exitCode' | 'cause' | 'message' | 'planHash' | 'hosts' | 'approval' | 'decision'> & { alert: RunRecord['alert'] };
+  run: Pick<RunRecord, 'id' | 'runbook' | 'outcome' | 'exitCode' | 'cause' | 'message' | 'planHash' | 'hosts' | 'approval' | 'decision'> & {
+    alert: RunRecord['alert'];
+  };
   evidence: unknown;
 }
 
@@ -29,7 +31,19 @@ export function notificationBody(n: Notification, baseUrl: string): Notification
     summary: n.summary,
     link: `${baseUrl.replace(/\/$/, '')}/api/runs/${r.id}`,
     console: `${baseUrl.replace(/\/$/, '')}/runs/${r.id}`,
-    run: { id: r.id, runbook: r.runbook, outcome: r.outcome, exitCode: r.exitCode, cause: r.cause, message: r.message, planHash: r.planHash, hosts: r.hosts, approval: r.approval, decision: r.decision, alert: r.alert },
+    run: {
+      id: r.id,
+      runbook: r.runbook,
+      outcome: r.outcome,
+      exitCode: r.exitCode,
+      cause: r.cause,
+      message: r.message,
+      planHash: r.planHash,
+      hosts: r.hosts,
+      approval: r.approval,
+      decision: r.decision,
+      alert: r.alert,
+    },
     evidence: n.evidence ?? null,
   };
 }

@@ -46,9 +46,15 @@ export const Route = z
     /** `--limit`, templated from the alert. */
     limit: z.string().min(1).optional(),
     /** The BullMQ queue (one per region or data centre) whose workers run it. */
-    queue: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ., _ and - only').default('default'),
+    queue: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ., _ and - only')
+      .default('default'),
     /** At most `max` runs per `per`, per scope. */
-    budget: z.object({ max: z.number().int().min(1), per: Duration }).strict().optional(),
+    budget: z
+      .object({ max: z.number().int().min(1), per: Duration })
+      .strict()
+      .optional(),
     /** After a run starts, no other run for the same scope for this long. */
     cooldown: Duration.optional(),
     /** The same alert firing again within `window` after a resolved run trips the breaker. */

@@ -39,14 +39,18 @@ function issueDiagnostic(source: SourceFile, data: unknown, issue: z.core.$ZodIs
   const at = (p: Path, key = false): Diagnostic => ({ file: source.file, ...positionAt(source, p, { key }), message: '', severity: 'error' });
   switch (issue.code) {
     case 'unrecognized_keys':
-      return { ...at([...path, issue.keys[0] ?? ''], true), message: `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+      return {
+        ...at([...path, issue.keys[0] ?? ''], true),
+        message: `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      };
     case 'invalid_type': {
       const value = getIn(data, path);
       if (value === undefined) return { ...at(path.slice(0, -1)), message: `${formatPath(path.slice(0, -1))} is missing "${String(path[path.length - 1])}"` };
       return { ...at(path), message: `${where}: expected ${issue.expected}, got ${typeName(value)}` };
     }
     case 'too_small':
-      if (issue.origin === 'array' && Number(issue.minimum) === 1) return { ...at(path), message: `${where} needs at least one ${path.at(-1) === 'routes' ? 'route' : 'item'}` };
+      if (issue.origin === 'array' && Number(issue.minimum) === 1)
+        return { ...at(path), message: `${where} needs at least one ${path.at(-1) === 'routes' ? 'route' : 'item'}` };
       return { ...at(path), message: `${where}: ${issue.message}` };
     case 'invalid_value':
       return { ...at(path), message: `${where}: expected one of ${issue.values.map(String).join(', ')}, got ${JSON.stringify(getIn(data, path))}` };
@@ -63,7 +67,8 @@ function semanticDiagnostics(source: SourceFile, policy: Policy): Diagnostic[] {
   policy.auth.tokens.forEach((t, i) => {
     if (names.has(t.name)) error(['auth', 'tokens', i, 'name'], `token name "${t.name}" is used twice`);
     names.add(t.name);
-    if (t.scheme !== 'bearer' && t.role !== 'hook') error(['auth', 'tokens', i, 'scheme'], `scheme ${t.scheme} signs webhook bodies: only a hook token can use it`);
+    if (t.scheme !== 'bearer' && t.role !== 'hook')
+      error(['auth', 'tokens', i, 'scheme'], `scheme ${t.scheme} signs webhook bodies: only a hook token can use it`);
   });
   policy.routes.forEach((r, i) => {
     for (const [label, re] of Object.entries(r.match_re ?? {})) {
@@ -109,7 +114,9 @@ export function loadPolicy(path: string): LoadedPolicy {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ValidationError([{ file: path, line: 1, col: 1, message: `cannot read the policy: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, severity: 'error' }]);
+    throw new ValidationError([
+      { file: path, line: 1, col: 1, message: `cannot read the policy: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, severity: 'error' },
+    ]);
   }
   return parsePolicy(path, text);
 }

@@ -21,7 +21,13 @@ export function parseRedisUrl(url: string): RedisTarget {
     case 'redis:':
     case 'rediss:': {
       const pathDb = u.pathname.replace(/^\//, '');
-      return { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379), ...(pathDb ? { db: Number(pathDb) } : {}), ...auth, ...(u.protocol === 'rediss:' ? { tls: {} } : {}) };
+      return {
+        host: u.hostname || '127.0.0.1',
+        port: Number(u.port || 6379),
+        ...(pathDb ? { db: Number(pathDb) } : {}),
+        ...auth,
+        ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+      };
     }
     case 'unix:':
       return { path: decodeURIComponent(u.pathname), ...auth };

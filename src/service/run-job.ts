@@ -46,7 +46,14 @@ export interface JobContext {
 /** The service has no terminal: the journal, the stream and the API are the views. */
 const SILENT_CONSOLE: ConsoleSink = { write: () => undefined, close: async () => undefined, pause: async () => undefined, resume: () => undefined };
 
-const NOTIFY_ON: Partial<Record<string, NotifyEvent>> = { resolved: 'resolved', escalated: 'escalated', failed: 'failed', unreachable: 'failed', refused: 'refused', 'nothing-to-do': 'nothing-to-do' };
+const NOTIFY_ON: Partial<Record<string, NotifyEvent>> = {
+  resolved: 'resolved',
+  escalated: 'escalated',
+  failed: 'failed',
+  unreachable: 'failed',
+  refused: 'refused',
+  'nothing-to-do': 'nothing-to-do',
+};
 
 /** The evidence a notification carries: the decision's facts and the outcome's message. */
 export function evidenceOf(events: readonly RunEvent[]): Record<string, unknown> {
@@ -57,7 +64,9 @@ export function evidenceOf(events: readonly RunEvent[]): Record<string, unknown>
     cause: decision?.type === 'decision' ? decision.cause : null,
     facts: decision?.type === 'decision' ? decision.evidence : null,
     outcome: outcome?.type === 'outcome' ? outcome.message : null,
-    failures: failures.map((e) => (e.type === 'host-end' ? { step: e.step, host: e.host, status: e.status, exitCode: e.exitCode, error: e.error ?? null } : null)),
+    failures: failures.map((e) =>
+      e.type === 'host-end' ? { step: e.step, host: e.host, status: e.status, exitCode: e.exitCode, error: e.error ?? null } : null,
+    ),
   };
 }
 
@@ -141,7 +150,12 @@ function strategyFor(ctx: JobContext, record: RunRecord, signal: AbortSignal): S
         signal,
         onRequest: async (pending) => {
           const run = (await ctx.store.get(record.id)) ?? record;
-          await ctx.notifier?.send({ event: 'approval-needed', run, summary: `${record.runbook}: step ${pending.step} on ${pending.hosts.join(', ')} waits for approval (plan ${pending.planHash})`, evidence: { commands: pending.commands, diffs: pending.diffs } });
+          await ctx.notifier?.send({
+            event: 'approval-needed',
+            run,
+            summary: `${record.runbook}: step ${pending.step} on ${pending.hosts.join(', ')} waits for approval (plan ${pending.planHash})`,
+            evidence: { commands: pending.commands, diffs: pending.diffs },
+          });
         },
       });
   }
@@ -172,7 +186,13 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
       if (run) await ctx.notifier?.send({ event: 'failed', run, summary: `${record.runbook}: the run could not start: ${message}` });
       return null;
     }
-    await ctx.store.update(runId, { outcome: 'running', startedAt: record.startedAt ?? new Date().toISOString(), worker: ctx.workerName, planHash: prepared.plan.planHash, runDir: prepared.runDir.path });
+    await ctx.store.update(runId, {
+      outcome: 'running',
+      startedAt: record.startedAt ?? new Date().toISOString(),
+      worker: ctx.workerName,
+      planHash: prepared.plan.planHash,
+      runDir: prepared.runDir.path,
+    });
     if (takeover) ctx.log(`remedy: run ${runId}: taken over by ${ctx.workerName}, resuming from its journal (${prepared.previous.length} events)`);
     const received = record.alert ? Date.parse(record.alert.receivedAt) : null;
     const progress = new ProgressSink(() => {
@@ -215,7 +235,14 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
     }
     // A cancel ends a run interrupted, or refused when it was waiting for an approval.
     const outcome = cancel.signal.aborted && (result.outcome === 'interrupted' || result.outcome === 'refused') ? 'cancelled' : result.outcome;
-    await ctx.store.finish(runId, { outcome, exitCode: result.exitCode, cause: result.cause, message: result.message ?? null, hosts: result.hosts, approval: null });
+    await ctx.store.finish(runId, {
+      outcome,
+      exitCode: result.exitCode,
+      cause: result.cause,
+      message: result.message ?? null,
+      hosts: result.hosts,
+      approval: null,
+    });
     ctx.metrics?.runs.inc({ outcome });
     if (outcome === 'resolved' && record.decision.scopeId && record.decision.breakerWindowMs) {
       await ctx.safety.markResolved(record.decision.scopeId, runId, record.decision.breakerWindowMs);
@@ -225,7 +252,12 @@ export async function executeRun(ctx: JobContext, runId: string): Promise<RunRes
     const event: NotifyEvent | undefined = record.decision.mode === 'plan' ? 'plan' : NOTIFY_ON[outcome];
     if (run && event) {
       const evidence = record.decision.mode === 'plan' ? { ...evidenceOf(all), plan: result.probe ?? null } : evidenceOf(all);
-      await ctx.notifier?.send({ event, run, summary: `${record.runbook}: ${outcome}${result.cause ? ` (cause ${result.cause})` : ''}${result.message ? `: ${result.message}` : ''}`, evidence });
+      await ctx.notifier?.send({
+        event,
+        run,
+        summary: `${record.runbook}: ${outcome}${result.cause ? ` (cause ${result.cause})` : ''}${result.message ? `: ${result.message}` : ''}`,
+        evidence,
+      });
     }
     return result;
   } finally {

@@ -109,8 +109,17 @@ export class Safety {
     const cooldown = route.cooldown ? durationMs(route.cooldown) : 0;
     const r = (await this.redis.eval(ADMIT, 2, cooldownKey(scopeId), budgetKey(scopeId), now, window, max, cooldown, runId)) as [string, number?, number?];
     if (r[0] === 'ok') return { ok: true };
-    if (r[0] === 'cooldown') return { ok: false, kind: 'cooldown', reason: `cooldown: another run for this scope started less than ${route.cooldown} ago (${human(Number(r[1]))} left)` };
-    return { ok: false, kind: 'budget', reason: `budget exhausted: ${r[1]} of ${max} runs per ${route.budget?.per} used (next slot in ${human(Number(r[2]))})` };
+    if (r[0] === 'cooldown')
+      return {
+        ok: false,
+        kind: 'cooldown',
+        reason: `cooldown: another run for this scope started less than ${route.cooldown} ago (${human(Number(r[1]))} left)`,
+      };
+    return {
+      ok: false,
+      kind: 'budget',
+      reason: `budget exhausted: ${r[1]} of ${max} runs per ${route.budget?.per} used (next slot in ${human(Number(r[2]))})`,
+    };
   }
 
   /** Runs this scope has used of its route's budget window now (the console's policy page). */

@@ -85,7 +85,16 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     const intake = new Intake({ policy, store, safety, queues, notifier, metrics, log: o.log });
     const work = o.work ?? (o.redisUrl === undefined ? routeQueues : []);
     if (work.length > 0) {
-      worker = await startWorkerHost({ target, queues: work, concurrency: o.concurrency, dataDir, notifier, metrics, lockDurationMs: o.lockDurationMs, log: o.log });
+      worker = await startWorkerHost({
+        target,
+        queues: work,
+        concurrency: o.concurrency,
+        dataDir,
+        notifier,
+        metrics,
+        lockDurationMs: o.lockDurationMs,
+        log: o.log,
+      });
     }
     const sessions = new ConsoleSessions({ redis, auth, secure: baseUrl.startsWith('https:') });
     app = buildServer({ auth, intake, store, safety, queues, metrics, redis, log: o.log, sessions });

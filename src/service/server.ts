@@ -48,7 +48,8 @@ class HttpError extends Error {
 function jsonBody(req: FastifyRequest): unknown {
   const raw = req.body;
   const type = String(req.headers['content-type'] ?? '');
-  if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) throw new HttpError(415, `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
+  if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type))
+    throw new HttpError(415, `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw new HttpError(400, 'empty body: expected a JSON document');
   try {
     // A `__proto__` key is never data remedy reads: refuse it rather than risk a polluted prototype.
@@ -74,7 +75,15 @@ function parseBody<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
 const ManualRun = z.object({
   runbook: z.string().min(1).max(256),
   route: z.string().min(1).max(256).optional(),
-  params: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/).max(128), z.string().max(4096)).default({}),
+  params: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-z][a-z0-9_]*$/)
+        .max(128),
+      z.string().max(4096),
+    )
+    .default({}),
   limit: z.string().min(1).max(4096).optional(),
   mode: z.enum(MODES).optional(),
 });
@@ -121,7 +130,8 @@ export function buildServer(d: ServerDeps): FastifyInstance {
 
   app.post<{ Params: { source: string } }>('/hooks/:source', async (req, reply) => {
     const source = req.params.source as AlertSource;
-    if (!(SOURCES as readonly string[]).includes(source)) throw new HttpError(404, `no intake ${JSON.stringify(req.params.source.slice(0, 64))}: ${SOURCES.join(', ')}`);
+    if (!(SOURCES as readonly string[]).includes(source))
+      throw new HttpError(404, `no intake ${JSON.stringify(req.params.source.slice(0, 64))}: ${SOURCES.join(', ')}`);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!d.auth.hook(req.headers, raw)) {
       unauthorized(reply);
@@ -230,10 +240,20 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     const pending = run.approval;
     if (!pending || FINAL_OUTCOMES.includes(run.outcome)) throw new HttpError(409, `run ${run.id} is not waiting for an approval (${run.outcome})`);
     if (body.step !== pending.step) throw new HttpError(409, `run ${run.id} waits for step ${pending.step}, not ${body.step}`);
-    if (body.planHash !== pending.planHash) throw new HttpError(409, `plan hash differs: the run's plan is ${pending.planHash}; review it again before approving`);
+    if (body.planHash !== pending.planHash)
+      throw new HttpError(409, `plan hash differs: the run's plan is ${pending.planHash}; review it again before approving`);
     const outside = (body.hosts ?? []).filter((h) => !pending.hosts.includes(h));
     if (outside.length > 0) throw new HttpError(400, `hosts not part of this approval: ${outside.join(', ')} (it covers ${pending.hosts.join(', ')})`);
-    const message: ApprovalMessage = { step: pending.step, batch: pending.batch, planHash: pending.planHash, decision: body.decision, hosts: body.hosts ?? pending.hosts, operator: who.name, comment: body.comment ?? null, remaining: body.remaining === true && body.decision === 'approved' };
+    const message: ApprovalMessage = {
+      step: pending.step,
+      batch: pending.batch,
+      planHash: pending.planHash,
+      decision: body.decision,
+      hosts: body.hosts ?? pending.hosts,
+      operator: who.name,
+      comment: body.comment ?? null,
+      remaining: body.remaining === true && body.decision === 'approved',
+    };
     await d.redis.rpush(approvalsKey(run.id), JSON.stringify(message));
     d.log(`remedy: run ${run.id}: ${body.decision} step ${pending.step} by ${who.name}${body.comment ? `: ${body.comment}` : ''}`);
     return reply.code(202).send({ run: run.id, step: pending.step, decision: body.decision, operator: who.name });

@@ -9,7 +9,16 @@ import { KEY_PREFIX } from './redis.js';
 
 /** A service run's outcome: the engine's, or where it stands before it ends. */
 export type ServiceOutcome = RunOutcome | 'queued' | 'running' | 'cancelled';
-export const FINAL_OUTCOMES: readonly ServiceOutcome[] = ['resolved', 'nothing-to-do', 'escalated', 'failed', 'refused', 'interrupted', 'unreachable', 'cancelled'];
+export const FINAL_OUTCOMES: readonly ServiceOutcome[] = [
+  'resolved',
+  'nothing-to-do',
+  'escalated',
+  'failed',
+  'refused',
+  'interrupted',
+  'unreachable',
+  'cancelled',
+];
 
 export interface PolicyDecision {
   /** The route that matched (its name, or routes[i]). */

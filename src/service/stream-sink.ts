@@ -39,7 +39,10 @@ export class RedisStreamSink implements EventSink {
     if (event.type === 'host-output') return;
     if (this.#fenced) return;
     const data = JSON.stringify(event);
-    const write = this.token === null ? this.redis.xadd(eventsKey(this.runId), '*', 'e', data) : this.redis.eval(FENCED_XADD, 2, runFenceKey(this.runId), eventsKey(this.runId), this.token, data);
+    const write =
+      this.token === null
+        ? this.redis.xadd(eventsKey(this.runId), '*', 'e', data)
+        : this.redis.eval(FENCED_XADD, 2, runFenceKey(this.runId), eventsKey(this.runId), this.token, data);
     this.#last = write.then(
       (id) => {
         if (id === null) this.#fenced = true;
@@ -53,6 +56,7 @@ export class RedisStreamSink implements EventSink {
   async close(): Promise<void> {
     await this.#last;
     if (this.#failed) process.stderr.write(`remedy: run ${this.runId}: journal stream write failed: ${this.#failed.message}\n`);
-    if (this.#fenced) process.stderr.write(`remedy: run ${this.runId}: another worker took this run over; this worker's later events stay in its local journal only\n`);
+    if (this.#fenced)
+      process.stderr.write(`remedy: run ${this.runId}: another worker took this run over; this worker's later events stay in its local journal only\n`);
   }
 }

@@ -54,7 +54,18 @@ export async function startWorkerHost(o: WorkerHostOptions): Promise<WorkerHost>
   const queues = o.metricsListen && !o.metrics ? new Queues(redis) : null;
   for (const q of o.queues) queues?.get(q);
   const metrics = o.metrics ?? (queues ? new Metrics(() => queues.depth()) : null);
-  const ctx: JobContext = { redis, store: new RunStore(redis), safety: new Safety(redis), notifier: o.notifier, metrics, dataDir: o.dataDir, workerName: name, running, log: o.log, leaseTtlMs: o.leaseTtlMs };
+  const ctx: JobContext = {
+    redis,
+    store: new RunStore(redis),
+    safety: new Safety(redis),
+    notifier: o.notifier,
+    metrics,
+    dataDir: o.dataDir,
+    workerName: name,
+    running,
+    log: o.log,
+    leaseTtlMs: o.leaseTtlMs,
+  };
   await subscriber.subscribe(CANCEL_CHANNEL);
   subscriber.on('message', (_channel: string, runId: string) => {
     const ac = running.get(runId);

@@ -14,7 +14,9 @@ import { InquirerPrompter } from '../ui/prompts/inquirer-prompter.js';
 export function requireTerminal(what: string, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): void {
   if (stdin.isTTY === true && stdout.isTTY === true) return;
   const which = stdin.isTTY !== true && stdout.isTTY !== true ? 'stdin and stdout are not' : stdin.isTTY !== true ? 'stdin is not' : 'stdout is not';
-  throw new UsageError(`${what} asks the operator at every decision and needs a terminal (${which} a TTY); for runs without a person use \`remedy run\` (add --yes to apply the fixes)`);
+  throw new UsageError(
+    `${what} asks the operator at every decision and needs a terminal (${which} a TTY); for runs without a person use \`remedy run\` (add --yes to apply the fixes)`,
+  );
 }
 
 /** What a guided session adds to runSession: the strategy, its pausable console, the evidence sink. */
@@ -29,11 +31,24 @@ export interface GuidedSetup {
  * while it has the operator's attention, and the diagnosis kept for the evidence at a decision.
  * `remedy guide` uses it, and so does resuming a run that started guided.
  */
-export function guidedSetup(options: { operator: string; runDir: string | null; secrets?: readonly string[] | undefined; approvalTimeoutMs?: number | undefined; verbose?: boolean | undefined }): GuidedSetup {
+export function guidedSetup(options: {
+  operator: string;
+  runDir: string | null;
+  secrets?: readonly string[] | undefined;
+  approvalTimeoutMs?: number | undefined;
+  verbose?: boolean | undefined;
+}): GuidedSetup {
   const color = colorEnabled(process.stdout);
   // The live listr2 view (guided mode always has a terminal); the prompter pauses it around
   // every question, so prompts never interleave with progress.
-  const view = createConsoleSink({ output: 'text', tty: true, stream: process.stdout, redactor: new Redactor([...(options.secrets ?? [])]), color, verbose: options.verbose });
+  const view = createConsoleSink({
+    output: 'text',
+    tty: true,
+    stream: process.stdout,
+    redactor: new Redactor([...(options.secrets ?? [])]),
+    color,
+    verbose: options.verbose,
+  });
   const evidence = new EvidenceLog(options.runDir);
   const prompter = new InquirerPrompter({ view, evidence, runDir: options.runDir, color, approvalTimeoutMs: options.approvalTimeoutMs });
   return {

@@ -39,7 +39,10 @@ export function planFromFiles(runbookRef: string, options: PlanningOptions): Pla
 }
 
 /** The same from already parsed overrides (resume rebuilds a run's plan from inputs.json). */
-export function planWithOverrides(runbookRef: string, options: { inventory?: string | undefined; overrides: Record<string, string>; limit?: string | undefined }): PlannedInputs {
+export function planWithOverrides(
+  runbookRef: string,
+  options: { inventory?: string | undefined; overrides: Record<string, string>; limit?: string | undefined },
+): PlannedInputs {
   const { loaded, warnings } = loadRunbook(runbookRef);
   for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   const inventory = options.inventory === undefined ? parseInventory('all: {}\n', '(no inventory)', { format: 'yaml' }) : loadInventory(options.inventory);

@@ -9,7 +9,10 @@ import { installInterruptHandlers } from './interrupt.js';
 import { osUser, type SessionOptions } from './options.js';
 import { createTransportPool } from './transports.js';
 
-export interface ProbeSessionOptions extends Pick<SessionOptions, 'knownHosts' | 'acceptNewHostKeys' | 'serverAliveInterval' | 'serverAliveCountMax' | 'forks'> {
+export interface ProbeSessionOptions extends Pick<
+  SessionOptions,
+  'knownHosts' | 'acceptNewHostKeys' | 'serverAliveInterval' | 'serverAliveCountMax' | 'forks'
+> {
   /** Keep outputs here; absent: nothing on disk. */
   runDir?: string | undefined;
   /** Progress views. */

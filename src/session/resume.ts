@@ -30,7 +30,9 @@ export function rebuildPlan(inputs: RunInputs, extraVars: string[]): { plan: Pla
   const given = parseExtraVars(extraVars);
   const missing = inputs.withheldParams.filter((p) => given[p] === undefined);
   if (missing.length > 0) {
-    throw new UsageError(`the run was given secret param${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which a run directory never stores: pass ${missing.map((m) => `-e ${m}=…`).join(' ')} again`);
+    throw new UsageError(
+      `the run was given secret param${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which a run directory never stores: pass ${missing.map((m) => `-e ${m}=…`).join(' ')} again`,
+    );
   }
   const overrides: Record<string, string> = {};
   for (const [k, v] of Object.entries(inputs.overrides)) if (!inputs.withheldParams.includes(k)) overrides[k] = v;
@@ -110,7 +112,10 @@ export interface ResumeSetup {
 }
 
 /** The strategy a resumed run continues in, chosen by the mode it started in. */
-export async function resumeSetup(mode: ResumeMode, options: { yes: boolean; operator: string; runDir: string; secrets: readonly string[] }): Promise<ResumeSetup> {
+export async function resumeSetup(
+  mode: ResumeMode,
+  options: { yes: boolean; operator: string; runDir: string; secrets: readonly string[] },
+): Promise<ResumeSetup> {
   switch (mode) {
     case 'unattended':
       return { strategy: new UnattendedStrategy(options) };

@@ -138,7 +138,10 @@ function parserVersion(): string {
 /** A hash of a built module's own text (changes whenever its code does). */
 export function moduleHash(url: string): string {
   try {
-    return createHash('sha256').update(readFileSync(fileURLToPath(url))).digest('hex').slice(0, 16);
+    return createHash('sha256')
+      .update(readFileSync(fileURLToPath(url)))
+      .digest('hex')
+      .slice(0, 16);
   } catch {
     return 'unknown';
   }

@@ -145,7 +145,31 @@ function parseContexts(skeleton: string, count: number): ShellContext[] {
   return out;
 }
 
-const PLAIN_WORD_PARENTS = new Set(['CallExpr', 'Stmt', 'CmdSubst', 'File', 'Redirect', 'DeclClause', 'ForClause', 'WordIter', 'CaseClause', 'CaseItem', 'TestClause', 'BinaryTest', 'UnaryTest', 'ParenTest', 'ProcSubst', 'Block', 'Subshell', 'IfClause', 'WhileClause', 'BinaryCmd', 'FuncDecl', 'TimeClause', 'CoprocClause']);
+const PLAIN_WORD_PARENTS = new Set([
+  'CallExpr',
+  'Stmt',
+  'CmdSubst',
+  'File',
+  'Redirect',
+  'DeclClause',
+  'ForClause',
+  'WordIter',
+  'CaseClause',
+  'CaseItem',
+  'TestClause',
+  'BinaryTest',
+  'UnaryTest',
+  'ParenTest',
+  'ProcSubst',
+  'Block',
+  'Subshell',
+  'IfClause',
+  'WhileClause',
+  'BinaryCmd',
+  'FuncDecl',
+  'TimeClause',
+  'CoprocClause',
+]);
 
 function refused(why: string): ShellContext {
   return { kind: 'refused', why };

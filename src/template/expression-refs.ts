@@ -40,8 +40,7 @@ export function collectRefs(root: ASTNode): ExpressionRefsDetail {
     usesResult: false,
   };
 
-  const isId = (node: ASTNode, name: string, bound: ReadonlySet<string>): boolean =>
-    node.op === 'id' && node.args === name && !bound.has(name);
+  const isId = (node: ASTNode, name: string, bound: ReadonlySet<string>): boolean => node.op === 'id' && node.args === name && !bound.has(name);
 
   const stringLiterals = (node: ASTNode): Located[] => {
     if (node.op === 'value' && typeof node.args === 'string') return [{ name: node.args, offset: node.start }];

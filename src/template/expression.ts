@@ -160,9 +160,7 @@ function firstLine(text: string): string {
 }
 
 /** Parses and type-checks; on success, what the expression reads. */
-export function checkExpression(
-  text: string,
-): { ok: true; refs: ExpressionRefs; type: string } | { ok: false; message: string; offset: number } {
+export function checkExpression(text: string): { ok: true; refs: ExpressionRefs; type: string } | { ok: false; message: string; offset: number } {
   const detail = inspectExpression(text);
   if (!detail.ok) return detail;
   const r = detail.refs;
@@ -217,7 +215,8 @@ function inspectUncached(text: string): Inspected {
 }
 
 function celContext(ctx: ExpressionContext): Context {
-  if (ctx.runtimeUnknown) return { facts: null, host: null, params: toCel(ctx.params), vars: toCel(ctx.vars), cause: ctx.cause ?? '', result: null, steps: null };
+  if (ctx.runtimeUnknown)
+    return { facts: null, host: null, params: toCel(ctx.params), vars: toCel(ctx.vars), cause: ctx.cause ?? '', result: null, steps: null };
   return new CelRoots(ctx);
 }
 

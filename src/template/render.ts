@@ -132,11 +132,17 @@ export function commandContextProblems(template: string): { offset: number; mess
     if (!(err instanceof ShellParseError) || hasTags) return [];
     let offset = 0;
     if (err.offset !== undefined) for (const [sk, tp] of map) if (sk <= err.offset) offset = tp + (err.offset - sk);
-    return [{ offset: Math.min(offset, template.length), message: `the command does not parse as shell (${err.message}), so its {{ }} values cannot be quoted for their context` }];
+    return [
+      {
+        offset: Math.min(offset, template.length),
+        message: `the command does not parse as shell (${err.message}), so its {{ }} values cannot be quoted for their context`,
+      },
+    ];
   }
   const problems: { offset: number; message: string }[] = [];
   contexts.forEach((c, i) => {
-    if (c.kind === 'refused') problems.push({ offset: outputs[i] ?? 0, message: `a {{ }} value cannot be quoted safely ${c.why}: move it outside, or into "…" or '…'` });
+    if (c.kind === 'refused')
+      problems.push({ offset: outputs[i] ?? 0, message: `a {{ }} value cannot be quoted safely ${c.why}: move it outside, or into "…" or '…'` });
   });
   return problems;
 }

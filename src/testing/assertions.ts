@@ -54,18 +54,34 @@ function checkCommands(obs: Observation, expectations: CommandExpectation[], out
     const sent = obs.commands.filter((c) => c.step === x.step && c.phase === phase && (x.host === undefined || c.host === x.host));
     if (sent.length === 0) {
       const stepsWithCommands = [...new Set(obs.commands.filter((c) => x.host === undefined || c.host === x.host).map((c) => c.step))];
-      out.push({ path: [...at, 'step'], message: `step ${x.step} sent no ${phase} command${x.host ? ` to ${x.host}` : ''}`, expected: `a command of ${x.step}`, actual: stepsWithCommands });
+      out.push({
+        path: [...at, 'step'],
+        message: `step ${x.step} sent no ${phase} command${x.host ? ` to ${x.host}` : ''}`,
+        expected: `a command of ${x.step}`,
+        actual: stepsWithCommands,
+      });
       return;
     }
     for (const c of sent) {
       const texts = textsOf(c.command);
       const shown = texts[texts.length - 1] as string;
-      if (x.equals !== undefined && !texts.includes(x.equals)) out.push({ path: [...at, 'equals'], message: `${x.step} on ${c.host}: the command differs`, expected: x.equals, actual: shown });
+      if (x.equals !== undefined && !texts.includes(x.equals))
+        out.push({ path: [...at, 'equals'], message: `${x.step} on ${c.host}: the command differs`, expected: x.equals, actual: shown });
       if (x.matches !== undefined && !texts.some((t) => regex(x.matches as string).test(t))) {
-        out.push({ path: [...at, 'matches'], message: `${x.step} on ${c.host}: the command does not match /${x.matches}/`, expected: `/${x.matches}/`, actual: shown });
+        out.push({
+          path: [...at, 'matches'],
+          message: `${x.step} on ${c.host}: the command does not match /${x.matches}/`,
+          expected: `/${x.matches}/`,
+          actual: shown,
+        });
       }
       if (x.not_matches !== undefined && texts.some((t) => regex(x.not_matches as string).test(t))) {
-        out.push({ path: [...at, 'not_matches'], message: `${x.step} on ${c.host}: the command matches /${x.not_matches}/`, expected: `not /${x.not_matches}/`, actual: shown });
+        out.push({
+          path: [...at, 'not_matches'],
+          message: `${x.step} on ${c.host}: the command matches /${x.not_matches}/`,
+          expected: `not /${x.not_matches}/`,
+          actual: shown,
+        });
       }
     }
   });
@@ -77,12 +93,30 @@ function checkMessage(obs: Observation, m: NonNullable<Expect['message']>, out: 
     return;
   }
   list(m.contains).forEach((t, i) => {
-    if (!obs.message.includes(t)) out.push({ path: ['expect', 'message', 'contains', ...(Array.isArray(m.contains) ? [i] : [])], message: `the outcome message does not contain "${t}"`, expected: t, actual: obs.message });
+    if (!obs.message.includes(t))
+      out.push({
+        path: ['expect', 'message', 'contains', ...(Array.isArray(m.contains) ? [i] : [])],
+        message: `the outcome message does not contain "${t}"`,
+        expected: t,
+        actual: obs.message,
+      });
   });
   list(m.not_contains).forEach((t, i) => {
-    if (obs.message.includes(t)) out.push({ path: ['expect', 'message', 'not_contains', ...(Array.isArray(m.not_contains) ? [i] : [])], message: `the outcome message contains "${t}"`, expected: `no "${t}"`, actual: obs.message });
+    if (obs.message.includes(t))
+      out.push({
+        path: ['expect', 'message', 'not_contains', ...(Array.isArray(m.not_contains) ? [i] : [])],
+        message: `the outcome message contains "${t}"`,
+        expected: `no "${t}"`,
+        actual: obs.message,
+      });
   });
-  if (m.matches !== undefined && !regex(m.matches).test(obs.message)) out.push({ path: ['expect', 'message', 'matches'], message: `the outcome message does not match /${m.matches}/`, expected: `/${m.matches}/`, actual: obs.message });
+  if (m.matches !== undefined && !regex(m.matches).test(obs.message))
+    out.push({
+      path: ['expect', 'message', 'matches'],
+      message: `the outcome message does not match /${m.matches}/`,
+      expected: `/${m.matches}/`,
+      actual: obs.message,
+    });
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -101,18 +135,26 @@ export function checkExpect(obs: Observation, expect: Expect, inventory: Invento
 
   const steps = (key: 'ran' | 'not_ran' | 'skipped' | 'refused', wanted: string[] | undefined, have: string[], holds: boolean, what: string): void => {
     wanted?.forEach((s, i) => {
-      if (have.includes(s) !== holds) out.push({ path: ['expect', key, i], message: `step ${s} ${holds ? 'did not' : ''} ${what}`.replace(/ +/g, ' '), expected: holds ? s : `not ${s}`, actual: have });
+      if (have.includes(s) !== holds)
+        out.push({
+          path: ['expect', key, i],
+          message: `step ${s} ${holds ? 'did not' : ''} ${what}`.replace(/ +/g, ' '),
+          expected: holds ? s : `not ${s}`,
+          actual: have,
+        });
     });
   };
   steps('ran', expect.ran, obs.ran, true, 'run');
   steps('not_ran', expect.not_ran, obs.ran, false, 'ran');
   steps('skipped', expect.skipped, obs.skipped, true, 'get skipped');
   steps('refused', expect.refused, obs.refused, true, 'get refused');
-  if (expect.ran_exactly !== undefined && !deepEqual(expect.ran_exactly, obs.ran)) out.push({ path: ['expect', 'ran_exactly'], message: 'the steps that ran differ', expected: expect.ran_exactly, actual: obs.ran });
+  if (expect.ran_exactly !== undefined && !deepEqual(expect.ran_exactly, obs.ran))
+    out.push({ path: ['expect', 'ran_exactly'], message: 'the steps that ran differ', expected: expect.ran_exactly, actual: obs.ran });
 
   for (const [host, status] of Object.entries(expect.hosts ?? {})) {
     const actual = obs.hosts[host];
-    if (actual !== status) out.push({ path: ['expect', 'hosts', host], message: `host ${host}'s final status differs`, expected: status, actual: actual ?? '(not in the run)' });
+    if (actual !== status)
+      out.push({ path: ['expect', 'hosts', host], message: `host ${host}'s final status differs`, expected: status, actual: actual ?? '(not in the run)' });
   }
   for (const [step, byHost] of Object.entries(expect.steps ?? {})) {
     const seen = obs.statuses[step] ?? {};
@@ -121,13 +163,20 @@ export function checkExpect(obs: Observation, expect: Expect, inventory: Invento
       if (hosts.length === 0) out.push({ path: ['expect', 'steps', step, pattern], message: `${pattern} selects no host`, expected: status, actual: seen });
       for (const h of hosts) {
         const actual: HostStatus | undefined = seen[h];
-        if (actual !== status) out.push({ path: ['expect', 'steps', step, pattern], message: `step ${step} on ${h}: status differs`, expected: status, actual: actual ?? '(did not reach the step)' });
+        if (actual !== status)
+          out.push({
+            path: ['expect', 'steps', step, pattern],
+            message: `step ${step} on ${h}: status differs`,
+            expected: status,
+            actual: actual ?? '(did not reach the step)',
+          });
       }
     }
   }
   for (const [step, batches] of Object.entries(expect.batches ?? {})) {
     const actual = obs.batches[step] ?? [];
-    if (!deepEqual(batches, actual)) out.push({ path: ['expect', 'batches', step], message: `step ${step}: the rolling batches differ`, expected: batches, actual });
+    if (!deepEqual(batches, actual))
+      out.push({ path: ['expect', 'batches', step], message: `step ${step}: the rolling batches differ`, expected: batches, actual });
   }
   if (expect.commands) checkCommands(obs, expect.commands, out);
   expect.diffs?.forEach((d, i) => {
@@ -138,18 +187,36 @@ export function checkExpect(obs: Observation, expect: Expect, inventory: Invento
       return;
     }
     if (diff === undefined) {
-      out.push({ path: [...at, 'step'], message: `${d.step} made no properties change on ${d.host}`, expected: d.equals ?? list(d.contains).join('\n'), actual: '(no diff)' });
+      out.push({
+        path: [...at, 'step'],
+        message: `${d.step} made no properties change on ${d.host}`,
+        expected: d.equals ?? list(d.contains).join('\n'),
+        actual: '(no diff)',
+      });
       return;
     }
-    if (d.equals !== undefined && diff.trim() !== d.equals.trim()) out.push({ path: [...at, 'equals'], message: `${d.step} on ${d.host}: the diff differs`, expected: d.equals, actual: diff });
+    if (d.equals !== undefined && diff.trim() !== d.equals.trim())
+      out.push({ path: [...at, 'equals'], message: `${d.step} on ${d.host}: the diff differs`, expected: d.equals, actual: diff });
     list(d.contains).forEach((t, j) => {
-      if (!diff.includes(t)) out.push({ path: [...at, 'contains', ...(Array.isArray(d.contains) ? [j] : [])], message: `${d.step} on ${d.host}: the diff does not contain "${t}"`, expected: t, actual: diff });
+      if (!diff.includes(t))
+        out.push({
+          path: [...at, 'contains', ...(Array.isArray(d.contains) ? [j] : [])],
+          message: `${d.step} on ${d.host}: the diff does not contain "${t}"`,
+          expected: t,
+          actual: diff,
+        });
     });
   });
   for (const [host, facts] of Object.entries(expect.facts ?? {})) {
     for (const [name, value] of Object.entries(facts)) {
       const actual = obs.facts[host]?.[name];
-      if (!deepEqual(value, actual)) out.push({ path: ['expect', 'facts', host, name], message: `fact ${name} of ${host} differs`, expected: value, actual: actual === undefined ? '(not captured)' : actual });
+      if (!deepEqual(value, actual))
+        out.push({
+          path: ['expect', 'facts', host, name],
+          message: `fact ${name} of ${host} differs`,
+          expected: value,
+          actual: actual === undefined ? '(not captured)' : actual,
+        });
     }
   }
   return out;

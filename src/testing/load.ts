@@ -62,7 +62,9 @@ export function loadTestFile(file: string): LoadedTestFile {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ValidationError([{ file: display, line: 1, col: 1, message: code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`, severity: 'error' }]);
+    throw new ValidationError([
+      { file: display, line: 1, col: 1, message: code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`, severity: 'error' },
+    ]);
   }
   return parseTestFile(file, text);
 }

@@ -79,7 +79,8 @@ export function caseFromRun(dir: string, outFile: string): RecordedRun {
   const { events } = readJournal(paths.path);
   const end = [...events].reverse().find((e): e is Extract<RunEvent, { type: 'run-end' }> => e.type === 'run-end');
   if (!end) throw new UsageError(`${dir}: the run has no run-end event (it did not finish); resume it first or record a finished run`);
-  if (inputs.withheldParams.length > 0) throw new UsageError(`${dir}: secret params (${inputs.withheldParams.join(', ')}) were not recorded; a replay cannot rebuild the plan`);
+  if (inputs.withheldParams.length > 0)
+    throw new UsageError(`${dir}: secret params (${inputs.withheldParams.join(', ')}) were not recorded; a replay cannot rebuild the plan`);
   const outDir = dirname(resolve(outFile));
   // A YAML inventory goes inline, so the case outlives the lab or host list it came from.
   let inventory: string | Record<string, unknown> = relative(outDir, inputs.inventory);
@@ -88,7 +89,12 @@ export function caseFromRun(dir: string, outFile: string): RecordedRun {
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) inventory = parsed as Record<string, unknown>;
   }
   const runbook = inputs.runbook.includes('/') || /\.ya?ml$/.test(inputs.runbook) ? relative(outDir, inputs.runbookFile) : inputs.runbook;
-  const observed = observe({ cause: end.cause, outcome: end.outcome, exitCode: end.exitCode, message: end.message, hosts: end.hosts ?? {}, facts: {} }, events, [], 0);
+  const observed = observe(
+    { cause: end.cause, outcome: end.outcome, exitCode: end.exitCode, message: end.message, hosts: end.hosts ?? {}, facts: {} },
+    events,
+    [],
+    0,
+  );
   const start = events.find((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
   const data: TestFile = {
     runbook,

@@ -35,7 +35,8 @@ export function renderCaseText(r: CaseResult, c: Colors): string {
   const title = `${r.file} › ${r.name}`;
   const time = c.dim(`(${Math.round(r.ms)} ms)`);
   if (r.status === 'passed') return `${c.green('✓')} ${title} ${time}\n`;
-  if (r.status === 'error') return `${c.red('!')} ${title}\n${indent(`${r.file}:${r.line}:${r.col}: the case could not run:\n${indent(r.error ?? '', '  ')}`, '    ')}\n`;
+  if (r.status === 'error')
+    return `${c.red('!')} ${title}\n${indent(`${r.file}:${r.line}:${r.col}: the case could not run:\n${indent(r.error ?? '', '  ')}`, '    ')}\n`;
   const out = [`${c.red('✗')} ${title} ${time}`];
   for (const f of r.failures) {
     out.push(indent(`${c.bold(`${r.file}:${f.line}:${f.col}`)}: ${f.path.join('.')}: ${f.message}`, '    '));

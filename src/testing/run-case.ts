@@ -100,7 +100,10 @@ export class CaseInputs {
     const key = typeof ref === 'string' ? `path:${ref}` : `inline:${label}`;
     let inv = this.#inventories.get(key);
     if (!inv) {
-      inv = typeof ref === 'string' ? loadInventory(resolve(dirname(this.#file.file), ref)) : parseInventory(stringify(ref), `${this.#file.display} (${label})`, { format: 'yaml' });
+      inv =
+        typeof ref === 'string'
+          ? loadInventory(resolve(dirname(this.#file.file), ref))
+          : parseInventory(stringify(ref), `${this.#file.display} (${label})`, { format: 'yaml' });
       this.#inventories.set(key, inv);
     }
     return inv;
@@ -167,7 +170,14 @@ function caseRunDir(): string {
 }
 
 export function observe(
-  result: { cause: string | null; outcome: RunOutcome; exitCode: number; message?: string | undefined; hosts: Record<string, FinalHostStatus>; facts: Record<string, Record<string, unknown>> },
+  result: {
+    cause: string | null;
+    outcome: RunOutcome;
+    exitCode: number;
+    message?: string | undefined;
+    hosts: Record<string, FinalHostStatus>;
+    facts: Record<string, Record<string, unknown>>;
+  },
   events: RunEvent[],
   commands: SentCommand[],
   durationMs: number,

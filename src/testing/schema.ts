@@ -13,7 +13,11 @@ const ReplyFields = {
   exit_code: z.number().int().min(0).max(255).optional().meta({ description: 'Exit code (default 0).' }),
   timeout: z.boolean().optional().meta({ description: 'The command runs into its timeout (the fake clock moves by the timeout).' }),
   unreachable: z.boolean().optional().meta({ description: 'The host cannot be reached when this command is sent.' }),
-  duration: z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 5m').optional().meta({ description: 'How long the command takes, on the fake clock (default 0).' }),
+  duration: z
+    .string()
+    .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 5m')
+    .optional()
+    .meta({ description: 'How long the command takes, on the fake clock (default 0).' }),
 };
 
 /** What one command "returns" on a host. */
@@ -76,10 +80,7 @@ export const Expect = z
     outcome: z.enum(OUTCOMES).optional(),
     exit_code: z.number().int().optional(),
     message: z
-      .union([
-        z.string(),
-        z.strictObject({ contains: Texts.optional(), not_contains: Texts.optional(), matches: z.string().optional() }),
-      ])
+      .union([z.string(), z.strictObject({ contains: Texts.optional(), not_contains: Texts.optional(), matches: z.string().optional() })])
       .optional()
       .meta({ description: 'The outcome message: exactly, or contains / not_contains / matches.' }),
     ran: z.array(z.string()).optional().meta({ description: 'Steps that ran (on at least one host, or the controller).' }),
@@ -92,10 +93,16 @@ export const Expect = z
       .record(z.string(), z.record(z.string(), z.enum(HOST_STATUSES)))
       .optional()
       .meta({ description: "Per step, each host's last status at that step (a host pattern selects several hosts)." }),
-    batches: z.record(z.string(), z.array(z.array(z.string()))).optional().meta({ description: 'Per rolling step, the hosts of each batch that started, in order.' }),
+    batches: z
+      .record(z.string(), z.array(z.array(z.string())))
+      .optional()
+      .meta({ description: 'Per rolling step, the hosts of each batch that started, in order.' }),
     commands: z.array(CommandExpectation).optional(),
     diffs: z.array(DiffExpectation).optional(),
-    facts: z.record(z.string(), z.record(z.string(), z.unknown())).optional().meta({ description: 'Facts per host, as captured (only the ones named are compared).' }),
+    facts: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .optional()
+      .meta({ description: 'Facts per host, as captured (only the ones named are compared).' }),
   })
   .meta({ description: 'What the run must show. Only what is written is checked.' });
 export type Expect = z.output<typeof Expect>;

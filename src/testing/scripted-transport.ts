@@ -53,7 +53,12 @@ export class StepTracker implements EventSink {
 /** A `*` wildcard pattern over step ids (dots are ordinary characters). */
 function stepMatcher(pattern: string): (id: string) => boolean {
   if (!pattern.includes('*')) return (id) => id === pattern;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (id) => re.test(id);
 }
 
@@ -186,7 +191,16 @@ export class ScriptedFleet {
     const stderr = reply.stderr ?? '';
     if (stdout !== '') options.onStdout?.(Buffer.from(stdout));
     if (stderr !== '') options.onStderr?.(Buffer.from(stderr));
-    if (reply.timeout) return done({ exitCode: null, signal: 'TERM', stdout, stderr, timedOut: true, durationMs: took, kill: { via: 'the scripted host', signals: ['TERM'], left: [] } });
+    if (reply.timeout)
+      return done({
+        exitCode: null,
+        signal: 'TERM',
+        stdout,
+        stderr,
+        timedOut: true,
+        durationMs: took,
+        kill: { via: 'the scripted host', signals: ['TERM'], left: [] },
+      });
     return done({ exitCode: reply.exit_code ?? 0, stdout, stderr, durationMs: took });
   }
 

@@ -79,7 +79,8 @@ export async function runFileCases(file: LoadedTestFile, onCase?: (c: CaseResult
       const failures = checkExpect(obs, c.expect, inventory).map((f) => ({ ...f, ...file.position(['cases', index, ...f.path]) }));
       result = { ...base, status: failures.length > 0 ? 'failed' : 'passed', failures, ms: performance.now() - started, fakeMs: obs.durationMs };
     } catch (err) {
-      const message = err instanceof ValidationError ? err.message : err instanceof RemedyError ? err.message : `internal error: ${(err as Error).stack ?? String(err)}`;
+      const message =
+        err instanceof ValidationError ? err.message : err instanceof RemedyError ? err.message : `internal error: ${(err as Error).stack ?? String(err)}`;
       result = { ...base, status: 'error', failures: [], error: message, ms: performance.now() - started, fakeMs: 0 };
     }
     results.push(result);

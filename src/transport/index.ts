@@ -6,22 +6,8 @@ export { SshTransport, DEFAULT_CHANNEL_LIMIT, DEFAULT_KILL_GRACE_MS, type SshTra
 export { LocalTransport, type LocalTransportOptions } from './local.js';
 export { FetchError } from './fetch.js';
 export type { SshConnectOptions } from './ssh-connect.js';
-export {
-  KnownHostsVerifier,
-  defaultKnownHostsFile,
-  describeVerdict,
-  isAccepted,
-  type HostKeyVerdict,
-  type KnownHostsOptions,
-} from './known-hosts.js';
-export {
-  parseKnownHosts,
-  knownHostsName,
-  sha256Fingerprint,
-  formatKnownHostsLine,
-  hostFieldMatches,
-  type KnownHostsEntry,
-} from './known-hosts-file.js';
+export { KnownHostsVerifier, defaultKnownHostsFile, describeVerdict, isAccepted, type HostKeyVerdict, type KnownHostsOptions } from './known-hosts.js';
+export { parseKnownHosts, knownHostsName, sha256Fingerprint, formatKnownHostsLine, hostFieldMatches, type KnownHostsEntry } from './known-hosts-file.js';
 export {
   loadSshConfig,
   parseSshConfig,

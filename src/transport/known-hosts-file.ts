@@ -126,4 +126,3 @@ export function formatKnownHostsLine(name: string, key: Buffer, options: { hash?
   const field = options.hash ? hashHostName(name, options.salt ?? randomBytes(20)) : name;
   return `${field} ${type} ${key.toString('base64')}`;
 }
-

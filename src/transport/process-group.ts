@@ -70,5 +70,12 @@ export function parseSignaled(stdout: string, marker = SIGNALED_MARKER): number[
   if (line === undefined) return null;
   const before = line.slice(0, line.indexOf(marker));
   const after = line.slice(line.indexOf(marker) + marker.length);
-  return [...new Set(`${before} ${after}`.split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number))];
+  return [
+    ...new Set(
+      `${before} ${after}`
+        .split(/\s+/)
+        .filter((w) => /^\d+$/.test(w))
+        .map(Number),
+    ),
+  ];
 }

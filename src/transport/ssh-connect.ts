@@ -39,7 +39,10 @@ export const DEFAULT_KEEPALIVE = { intervalMs: 15_000, countMax: 3 } as const;
 export const CLOSE_GRACE_MS = 2000;
 
 /** The keepalive an endpoint's connection uses: options, then the endpoint's, then the defaults. */
-export function keepaliveFor(endpoint: SshEndpoint, options: Pick<SshConnectOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax'>): { intervalMs: number; countMax: number } {
+export function keepaliveFor(
+  endpoint: SshEndpoint,
+  options: Pick<SshConnectOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax'>,
+): { intervalMs: number; countMax: number } {
   const fromEndpoint = endpoint.serverAliveInterval !== undefined ? endpoint.serverAliveInterval * 1000 : undefined;
   return {
     intervalMs: options.keepaliveIntervalMs ?? fromEndpoint ?? DEFAULT_KEEPALIVE.intervalMs,
@@ -221,9 +224,7 @@ async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<Lo
   const tried: string[] = [];
   const problems: string[] = [];
   const explicit = ep.identityFiles.length > 0;
-  const files = explicit
-    ? ep.identityFiles
-    : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
+  const files = explicit ? ep.identityFiles : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
   for (const file of files) {
     let data: Buffer;
     try {

@@ -102,9 +102,7 @@ export class SshTransport implements Transport {
 
   async #open(): Promise<SshConnection> {
     const { target, jumps } = this.route;
-    const via = jumps.length
-      ? { client: await this.#jumps.get(jumps, this.host), label: jumps.map((j) => j.label).join(' > ') }
-      : undefined;
+    const via = jumps.length ? { client: await this.#jumps.get(jumps, this.host), label: jumps.map((j) => j.label).join(' > ') } : undefined;
     const client = await openSshClient(target, this.#options, this.host, via);
     const conn: SshConnection = { client, dead: false, reason: '' };
     client.on('error', (err: Error) => {
@@ -224,22 +222,41 @@ export class SshTransport implements Transport {
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const st = await new Promise<Stats>((resolve, reject) =>
-          sftp.stat(remotePath, (err, s) => (err ? reject(new FetchError(this.host, `cannot fetch ${remotePath}: ${err.message}${/permission/i.test(err.message) ? ' (use readAs to read it as another user)' : ''}`)) : resolve(s))),
+          sftp.stat(remotePath, (err, s) =>
+            err
+              ? reject(
+                  new FetchError(
+                    this.host,
+                    `cannot fetch ${remotePath}: ${err.message}${/permission/i.test(err.message) ? ' (use readAs to read it as another user)' : ''}`,
+                  ),
+                )
+              : resolve(s),
+          ),
         );
         if (!st.isFile()) throw new FetchError(this.host, `cannot fetch ${remotePath}: not a regular file`);
         return await writeAtomically(localPath, async (part) => {
           let expected = st.size;
           await new Promise<void>((resolve, reject) =>
-            sftp.fastGet(remotePath, part, {
-              concurrency: 64,
-              chunkSize: 32768,
-              mode: 0o600,
-              step: (_done, _chunk, total) => (expected = total),
-            }, (err) => {
-              if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-              else if (err) reject(conn.dead ? new UnreachableError(this.host, `connection lost during a transfer (${conn.reason})`) : new FetchError(this.host, `fetching ${remotePath} failed: ${err.message}`));
-              else resolve();
-            }),
+            sftp.fastGet(
+              remotePath,
+              part,
+              {
+                concurrency: 64,
+                chunkSize: 32768,
+                mode: 0o600,
+                step: (_done, _chunk, total) => (expected = total),
+              },
+              (err) => {
+                if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+                else if (err)
+                  reject(
+                    conn.dead
+                      ? new UnreachableError(this.host, `connection lost during a transfer (${conn.reason})`)
+                      : new FetchError(this.host, `fetching ${remotePath} failed: ${err.message}`),
+                  );
+                else resolve();
+              },
+            ),
           );
           const local = await hashFile(part);
           if (local.bytes !== expected) throw new FetchError(this.host, `fetched ${local.bytes} bytes of ${remotePath}, expected ${expected}`);

@@ -93,7 +93,13 @@ class ConsoleSinkImpl implements ConsoleSink {
   readonly #color: boolean;
   #closed = false;
 
-  constructor(view: EventSink & Partial<Pick<ConsoleSink, 'pause' | 'resume'>>, redactor: Redactor | null, recap: RecapCounter | null, stream: NodeJS.WritableStream, color: boolean) {
+  constructor(
+    view: EventSink & Partial<Pick<ConsoleSink, 'pause' | 'resume'>>,
+    redactor: Redactor | null,
+    recap: RecapCounter | null,
+    stream: NodeJS.WritableStream,
+    color: boolean,
+  ) {
     this.#view = view;
     this.#redactor = redactor;
     this.#recap = recap;

@@ -49,7 +49,19 @@ export interface HostView {
 }
 
 export function newHostView(host: string): HostView {
-  return { host, phase: 'waiting', status: null, attempt: 0, verify: false, exitCode: null, signal: null, durationMs: 0, line: '', task: null, done: deferred() };
+  return {
+    host,
+    phase: 'waiting',
+    status: null,
+    attempt: 0,
+    verify: false,
+    exitCode: null,
+    signal: null,
+    durationMs: 0,
+    line: '',
+    task: null,
+    done: deferred(),
+  };
 }
 
 export function applyHostStart(h: HostView, ev: Ev<'host-start'>): void {

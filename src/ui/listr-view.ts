@@ -18,7 +18,19 @@
 import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { EventSink, RunEvent } from '../engine/events.js';
 import { colors, type Colors } from './format.js';
-import { applyHostEnd, applyHostStart, continueStepView, hostFailure, hostTitle, newHostView, newStepView, stepTitle, type HostView, type StepView, type TaskHandle } from './listr-model.js';
+import {
+  applyHostEnd,
+  applyHostStart,
+  continueStepView,
+  hostFailure,
+  hostTitle,
+  newHostView,
+  newStepView,
+  stepTitle,
+  type HostView,
+  type StepView,
+  type TaskHandle,
+} from './listr-model.js';
 import { formatPlainLine } from './plain.js';
 
 /** The default renderer, told that the stream we give it is a terminal (we decide that, not process.stdout). */

@@ -32,7 +32,11 @@ export function formatPlainLine(ev: RunEvent, c: Colors = colors(false)): string
     case 'run-start':
       return `${c.bold('run')} ${ev.runbook} ${c.dim(`plan ${shortHash(ev.planHash)}`)} · ${ev.hosts.length} host${ev.hosts.length === 1 ? '' : 's'} · ${ev.mode} · operator ${ev.operator}${ev.resumedFrom ? ` · resumes ${ev.resumedFrom}` : ''}${ev.runDir ? ` · ${ev.runDir}` : ''}`;
     case 'step-start': {
-      const tags = [ev.mutates ? c.red('mutates') : '', ev.batch !== undefined ? `batch ${ev.batch}/${ev.batches ?? '?'}` : '', ev.rollbackOf ? c.yellow(`rollback of ${ev.rollbackOf}`) : ''].filter(Boolean);
+      const tags = [
+        ev.mutates ? c.red('mutates') : '',
+        ev.batch !== undefined ? `batch ${ev.batch}/${ev.batches ?? '?'}` : '',
+        ev.rollbackOf ? c.yellow(`rollback of ${ev.rollbackOf}`) : '',
+      ].filter(Boolean);
       return `${c.bold('step')} ${ev.step} ${c.dim('start')} "${ev.name}" on ${ev.hosts.length} host${ev.hosts.length === 1 ? '' : 's'}${tags.length ? ` [${tags.join(', ')}]` : ''}`;
     }
     case 'step-skip':

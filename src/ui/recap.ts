@@ -66,7 +66,9 @@ export class RecapCounter {
   }
 
   get recap(): Recap {
-    const hosts = new Map<string, HostRecap>(this.#hosts.map((h) => [h, { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, final: this.#final.get(h) ?? null }]));
+    const hosts = new Map<string, HostRecap>(
+      this.#hosts.map((h) => [h, { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, final: this.#final.get(h) ?? null }]),
+    );
     for (const { host, status, changed } of this.#last.values()) {
       const h = hosts.get(host) as HostRecap;
       switch (status) {
@@ -105,12 +107,24 @@ export function renderRecap(recap: Recap, c: Colors = colors(false)): string {
   const names = [...recap.hosts.keys()];
   const width = Math.max(4, ...names.map((n) => n.length));
   const lines: string[] = [];
-  const head = recap.outcome !== null ? ` ${recap.runbook ?? ''} · ${paintOutcome(c, recap.outcome)} (exit ${recap.exitCode})${recap.durationMs !== null ? ` in ${formatDuration(recap.durationMs)}` : ''}` : ` ${recap.runbook ?? ''} · ${c.red('no run-end recorded')}`;
+  const head =
+    recap.outcome !== null
+      ? ` ${recap.runbook ?? ''} · ${paintOutcome(c, recap.outcome)} (exit ${recap.exitCode})${recap.durationMs !== null ? ` in ${formatDuration(recap.durationMs)}` : ''}`
+      : ` ${recap.runbook ?? ''} · ${c.red('no run-end recorded')}`;
   lines.push(`${c.bold('RECAP')}${head}`);
   if (names.length === 0) lines.push(c.dim('  no host'));
   for (const name of names) {
     const h = recap.hosts.get(name) as HostRecap;
-    const paintName = h.unreachable > 0 || h.final === 'unreachable' ? c.magenta : h.failed > 0 || h.final === 'failed' || h.final === 'not-remediated' ? c.red : h.changed > 0 ? c.yellow : h.ok > 0 ? c.green : c.dim;
+    const paintName =
+      h.unreachable > 0 || h.final === 'unreachable'
+        ? c.magenta
+        : h.failed > 0 || h.final === 'failed' || h.final === 'not-remediated'
+          ? c.red
+          : h.changed > 0
+            ? c.yellow
+            : h.ok > 0
+              ? c.green
+              : c.dim;
     const n = (label: string, v: number, paint: (s: string) => string): string => {
       const text = `${label}=${v}`.padEnd(label.length + 4);
       return v > 0 ? paint(text) : text;

@@ -44,7 +44,10 @@ describe('short flags', () => {
     for (const flag of ['-f', '--output']) {
       const r = remedy(ROOT, 'test', 'runbooks/apigee/tests/apigee-router-truststore.test.yaml', flag, 'jsonl');
       expect(r.code, r.err).toBe(0);
-      const lines = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string });
+      const lines = r.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string });
       expect(lines.length).toBeGreaterThan(1);
       expect(lines.at(-1)?.type).toBe('summary');
     }
@@ -71,7 +74,13 @@ describe('the next command', () => {
   }, 20_000);
 
   it('quotes what the shell would split and keeps secrets in the environment', () => {
-    const line = applyCommand({ runbook: 'rb', inventory: 'my inv.yaml', extraVars: ["note=it's", 'token=s3cret', '@vars.yaml'], secretParams: ['token'], planHash: 'sha256:ab' });
+    const line = applyCommand({
+      runbook: 'rb',
+      inventory: 'my inv.yaml',
+      extraVars: ["note=it's", 'token=s3cret', '@vars.yaml'],
+      secretParams: ['token'],
+      planHash: 'sha256:ab',
+    });
     expect(line).toBe(`remedy run rb -i 'my inv.yaml' -e 'note=it'\\''s' -e "token=$TOKEN" -e @vars.yaml --yes --plan-hash sha256:ab`);
     expect(line).not.toContain('s3cret');
   });

@@ -18,7 +18,7 @@ beforeAll(() => {
 });
 
 describe('remedy inventory', () => {
-  it('--list-hosts prints one host per line in Ansible order: a group\'s own hosts, then its children\'s', () => {
+  it("--list-hosts prints one host per line in Ansible order: a group's own hosts, then its children's", () => {
     const r = remedy('inventory', '-i', INV, '--list-hosts', 'gateway');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe('router-1\nrouter-2\nmp-1\nmp-2\nmp-3\n');
@@ -26,10 +26,12 @@ describe('remedy inventory', () => {
     expect(remedy('inventory', '-i', INV, '--list-hosts', 'message_processors[-1]').out).toBe('mp-3\n');
   });
 
-  it('--list is ansible-inventory\'s JSON: groups with direct hosts and children, _meta.hostvars, secrets redacted', () => {
+  it("--list is ansible-inventory's JSON: groups with direct hosts and children, _meta.hostvars, secrets redacted", () => {
     const r = remedy('inventory', '-i', INV, '--list');
     expect(r.code, r.err).toBe(0);
-    const list = JSON.parse(r.out) as Record<string, { hosts?: string[]; children?: string[] }> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
+    const list = JSON.parse(r.out) as Record<string, { hosts?: string[]; children?: string[] }> & {
+      _meta: { hostvars: Record<string, Record<string, unknown>> };
+    };
     expect(list.all?.children).toEqual(['ungrouped', 'dc_1', 'dc_2', 'gateway']);
     expect(list.gateway).toEqual({ children: ['routers', 'message_processors'] });
     expect(list.ungrouped).toEqual({ hosts: ['bastion'] });

@@ -68,7 +68,12 @@ describe('support bundle', () => {
       ['router-1/error_log', 'router-1', 'Router log', 0],
     ]);
     for (const f of manifest.files) {
-      expect(createHash('sha256').update(readFileSync(join(top, f.path))).digest('hex'), f.path).toBe(f.sha256);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(top, f.path)))
+          .digest('hex'),
+        f.path,
+      ).toBe(f.sha256);
     }
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: top, encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);

@@ -17,10 +17,14 @@ export function buildCli(): string {
   const root = mkdtempSync(join(tmpdir(), 'remedy-cli-'));
   symlinkSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-  const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], {
-    cwd: REPO,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+    },
+  );
   const main = join(root, 'dist/cli/main.js');
   if (!existsSync(main)) throw new Error(`building the CLI failed:\n${r.stdout}\n${r.stderr}`);
   return main;

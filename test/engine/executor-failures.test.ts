@@ -174,7 +174,10 @@ steps:
     const undoStart = ran.of('step-start').find((s) => s.step === 'undo');
     expect(undoStart).toMatchObject({ rollbackOf: 'fix', hosts: ['mp3'] });
     expect(ran.of('approval').find((a) => a.step === 'undo')).toMatchObject({ decision: 'approved', source: 'policy', hosts: ['mp3'] });
-    const verifyEnd = ran.of('host-end').filter((e) => e.step === 'fix' && e.host === 'mp3').at(-1);
+    const verifyEnd = ran
+      .of('host-end')
+      .filter((e) => e.step === 'fix' && e.host === 'mp3')
+      .at(-1);
     expect(verifyEnd).toMatchObject({ phase: 'verify', status: 'failed', final: true });
     expect(ran.result).toMatchObject({ outcome: 'failed', hosts: { mp1: 'ok', mp3: 'failed' } });
     expect(ran.result.message).toMatch(/verification failed/);
@@ -274,7 +277,11 @@ steps:
     const ran = await runPlan(plan, inventory, fleet, { strategy });
     expect(fleet.commands('mp1')).toEqual(['fix', 'later']);
     expect(fleet.commands('mp2')).toEqual(['fix', 'fix', 'later']);
-    expect(strategy.requests[0]).toMatchObject({ failed: [expect.objectContaining({ host: 'mp2', exitCode: 1, verification: false })], canRollback: true, retried: 0 });
+    expect(strategy.requests[0]).toMatchObject({
+      failed: [expect.objectContaining({ host: 'mp2', exitCode: 1, verification: false })],
+      canRollback: true,
+      retried: 0,
+    });
     expect(ran.result.outcome).toBe('resolved');
   });
 

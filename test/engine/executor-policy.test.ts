@@ -49,9 +49,7 @@ steps:
 `;
 
 function fleetWithStuckMp2(clock?: FakeClock): FakeFleet {
-  return new FakeFleet(clock ?? null)
-    .on('pgrep', { stdout: '2' }, { host: 'mp2' })
-    .on('pgrep', (c) => ({ stdout: String(c.host.length * 100) }));
+  return new FakeFleet(clock ?? null).on('pgrep', { stdout: '2' }, { host: 'mp2' }).on('pgrep', (c) => ({ stdout: String(c.host.length * 100) }));
 }
 
 describe('mutation policy', () => {
@@ -132,10 +130,15 @@ steps:
       file: /opt/apigee/customer/application/router.properties
       set: { conf_load_balancing_load.balancing.driver.proxy.read.timeout: 120s }
 `);
-    const fleet = new FakeFleet().on("cat -- /opt/apigee", { stdout: '# comment\nconf_load_balancing_load.balancing.driver.proxy.read.timeout=57s\n' });
+    const fleet = new FakeFleet().on('cat -- /opt/apigee', { stdout: '# comment\nconf_load_balancing_load.balancing.driver.proxy.read.timeout=57s\n' });
     const result = await probe(plan, { inventory, transports: fleet, operator: 'carol' });
-    expect(fleet.commands()).toEqual(['cat -- /opt/apigee/customer/application/router.properties', 'cat -- /opt/apigee/customer/application/router.properties']);
-    expect(result.mutations[0]?.diffs.mp1).toMatch(/-conf_load_balancing_load.balancing.driver.proxy.read.timeout=57s\n\+conf_load_balancing_load.balancing.driver.proxy.read.timeout=120s/);
+    expect(fleet.commands()).toEqual([
+      'cat -- /opt/apigee/customer/application/router.properties',
+      'cat -- /opt/apigee/customer/application/router.properties',
+    ]);
+    expect(result.mutations[0]?.diffs.mp1).toMatch(
+      /-conf_load_balancing_load.balancing.driver.proxy.read.timeout=57s\n\+conf_load_balancing_load.balancing.driver.proxy.read.timeout=120s/,
+    );
     expect(result.outcome).toBe('refused');
   });
 
@@ -181,7 +184,23 @@ describe('host locks', () => {
     fleet.locks.set('mp2', JSON.stringify({ runId: 'run-0', controller: 'me', pid: 1, time: 'then' }));
     const ran = await runPlan(plan, inventory, fleet, {
       yes: true,
-      resume: { runId: 'run-1', resumedFrom: '2026-11-24T00:00:00.000Z', previousRunIds: ['run-0'], lastSeq: 0, startIndex: 0, step: { done: new Set(), unfinished: new Set() }, facts: {}, cause: null, changed: false, dropped: {}, failed: [], attempted: [], reached: [], approved: {}, warnings: [] },
+      resume: {
+        runId: 'run-1',
+        resumedFrom: '2026-11-24T00:00:00.000Z',
+        previousRunIds: ['run-0'],
+        lastSeq: 0,
+        startIndex: 0,
+        step: { done: new Set(), unfinished: new Set() },
+        facts: {},
+        cause: null,
+        changed: false,
+        dropped: {},
+        failed: [],
+        attempted: [],
+        reached: [],
+        approved: {},
+        warnings: [],
+      },
     });
     expect(ran.of('lock')[0]).toMatchObject({ action: 'acquired', detail: expect.stringMatching(/taken over from run run-0/) });
     expect(ran.result.exitCode).toBe(0);
@@ -213,7 +232,13 @@ steps:
     const ran = await runPlan(plan, inventory, fleet, { yes: true, signal: stop.signal });
     expect(fleet.commands()).toEqual(['fix', 'fix']);
     expect(ran.result).toMatchObject({ outcome: 'interrupted', exitCode: 130 });
-    expect(ran.of('lock').filter((l) => l.action === 'released').map((l) => l.host).sort()).toEqual(['mp1', 'mp2']);
+    expect(
+      ran
+        .of('lock')
+        .filter((l) => l.action === 'released')
+        .map((l) => l.host)
+        .sort(),
+    ).toEqual(['mp1', 'mp2']);
     expect(ran.of('step-end')).toEqual([]);
     expect(fleet.locks.size).toBe(0);
   });
@@ -283,7 +308,9 @@ steps:
     const strategy = new (class extends UnattendedStrategy {
       override async approve() {
         asked++;
-        return asked === 1 ? { decision: 'approved' as const, source: 'operator' as const, hosts: ['mp1'] } : { decision: 'skipped' as const, source: 'operator' as const };
+        return asked === 1
+          ? { decision: 'approved' as const, source: 'operator' as const, hosts: ['mp1'] }
+          : { decision: 'skipped' as const, source: 'operator' as const };
       }
     })({ yes: false, operator: 'dana' });
     const fleet = new FakeFleet();
@@ -294,7 +321,12 @@ steps:
       ['approved', ['mp1']],
       ['skipped', ['mp3', 'mp4']],
     ]);
-    expect(ran.of('host-end').filter((e) => e.reason === 'skipped at approval').map((e) => e.host)).toEqual(['mp2', 'mp3', 'mp4']);
+    expect(
+      ran
+        .of('host-end')
+        .filter((e) => e.reason === 'skipped at approval')
+        .map((e) => e.host),
+    ).toEqual(['mp2', 'mp3', 'mp4']);
     // The hosts whose fix was not approved may still be broken: no all-clear, and never "ok".
     expect(ran.result.outcome).toBe('escalated');
     expect(ran.result.exitCode).toBe(3);

@@ -87,7 +87,12 @@ describe('guided runs through the executor', () => {
 
   test('another cause: the decision records the override and the run follows the chosen branch', async () => {
     const { ran, fleet: f } = await guidedRun({ cause: ['other'], pickCause: ['none'], approval: ['run'] });
-    expect(ran.of('decision')[0]).toMatchObject({ step: 'diagnose', cause: 'none', override: { from: 'stuck', operator: 'alice' }, candidates: ['stuck', 'none'] });
+    expect(ran.of('decision')[0]).toMatchObject({
+      step: 'diagnose',
+      cause: 'none',
+      override: { from: 'stuck', operator: 'alice' },
+      candidates: ['stuck', 'none'],
+    });
     expect(f.commands().filter((c) => /restart|reload/.test(c))).toEqual([]);
     expect(f.commands('r1')).toEqual(['note-none']);
     expect(ran.result).toMatchObject({ cause: 'none' });
@@ -103,14 +108,19 @@ describe('guided runs through the executor', () => {
     ]);
   });
 
-  test('a failure retried at the operator\'s request runs again on the failed host only, then passes', async () => {
+  test("a failure retried at the operator's request runs again on the failed host only, then passes", async () => {
     const f = fleet().on('restart-mp', { exitCode: 1, stderr: 'not ready' }, { host: 'mp2', times: 1 });
     const { ran, prompter } = await guidedRun({ cause: ['accept'], approval: ['run', 'run'], failure: ['output', 'retry'] }, f);
     expect(f.commands('mp2').filter((c) => c === 'restart-mp')).toHaveLength(2);
     expect(f.commands('mp3').filter((c) => c === 'restart-mp')).toHaveLength(1);
     const failure = prompter.shown.find((s) => s.kind === 'failure');
     expect(failure?.kind === 'failure' && failure.req.failed.map((x) => [x.host, x.exitCode])).toEqual([['mp2', 1]]);
-    expect(ran.of('host-end').filter((e) => e.step === 'restart' && e.host === 'mp2').map((e) => [e.attempt, e.status])).toEqual([
+    expect(
+      ran
+        .of('host-end')
+        .filter((e) => e.step === 'restart' && e.host === 'mp2')
+        .map((e) => [e.attempt, e.status]),
+    ).toEqual([
       [1, 'failed'],
       [1, 'changed'],
     ]);

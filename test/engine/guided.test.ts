@@ -77,7 +77,10 @@ function failureReq(canRollback = true): FailureRequest {
   };
 }
 
-function guided(answers: ScriptedAnswers, options: { approvalTimeoutMs?: number; timeoutSignal?: (ms: number) => AbortSignal } = {}): { strategy: GuidedStrategy; prompter: ScriptedPrompter } {
+function guided(
+  answers: ScriptedAnswers,
+  options: { approvalTimeoutMs?: number; timeoutSignal?: (ms: number) => AbortSignal } = {},
+): { strategy: GuidedStrategy; prompter: ScriptedPrompter } {
   const prompter = new ScriptedPrompter(answers);
   return { strategy: new GuidedStrategy({ operator: 'alice', prompter, ...options }), prompter };
 }

@@ -45,7 +45,10 @@ export function tempDir(prefix = 'remedy-engine-'): string {
   return dir;
 }
 
-export function planOf(runbook: string, options: { inventory?: string; extraVars?: string[]; limit?: string } = {}): { plan: Plan; inventory: Inventory; dir: string } {
+export function planOf(
+  runbook: string,
+  options: { inventory?: string; extraVars?: string[]; limit?: string } = {},
+): { plan: Plan; inventory: Inventory; dir: string } {
   const dir = tempDir();
   const file = join(dir, 'rb.yaml');
   writeFileSync(file, runbook);
@@ -112,7 +115,12 @@ export class FakeFleet {
       this.calls.push(call);
       await Promise.resolve();
       if (command.includes('remedy.lock')) return this.#lock(host.name, command);
-      const rule = this.#rules.find((r) => r.used < r.times && (r.host === undefined || r.host === host.name) && (typeof r.match === 'string' ? command.includes(r.match) : r.match.test(command)));
+      const rule = this.#rules.find(
+        (r) =>
+          r.used < r.times &&
+          (r.host === undefined || r.host === host.name) &&
+          (typeof r.match === 'string' ? command.includes(r.match) : r.match.test(command)),
+      );
       let reply: Reply | 'unreachable' = {};
       if (rule) {
         rule.used++;
@@ -123,7 +131,15 @@ export class FakeFleet {
       const stderr = reply.stderr ?? '';
       if (stdout) options.onStdout?.(Buffer.from(stdout));
       if (stderr) options.onStderr?.(Buffer.from(stderr));
-      return { exitCode: reply.timedOut ? null : (reply.exitCode === undefined ? 0 : reply.exitCode), signal: reply.signal ?? (reply.timedOut ? 'TERM' : null), stdout, stderr, timedOut: reply.timedOut ?? false, truncated: false, durationMs: 1 };
+      return {
+        exitCode: reply.timedOut ? null : reply.exitCode === undefined ? 0 : reply.exitCode,
+        signal: reply.signal ?? (reply.timedOut ? 'TERM' : null),
+        stdout,
+        stderr,
+        timedOut: reply.timedOut ?? false,
+        truncated: false,
+        durationMs: 1,
+      };
     };
     return {
       host: host.name,

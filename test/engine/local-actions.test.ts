@@ -69,7 +69,10 @@ describe('properties edits', () => {
     const root = tempDir();
     const fleet = new LocalFleet(root);
     for (const h of ['h1', 'h2']) {
-      writeFileSync(join(fleet.dir(h), 'router.properties'), '# Router overrides\nconf_load_balancing_load.balancing.driver.proxy.read.timeout=57s\nconf_obsolete=1\nkeep=me\n');
+      writeFileSync(
+        join(fleet.dir(h), 'router.properties'),
+        '# Router overrides\nconf_load_balancing_load.balancing.driver.proxy.read.timeout=57s\nconf_obsolete=1\nkeep=me\n',
+      );
       chmodSync(join(fleet.dir(h), 'router.properties'), 0o640);
     }
     const { plan, inventory: inv } = planOf(editRunbook('      mode: "0600"'), { inventory, extraVars: [`root=${root}`] });
@@ -145,7 +148,9 @@ steps:
     const runDir = tempDir();
     const ran = await runPlan(plan, inv, fleet as unknown as FakeFleet, { runDir });
     expect(readFileSync(join(runDir, 'artifacts/h1/logs/app.log'), 'utf8')).toBe('line 1\nline 2\n');
-    expect(lastEnds(ran, 'logs').get('h1')?.artifacts).toEqual([{ path: 'artifacts/h1/logs/app.log', bytes: 14, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(lastEnds(ran, 'logs').get('h1')?.artifacts).toEqual([
+      { path: 'artifacts/h1/logs/app.log', bytes: 14, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
     expect(lastEnds(ran, 'logs').get('h2')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/does not exist \(optional\)/) });
     expect(ran.result.exitCode).toBe(0);
   });

@@ -21,7 +21,7 @@ function rng(seed: number): () => number {
 }
 
 function writeInChunks(w: RedactingOutputWriter, data: Buffer, sizes: () => number): void {
-  for (let off = 0; off < data.length; ) {
+  for (let off = 0; off < data.length;) {
     const n = Math.max(1, Math.min(data.length - off, sizes()));
     w.write(data.subarray(off, off + n));
     off += n;
@@ -48,7 +48,18 @@ describe('RedactingOutputWriter', () => {
 
   it('matches redacting the whole output at once, for random chunkings (multi-line and multi-byte included)', () => {
     const rand = rng(42);
-    const pieces = ['hunter2-Sup3rS3cret', 'Sup3r', 'line one\nline two of a key', ' pw ', 'pwd', 'élan ✓ 日本語 ', 'x'.repeat(50), '\n', 'hunter2-Sup3r', 'S3cret'];
+    const pieces = [
+      'hunter2-Sup3rS3cret',
+      'Sup3r',
+      'line one\nline two of a key',
+      ' pw ',
+      'pwd',
+      'élan ✓ 日本語 ',
+      'x'.repeat(50),
+      '\n',
+      'hunter2-Sup3r',
+      'S3cret',
+    ];
     const redactor = new Redactor(secrets);
     for (let round = 0; round < 60; round++) {
       let text = '';

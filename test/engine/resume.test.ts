@@ -71,7 +71,9 @@ describe('resume after the controller was killed at any point', () => {
     const full = await runPlan(plan, inventory, fleet, { sink });
     expect(full.result.outcome).toBe('resolved');
     const events = sink.events;
-    const mutationCalls = fleet.calls.filter((c) => c.command === 'append-line' || c.command === 'second-mutation') as (typeof fleet.calls[number] & { events: number })[];
+    const mutationCalls = fleet.calls.filter((c) => c.command === 'append-line' || c.command === 'second-mutation') as ((typeof fleet.calls)[number] & {
+      events: number;
+    })[];
     const runEnd = events.findIndex((e) => e.type === 'run-end');
     let resumedWithWarnings = 0;
     for (let cut = 1; cut < runEnd; cut++) {
@@ -100,14 +102,21 @@ describe('resume after the controller was killed at any point', () => {
       expect(resumed.result.message, where).toBe('appended');
       // Every lock of the run is released when the resumed segment ends, also those of hosts it never locked itself.
       expect([...resumedFleet.locks.keys()], where).toEqual([]);
-      expect([...hostLines].filter(([, n]) => n !== 1), where).toEqual([]);
+      expect(
+        [...hostLines].filter(([, n]) => n !== 1),
+        where,
+      ).toEqual([]);
       expect(hostLines.get('mp3'), where).toBe(1);
       expect(resumed.result.cause, where).toBe('high');
       // A mutation without verify that started and was not recorded as finished is re-run, with a warning.
       const started = journal.some((e) => e.type === 'host-start' && e.step === 'again');
       const finished = journal.some((e) => e.type === 'host-end' && e.step === 'again' && e.final);
       expect(hostSeconds.get('mp1'), where).toBe(started && !finished ? 2 : 1);
-      if (started && !finished) expect(resumed.of('warning').some((w) => /has no verify check: running it again/.test(w.message)), where).toBe(true);
+      if (started && !finished)
+        expect(
+          resumed.of('warning').some((w) => /has no verify check: running it again/.test(w.message)),
+          where,
+        ).toBe(true);
       if (resumed.of('warning').some((w) => /verify check passes, so it is not run again/.test(w.message))) resumedWithWarnings++;
       // The resumed segment continues the journal's numbering and names what it resumes.
       const start = resumed.of('run-start')[0];
@@ -127,7 +136,16 @@ describe('resume after the controller was killed at any point', () => {
     const point = resumePointFromEvents(plan, sink.events.slice(0, cut), { retryFailed: false });
     expect(point.facts.mp3).toEqual({ level: 9 });
     expect(point.cause).toBe('high');
-    const fleet = countingFleet(null, new Map([['mp3', 1], ['mp1', 1], ['mp2', 1], ['mp4', 1]]), new Map());
+    const fleet = countingFleet(
+      null,
+      new Map([
+        ['mp3', 1],
+        ['mp1', 1],
+        ['mp2', 1],
+        ['mp4', 1],
+      ]),
+      new Map(),
+    );
     const resumed = await runPlan(plan, inventory, fleet, { resume: point });
     expect(fleet.commands()).toEqual(['second-mutation']);
     expect(resumed.result.outcome).toBe('resolved');
@@ -136,7 +154,10 @@ describe('resume after the controller was killed at any point', () => {
 
 describe('resume between a change and its verification', () => {
   test('the host changed in the earlier segment is still changed after the resumed re-check (steps.<id>.changed)', async () => {
-    const rb = runbook.replace('outcome: { status: resolved, message: appended }', `outcome: { status: resolved, message: "appended on {{ steps.append.changed | join: ',' }}" }`);
+    const rb = runbook.replace(
+      'outcome: { status: resolved, message: appended }',
+      `outcome: { status: resolved, message: "appended on {{ steps.append.changed | join: ',' }}" }`,
+    );
     const { plan, inventory } = planOf(rb);
     const sink = new MemorySink();
     const lines = new Map<string, number>();
@@ -146,7 +167,9 @@ describe('resume between a change and its verification', () => {
     const cut = sink.events.findIndex((ev) => ev.type === 'host-end' && ev.step === 'append' && ev.host === 'mp3' && ev.status === 'changed') + 1;
     expect(cut).toBeGreaterThan(0);
     const journal = sink.events.slice(0, cut);
-    const done = new Map([...lines].filter(([h]) => journal.some((ev) => ev.type === 'host-end' && ev.step === 'append' && ev.host === h && ev.status === 'changed')));
+    const done = new Map(
+      [...lines].filter(([h]) => journal.some((ev) => ev.type === 'host-end' && ev.step === 'append' && ev.host === h && ev.status === 'changed')),
+    );
     const point = resumePointFromEvents(plan, journal, { retryFailed: false });
     const resumed = await runPlan(plan, inventory, countingFleet(null, done, new Map()), { resume: point, runId: point.runId });
     expect(resumed.of('warning').some((w) => w.host === 'mp3' && /verify check passes, so it is not run again/.test(w.message))).toBe(true);

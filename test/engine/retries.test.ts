@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { FakeClock, FakeFleet, planOf, runPlan, tempDir } from './helpers.js';
 
-const sha256 = (text: string | undefined): string => createHash('sha256').update(text ?? '').digest('hex');
+const sha256 = (text: string | undefined): string =>
+  createHash('sha256')
+    .update(text ?? '')
+    .digest('hex');
 
 const propertiesRunbook = (retries: number) => `
 name: t
@@ -50,7 +53,12 @@ describe('retries of properties and fetch steps', () => {
       [1, 'failed', false],
       [2, 'changed', true],
     ]);
-    expect(ran.of('host-start').filter((e) => e.step === 'edit').map((e) => e.attempt)).toEqual([1, 2]);
+    expect(
+      ran
+        .of('host-start')
+        .filter((e) => e.step === 'edit')
+        .map((e) => e.attempt),
+    ).toEqual([1, 2]);
     expect(clock.sleeps).toContain(2000);
     expect(fleet.commands('mp1').filter((c) => c.includes('sha256sum'))).toHaveLength(2);
     expect(ends[0]?.error).toContain('cannot write /opt/router.properties');

@@ -110,14 +110,22 @@ describe('remedy run through the built CLI', () => {
     expect(JSON.parse(readFileSync(join(ws.dir, 'dry/result.json'), 'utf8'))).toMatchObject({ outcome: 'refused', exitCode: 5, cause: 'stuck' });
 
     const planHash = JSON.parse(readFileSync(join(ws.dir, 'dry/plan.json'), 'utf8')).planHash as string;
-    const wrong = await cli.run(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--plan-hash', 'sha256:nope', '--run-dir', 'wrong'], ws.dir);
+    const wrong = await cli.run(
+      ['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--plan-hash', 'sha256:nope', '--run-dir', 'wrong'],
+      ws.dir,
+    );
     expect(wrong.code).toBe(5);
     expect(existsSync(join(ws.dir, 'wrong'))).toBe(false);
 
-    const apply = await cli.run(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--plan-hash', planHash, '--run-dir', 'apply'], ws.dir);
+    const apply = await cli.run(
+      ['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--plan-hash', planHash, '--run-dir', 'apply'],
+      ws.dir,
+    );
     expect(apply.code, apply.stderr).toBe(0);
     expect(readFileSync(join(ws.root('h2'), 'state'), 'utf8')).toBe('OK\n');
-    expect(readFileSync(join(ws.root('h1'), 'mp.properties'), 'utf8')).toBe('# MP overrides\nconf_http_HTTPRequest.line.limit=8k\nconf/http.properties+secret.key=dflt-T0ken\n');
+    expect(readFileSync(join(ws.root('h1'), 'mp.properties'), 'utf8')).toBe(
+      '# MP overrides\nconf_http_HTTPRequest.line.limit=8k\nconf/http.properties+secret.key=dflt-T0ken\n',
+    );
     const runDir = join(ws.dir, 'apply');
     for (const f of ['plan.json', 'inputs.json', 'journal.jsonl', 'result.json', 'report.md']) expect(existsSync(join(runDir, f)), f).toBe(true);
     // The fetched copy is verified, then the secret in it is masked.
@@ -171,7 +179,9 @@ steps:
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(canary)).toBe(false);
     const h = hostile;
-    expect(readFileSync(join(ws.dir, 'run/outputs/show/h1.stdout'), 'utf8')).toBe(`${h}|${h}|${h}|${h}|${h}|${h}|${h}|n: ${h}|q: ${h}|${h}|${h}|${h}\n${h}|${h}|${h}\n`);
+    expect(readFileSync(join(ws.dir, 'run/outputs/show/h1.stdout'), 'utf8')).toBe(
+      `${h}|${h}|${h}|${h}|${h}|${h}|${h}|n: ${h}|q: ${h}|${h}|${h}|${h}\n${h}|${h}|${h}\n`,
+    );
   });
 
   test('hostile values are never executed and secrets are in no file of the run directory', async () => {
@@ -181,11 +191,16 @@ steps:
     writeFileSync(join(ws.root('h1'), 'mp.properties'), 'x=1\n');
     const rb = write(
       join(ws.dir, 'e2e-fix.yaml'),
-      fixRunbook.replace('params:\n', `params:\n  note: { type: string, default: "-" }\n`).replace('cat {{ root }}/state', 'cat {{ root }}/state; printf "%s\\n" {{ note }} >&2'),
+      fixRunbook
+        .replace('params:\n', `params:\n  note: { type: string, default: "-" }\n`)
+        .replace('cat {{ root }}/state', 'cat {{ root }}/state; printf "%s\\n" {{ note }} >&2'),
     );
     const secret = 'Sup3r-S3cret-Value-42';
     const hostile = `x'; touch ${canary}; echo '$(touch ${canary})\`touch ${canary}\``;
-    const r = await cli.run(['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', 'run', '-e', `token=${secret}`, '-e', `note=${hostile}`], ws.dir);
+    const r = await cli.run(
+      ['run', rb, '-i', ws.inventory, '--known-hosts', ws.knownHosts, '--yes', '--run-dir', 'run', '-e', `token=${secret}`, '-e', `note=${hostile}`],
+      ws.dir,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(canary)).toBe(false);
     // The secret did reach the host (the fix wrote it), and the hostile value arrived as data.
@@ -234,8 +249,16 @@ type Ev = ReturnType<typeof journalEvents>[number];
 const killPoints: [string, (e: Ev[]) => boolean, number][] = [
   ['during the read-only diagnosis', (e) => e.some((x) => x.type === 'host-start' && x.step === 'look'), 50],
   ['while the first mutation runs on h1', (e) => e.some((x) => x.type === 'host-start' && x.step === 'append' && x.host === 'h1'), 200],
-  ['right after a mutation finished on h2, before h3', (e) => e.some((x) => x.type === 'host-end' && x.step === 'append' && x.host === 'h2' && x.final === true), 0],
-  ['between the mutation and its verification on h3', (e) => e.some((x) => x.type === 'host-end' && x.step === 'append' && x.host === 'h3' && x.phase === undefined), 0],
+  [
+    'right after a mutation finished on h2, before h3',
+    (e) => e.some((x) => x.type === 'host-end' && x.step === 'append' && x.host === 'h2' && x.final === true),
+    0,
+  ],
+  [
+    'between the mutation and its verification on h3',
+    (e) => e.some((x) => x.type === 'host-end' && x.step === 'append' && x.host === 'h3' && x.phase === undefined),
+    0,
+  ],
   ['while the second mutation runs', (e) => e.some((x) => x.type === 'host-start' && x.step === 'mark'), 150],
 ];
 
@@ -310,7 +333,7 @@ describe('locks and result files of a resumed or ended run (issue 17, defects 6 
     expect(next.code, next.stderr).toBe(0);
   }, 120_000);
 
-  test('an ended run whose result files are missing (killed just after run-end): resume rebuilds them and exits with the run\'s own code', async () => {
+  test("an ended run whose result files are missing (killed just after run-end): resume rebuilds them and exits with the run's own code", async () => {
     const ws = workspace([{ name: 'h1', server: a }]);
     const rb = write(
       join(ws.dir, 'e2e-escalate.yaml'),

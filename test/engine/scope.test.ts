@@ -55,7 +55,7 @@ describe('a --limit that leaves hosts out scopes the verdict', () => {
     expect(md).toContain('**Scope: --limit `mp1:mp2`.** This verdict covers only mp1, mp2; not looked at: mp3, mp4.');
   });
 
-  test('no limit, or a limit that keeps every targeted host: no scope, the message is the runbook\'s', async () => {
+  test("no limit, or a limit that keeps every targeted host: no scope, the message is the runbook's", async () => {
     for (const limit of [undefined, 'mps']) {
       const { plan, inventory } = planOf(runbook, limit === undefined ? {} : { limit });
       expect(plan.limit === null ? null : plan.limit.excluded).toEqual(limit === undefined ? null : []);

@@ -135,7 +135,9 @@ steps:
 `);
     const ran = await runPlan(plan, inventory, new FakeFleet().on('check', { exitCode: 1 }, { host: 'mp4' }));
     expect(ran.result).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp1: 'ok', mp4: 'failed' } });
-    expect(ran.result.message).toBe('Steps failed on mp4 (check) and the run went on past them: what they would have shown was not seen, so this run cannot say those hosts are fine');
+    expect(ran.result.message).toBe(
+      'Steps failed on mp4 (check) and the run went on past them: what they would have shown was not seen, so this run cannot say those hosts are fine',
+    );
   });
 
   test('a resolved outcome step is downgraded to escalated, keeping its own message first', async () => {

@@ -59,7 +59,7 @@ describe('require: an all-clear only with proof', () => {
     expect(ran.result.outcome).toBe('escalated');
     expect(ran.result.exitCode).toBe(3);
     expect(ran.result.message).toMatch(/cannot claim "nothing-to-do"/);
-    expect(ran.result.message).toContain("hosts('mps').all(m, m.status == \"ok\" && m.facts.code == 200)` does not hold");
+    expect(ran.result.message).toContain('hosts(\'mps\').all(m, m.status == "ok" && m.facts.code == 200)` does not hold');
     expect(ran.result.message).toMatch(/mp2: code=0/);
     expect(ran.of('outcome')).toEqual([expect.objectContaining({ step: 'healthy', status: 'escalate' })]);
     expect(ran.of('warning').map((w) => w.message)).toEqual([expect.stringMatching(/outcome nothing-to-do not proven/)]);
@@ -74,7 +74,7 @@ describe('require: an all-clear only with proof', () => {
   });
 
   test('validate warns about an all-clear outcome without require, not about one with it', () => {
-    const unguarded = probeRunbook.replace("      require: hosts('mps').all(m, m.status == \"ok\" && m.facts.code == 200)\n", '');
+    const unguarded = probeRunbook.replace('      require: hosts(\'mps\').all(m, m.status == "ok" && m.facts.code == 200)\n', '');
     expect(checkRunbook(unguarded)).toEqual([expect.stringMatching(/unguarded all-clear/)]);
     expect(checkRunbook(probeRunbook)).toEqual([]);
   });
@@ -172,7 +172,9 @@ steps:
     fetch: { src: /tmp/none, optional: true }
 `);
     const ran = await runPlan(plan, inventory, new FakeFleet().on('test -e', { exitCode: 1 }), { runDir: tempDir() });
-    expect(ran.of('host-end').filter((e) => e.step === 'get')).toEqual([expect.objectContaining({ status: 'skipped', reason: expect.stringMatching(/^file absent/) })]);
+    expect(ran.of('host-end').filter((e) => e.step === 'get')).toEqual([
+      expect.objectContaining({ status: 'skipped', reason: expect.stringMatching(/^file absent/) }),
+    ]);
   });
 });
 
@@ -194,7 +196,11 @@ steps:
       }
     })({ yes: true, operator: 'dana' });
     const ran = await runPlan(plan, inventory, new FakeFleet(), { strategy });
-    expect(ran.of('run-end')[0]).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp1: 'ok', mp2: 'ok', mp3: 'not-remediated', mp4: 'not-remediated' } });
+    expect(ran.of('run-end')[0]).toMatchObject({
+      outcome: 'escalated',
+      exitCode: 3,
+      hosts: { mp1: 'ok', mp2: 'ok', mp3: 'not-remediated', mp4: 'not-remediated' },
+    });
     expect(ran.result.message).toMatch(/Not remediated: mp3 \(fix\), mp4 \(fix\)/);
   });
 
@@ -245,7 +251,11 @@ steps:
     const { plan, inventory } = planOf(runbook);
     const clock = new FakeClock();
     // The declined hosts would never recover: waiting on them would cost 30 × 2 s.
-    const fleet = new FakeFleet(clock).on('check', { stdout: '502' }, { host: 'mp2', times: 2 }).on('check', { stdout: '200' }, { host: 'mp1' }).on('check', { stdout: '200' }, { host: 'mp2' }).on('check', { stdout: '502' });
+    const fleet = new FakeFleet(clock)
+      .on('check', { stdout: '502' }, { host: 'mp2', times: 2 })
+      .on('check', { stdout: '200' }, { host: 'mp1' })
+      .on('check', { stdout: '200' }, { host: 'mp2' })
+      .on('check', { stdout: '502' });
     const ran = await runPlan(plan, inventory, fleet, { strategy: pickTwo(), clock });
     const ends = lastEnds(ran, 'verify');
     expect(ends.get('mp1')).toMatchObject({ status: 'ok' });
@@ -256,7 +266,11 @@ steps:
     }
     // Only mp2's two failed polls slept; nothing waited on mp3/mp4.
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4000);
-    expect(ran.of('run-end')[0]).toMatchObject({ outcome: 'escalated', exitCode: 3, hosts: { mp1: 'ok', mp2: 'ok', mp3: 'not-remediated', mp4: 'not-remediated' } });
+    expect(ran.of('run-end')[0]).toMatchObject({
+      outcome: 'escalated',
+      exitCode: 3,
+      hosts: { mp1: 'ok', mp2: 'ok', mp3: 'not-remediated', mp4: 'not-remediated' },
+    });
   });
 
   test('every host declined: the verify step is skipped as a whole, without one poll', async () => {
@@ -334,7 +348,10 @@ steps:
 
   test('the failing hosts, their status and what they answered; the healthy ones are not named', async () => {
     const { plan, inventory } = planOf(fleetRunbook);
-    const fleet = new FakeFleet().on('probe', { stdout: 'code=502' }, { host: 'mp2' }).on('probe', 'unreachable', { host: 'mp4' }).on('probe', { stdout: 'code=200' });
+    const fleet = new FakeFleet()
+      .on('probe', { stdout: 'code=502' }, { host: 'mp2' })
+      .on('probe', 'unreachable', { host: 'mp4' })
+      .on('probe', { stdout: 'code=200' });
     const ran = await runPlan(plan, inventory, fleet);
     expect(ran.result.exitCode).toBe(3);
     expect(ran.result.message).toBe('Not proven: mp2 answered 502; mp4 (unreachable); of 4 hosts.');

@@ -65,7 +65,10 @@ describe('remedy guide on the lab (mps-down): the screen up to the first approva
   // 200 and 100 columns: the issue's measure, one screen. 80 columns: the evidence still wraps
   // whole (the row count is printed, not limited).
   for (const cols of [200, 100, 80]) {
-    const title = cols >= 100 ? `fits in one ${SCREEN_ROWS}-row screen at ${cols} columns, with the evidence whole` : `at ${cols} columns the evidence wraps whole, no row wider than the terminal`;
+    const title =
+      cols >= 100
+        ? `fits in one ${SCREEN_ROWS}-row screen at ${cols} columns, with the evidence whole`
+        : `at ${cols} columns the evidence wraps whole, no row wider than the terminal`;
     // Generous: the lab's diagnosis under a loaded CI machine takes most of it.
     test(title, { timeout: 180_000 }, async () => {
       // The previous case's probe took each Router's MPs out of rotation for the lab's nginx
@@ -99,7 +102,9 @@ describe('remedy guide on the lab (mps-down): the screen up to the first approva
       const lines = screen.split('\n');
       const from = lines.findIndex((l) => l.startsWith('Concluded cause: '));
       const to = lines.findIndex((l, i) => i > from && l.startsWith('  because this held: '));
-      expect(lines.slice(from, to).join(' ')).toBe('Concluded cause: mps-down — Message Processors of a failing region are not running; its Routers see connection refused / no live upstreams.');
+      expect(lines.slice(from, to).join(' ')).toBe(
+        'Concluded cause: mps-down — Message Processors of a failing region are not running; its Routers see connection refused / no live upstreams.',
+      );
       // The condition is folded to one row, its decisive end whole.
       expect(screen).toMatch(/ {2}because this held: hosts\('message_processors'\)[^\n]*….exists\(m, !m\.facts\.mp_running\)\n/);
       // The evidence reads each MP's region (region-first diagnosis), so MPs fold per region.

@@ -31,7 +31,11 @@ function buildCli(): string {
   const root = mkdtempSync(join(tmpdir(), 'remedy-guide-cli-'));
   symlinkSync(join(REPO, 'package.json'), join(root, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-  const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], { cwd: REPO, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   scratch.push(root);
   const built = join(root, 'dist/cli/main.js');
   if (!existsSync(built)) throw new Error(`building the CLI failed:\n${r.stdout}\n${r.stderr}`);
@@ -84,7 +88,9 @@ async function workspace(): Promise<Workspace> {
     mkdirSync(markerDir(h), { recursive: true });
     writeFileSync(join(markerDir(h), 'broken'), '');
     writeFileSync(join(markerDir(h), 'app.log'), `INFO start\nERROR disk quota exceeded on ${h}\nERROR retry failed\n`);
-    lines.push(`    ${h}: { ansible_host: 127.0.0.1, ansible_port: ${sshd.port}, ansible_user: ${sshd.user}, ansible_ssh_private_key_file: ${sshd.keyFile}, marker_dir: ${JSON.stringify(markerDir(h))} }`);
+    lines.push(
+      `    ${h}: { ansible_host: 127.0.0.1, ansible_port: ${sshd.port}, ansible_user: ${sshd.user}, ansible_ssh_private_key_file: ${sshd.keyFile}, marker_dir: ${JSON.stringify(markerDir(h))} }`,
+    );
   }
   const inventory = join(dir, 'inventory.yaml');
   writeFileSync(inventory, `all:\n  hosts:\n${lines.join('\n')}\n`);
@@ -118,7 +124,11 @@ const of = <T extends RunEvent['type']>(events: RunEvent[], type: T) => events.f
 describe('remedy guide in a terminal', () => {
   test('diagnosis shown; fix approved on h1, skipped on h2; a failure retried; abort at a later approval', async () => {
     const ws = await workspace();
-    const t = terminal(ws, ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'alice'], 'guide');
+    const t = terminal(
+      ws,
+      ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'alice'],
+      'guide',
+    );
 
     // The diagnosis runs on its own; the evidence and the concluded cause come before any question.
     const diagnosis = await t.waitForPrompt('Accept the cause broken-flag?');
@@ -155,7 +165,10 @@ describe('remedy guide in a terminal', () => {
     expect(failed).toContain(`not ready: ${ws.marker('h2', 'ready')} is missing`);
     expect(existsSync(ws.marker('h1', 'reloaded'))).toBe(false);
     t.keys(['o', 'Enter']);
-    await t.waitFor('the full output', (s) => /━━ Output: Reload \(needs the ready file\) \[reload\]/.test(s) && /✔ Step reload failed on h1, h2\. What now\? show the full output/.test(s));
+    await t.waitFor(
+      'the full output',
+      (s) => /━━ Output: Reload \(needs the ready file\) \[reload\]/.test(s) && /✔ Step reload failed on h1, h2\. What now\? show the full output/.test(s),
+    );
     await t.waitForPrompt('Step reload failed on h1, h2. What now?');
     for (const h of ['h1', 'h2']) writeFileSync(ws.marker(h, 'ready'), '');
     t.keys(['r', 'Enter']);
@@ -183,14 +196,23 @@ describe('remedy guide in a terminal', () => {
     expect(start).toMatchObject({ mode: 'guided', operator: 'alice' });
     const decisions = of(events, 'decision');
     expect(decisions.map((d) => [d.step, d.cause, d.override])).toEqual([['diagnose', 'broken-flag', undefined]]);
-    const approvals = of(events, 'approval').map((a) => ({ step: a.step, decision: a.decision, source: a.source, operator: a.operator, hosts: a.hosts, planHash: a.planHash }));
+    const approvals = of(events, 'approval').map((a) => ({
+      step: a.step,
+      decision: a.decision,
+      source: a.source,
+      operator: a.operator,
+      hosts: a.hosts,
+      planHash: a.planHash,
+    }));
     expect(approvals).toEqual([
       { step: 'fix', decision: 'approved', source: 'operator', operator: 'alice', hosts: ['h1'], planHash: start?.planHash },
       { step: 'reload', decision: 'approved', source: 'operator', operator: 'alice', hosts: ['h1', 'h2'], planHash: start?.planHash },
       { step: 'cleanup', decision: 'aborted', source: 'operator', operator: 'alice', hosts: ['h1', 'h2'], planHash: start?.planHash },
     ]);
     expect(of(events, 'host-end').find((e) => e.step === 'fix' && e.host === 'h2')).toMatchObject({ status: 'skipped', reason: 'skipped at approval' });
-    const reloads = of(events, 'host-end').filter((e) => e.step === 'reload').map((e) => [e.host, e.status]);
+    const reloads = of(events, 'host-end')
+      .filter((e) => e.step === 'reload')
+      .map((e) => [e.host, e.status]);
     expect(reloads.filter(([h]) => h === 'h1')).toEqual([
       ['h1', 'failed'],
       ['h1', 'changed'],
@@ -203,7 +225,11 @@ describe('remedy guide in a terminal', () => {
 
   test('Ctrl-C at a prompt: journal written, exit 130, nothing changed; `remedy resume` asks again, guided', async () => {
     const ws = await workspace();
-    const t = terminal(ws, ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'bob'], 'guide');
+    const t = terminal(
+      ws,
+      ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'bob'],
+      'guide',
+    );
     await t.waitForPrompt('Accept the cause broken-flag?');
     t.keys(['Enter']);
     await t.waitForPrompt('Run step fix on h1, h2?');
@@ -211,7 +237,12 @@ describe('remedy guide in a terminal', () => {
     expect(await t.exitCode()).toBe(130);
     const runDir = join(ws.dir, 'run');
     const events = journal(runDir);
-    expect(events.at(-1)).toMatchObject({ type: 'run-end', outcome: 'interrupted', exitCode: 130, message: 'bob interrupted the run at the approval of step fix' });
+    expect(events.at(-1)).toMatchObject({
+      type: 'run-end',
+      outcome: 'interrupted',
+      exitCode: 130,
+      message: 'bob interrupted the run at the approval of step fix',
+    });
     expect(of(events, 'host-start').filter((e) => e.step === 'fix')).toEqual([]);
     expect(existsSync(ws.marker('h1', 'fixed'))).toBe(false);
 
@@ -233,7 +264,11 @@ describe('remedy guide in a terminal', () => {
 
   test('--approval-timeout: an approval left unanswered is refused (timed-out), nothing runs, exit 5', async () => {
     const ws = await workspace();
-    const t = terminal(ws, ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'dave', '--approval-timeout', '2s'], 'guide');
+    const t = terminal(
+      ws,
+      ['guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--known-hosts', 'known_hosts', '--run-dir', 'run', '--operator', 'dave', '--approval-timeout', '2s'],
+      'guide',
+    );
     await t.waitForPrompt('Accept the cause broken-flag? (answer within 2.0s)');
     t.keys(['Enter']);
     await t.waitForPrompt('Run step fix on h1, h2? (answer within 2.0s)');
@@ -242,20 +277,28 @@ describe('remedy guide in a terminal', () => {
     expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
     expect(t.screen()).toContain('No answer in time: nothing more is changed');
     const events = journal(join(ws.dir, 'run'));
-    expect(of(events, 'approval').map((a) => [a.step, a.decision, a.source, a.operator, a.hosts])).toEqual([['fix', 'timed-out', 'policy', 'dave', ['h1', 'h2']]]);
+    expect(of(events, 'approval').map((a) => [a.step, a.decision, a.source, a.operator, a.hosts])).toEqual([
+      ['fix', 'timed-out', 'policy', 'dave', ['h1', 'h2']],
+    ]);
     expect(events.at(-1)).toMatchObject({ type: 'run-end', outcome: 'refused', exitCode: 5 });
     expect(existsSync(ws.marker('h1', 'fixed')) || existsSync(ws.marker('h2', 'fixed'))).toBe(false);
   });
 
   test('without a terminal: exit 64, pointing to remedy run; nothing created', async () => {
     const ws = await workspace();
-    const child = spawn(process.execPath, [main, 'guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--run-dir', 'run'], { cwd: ws.dir, env: { ...process.env, HOME: home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main, 'guide', 'guide-fix.yaml', '-i', 'inventory.yaml', '--run-dir', 'run'], {
+      cwd: ws.dir,
+      env: { ...process.env, HOME: home, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child.stdin.end();
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
     expect(code).toBe(64);
-    expect(stderr).toBe('remedy: remedy guide asks the operator at every decision and needs a terminal (stdin and stdout are not a TTY); for runs without a person use `remedy run` (add --yes to apply the fixes)\n');
+    expect(stderr).toBe(
+      'remedy: remedy guide asks the operator at every decision and needs a terminal (stdin and stdout are not a TTY); for runs without a person use `remedy run` (add --yes to apply the fixes)\n',
+    );
     expect(existsSync(join(ws.dir, 'run'))).toBe(false);
   });
 });

@@ -61,7 +61,11 @@ export class ScriptedPrompter implements Prompter {
 
   /** Answers not used (a test that scripted too much has a wrong idea of the dialogue). */
   left(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.#answers).filter(([, v]) => v.length > 0).map(([k, v]) => [k, v.length]));
+    return Object.fromEntries(
+      Object.entries(this.#answers)
+        .filter(([, v]) => v.length > 0)
+        .map(([k, v]) => [k, v.length]),
+    );
   }
 
   async #next<K extends keyof ScriptedAnswers>(kind: K, ctx: AskContext): Promise<never> {

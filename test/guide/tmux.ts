@@ -9,7 +9,8 @@ const TMUX = '/usr/bin/tmux';
 
 export function requireTmux(): void {
   const r = spawnSync(TMUX, ['-V'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux is needed for the guided end-to-end test (apt-get install tmux; see lab/install-prereqs.sh): ${r.error?.message ?? r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`tmux is needed for the guided end-to-end test (apt-get install tmux; see lab/install-prereqs.sh): ${r.error?.message ?? r.stderr}`);
 }
 
 /** POSIX single quotes, for the shell command tmux runs. */
@@ -74,7 +75,13 @@ export class TmuxSession {
       const screen = this.screen();
       if (predicate(screen)) return screen;
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; keys sent: [${this.#log.join(' | ')}]; screen ends with:\n${screen.split('\n').filter((l) => l.trim() !== '').slice(-40).join('\n')}`);
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; keys sent: [${this.#log.join(' | ')}]; screen ends with:\n${screen
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .slice(-40)
+            .join('\n')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

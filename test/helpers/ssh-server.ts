@@ -324,7 +324,14 @@ function serveSftp(sftp: import('ssh2').SFTPWrapper): void {
     // No message: ssh2 then sends the standard text ("No such file"), as OpenSSH's sftp-server does.
     sftp.status(reqid, code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE : code === 'EACCES' ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE);
   };
-  const attrs = (st: import('node:fs').Stats) => ({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) });
+  const attrs = (st: import('node:fs').Stats) => ({
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    atime: Math.floor(st.atimeMs / 1000),
+    mtime: Math.floor(st.mtimeMs / 1000),
+  });
   sftp.on('OPEN', (reqid, filename, flags) => {
     if (flags !== OPEN_MODE.READ) return sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED);
     fsp.open(filename, fsc.O_RDONLY).then(
@@ -350,9 +357,16 @@ function serveSftp(sftp: import('ssh2').SFTPWrapper): void {
   sftp.on('FSTAT', (reqid, handle) => {
     const fh = handleOf(handle);
     if (!fh) return sftp.status(reqid, STATUS_CODE.FAILURE);
-    fh.stat().then((st) => sftp.attrs(reqid, attrs(st)), (err) => fail(reqid, err));
+    fh.stat().then(
+      (st) => sftp.attrs(reqid, attrs(st)),
+      (err) => fail(reqid, err),
+    );
   });
-  const statPath = (reqid: number, path: string) => fsp.stat(path).then((st) => sftp.attrs(reqid, attrs(st)), (err) => fail(reqid, err));
+  const statPath = (reqid: number, path: string) =>
+    fsp.stat(path).then(
+      (st) => sftp.attrs(reqid, attrs(st)),
+      (err) => fail(reqid, err),
+    );
   sftp.on('STAT', statPath);
   sftp.on('LSTAT', statPath);
   sftp.on('CLOSE', (reqid, handle) => {
@@ -360,7 +374,10 @@ function serveSftp(sftp: import('ssh2').SFTPWrapper): void {
     const fh = handles.get(id);
     handles.delete(id);
     if (!fh) return sftp.status(reqid, STATUS_CODE.FAILURE);
-    fh.close().then(() => sftp.status(reqid, STATUS_CODE.OK), (err) => fail(reqid, err));
+    fh.close().then(
+      () => sftp.status(reqid, STATUS_CODE.OK),
+      (err) => fail(reqid, err),
+    );
   });
   sftp.on('close', () => {
     for (const fh of handles.values()) void fh.close();

@@ -72,14 +72,17 @@ all:
   });
 
   test('{{ var }} references in connection vars are resolved from the host vars', () => {
-    const h = host(`
+    const h = host(
+      `
 all:
   vars:
     domain: dc1.example.com
     ansible_host: "{{ inventory_hostname }}.{{ domain }}"
   hosts:
     mp-1:
-`, 'mp-1');
+`,
+      'mp-1',
+    );
     expect(h.connection.address).toBe('mp-1.dc1.example.com');
     expect(h.vars.ansible_host).toBe('{{ inventory_hostname }}.{{ domain }}');
   });
@@ -102,14 +105,17 @@ all:
       line: 3,
       col: 5,
       severity: 'warning',
-      message: 'hosts h1, h2: ansible_ssh_common_args: remedy ignores -o StrictHostKeyChecking=no (it honours only the jump host and ServerAliveInterval/ServerAliveCountMax)',
+      message:
+        'hosts h1, h2: ansible_ssh_common_args: remedy ignores -o StrictHostKeyChecking=no (it honours only the jump host and ServerAliveInterval/ServerAliveCountMax)',
     });
   });
 });
 
 describe('keepalive from the ssh args (ServerAliveInterval, ServerAliveCountMax)', () => {
   test('read from ansible_ssh_common_args, else ansible_ssh_extra_args; not warned about', () => {
-    const inv = yaml(`all:\n  hosts:\n    h1: { ansible_ssh_common_args: '-o ServerAliveInterval=5 -oServerAliveCountMax=2' }\n    h2: { ansible_ssh_extra_args: '-o "ServerAliveInterval 0"' }\n    h3:\n`);
+    const inv = yaml(
+      `all:\n  hosts:\n    h1: { ansible_ssh_common_args: '-o ServerAliveInterval=5 -oServerAliveCountMax=2' }\n    h2: { ansible_ssh_extra_args: '-o "ServerAliveInterval 0"' }\n    h3:\n`,
+    );
     expect(inv.hosts.get('h1')!.connection).toMatchObject({ serverAliveInterval: 5, serverAliveCountMax: 2 });
     expect(inv.hosts.get('h2')!.connection).toMatchObject({ serverAliveInterval: 0 });
     expect(inv.hosts.get('h3')!.connection.serverAliveInterval).toBeUndefined();
@@ -128,10 +134,13 @@ describe('become', () => {
   });
 
   test('ansible_become, _method, _user and _password (or _pass)', () => {
-    expect(host('all:\n  hosts:\n    h: { ansible_become: "yes", ansible_become_method: runuser, ansible_become_user: apigee, ansible_become_pass: pw }\n').become)
-      .toEqual({ always: true, method: 'runuser', user: 'apigee', password: 'pw' });
-    expect(host('all:\n  hosts:\n    h: { ansible_become_method: none, ansible_become_password: 1234 }\n').become)
-      .toMatchObject({ method: 'none', password: '1234' });
+    expect(
+      host('all:\n  hosts:\n    h: { ansible_become: "yes", ansible_become_method: runuser, ansible_become_user: apigee, ansible_become_pass: pw }\n').become,
+    ).toEqual({ always: true, method: 'runuser', user: 'apigee', password: 'pw' });
+    expect(host('all:\n  hosts:\n    h: { ansible_become_method: none, ansible_become_password: 1234 }\n').become).toMatchObject({
+      method: 'none',
+      password: '1234',
+    });
   });
 
   test('su, doas and other methods are rejected, naming the hosts and the line that set them', () => {
@@ -165,7 +174,8 @@ describe('become', () => {
 });
 
 describe('settings remedy cannot honour refuse the host, not the inventory', () => {
-  const text = '[linux]\nweb1\n[windows]\nwin1 ansible_connection=winrm\n[switches]\nsw1 ansible_connection=network_cli ansible_user="{{ lookup(\'env\', \'USER\') }}"\n';
+  const text =
+    "[linux]\nweb1\n[windows]\nwin1 ansible_connection=winrm\n[switches]\nsw1 ansible_connection=network_cli ansible_user=\"{{ lookup('env', 'USER') }}\"\n";
 
   test('the inventory loads, with a warning per setting; hosts not targeted are never refused', () => {
     const inv = parseInventory(text, 'hosts.ini');

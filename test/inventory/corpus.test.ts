@@ -23,7 +23,9 @@ function entries(): Entry[] {
         'This test compares remedy with Ansible on it and cannot pass without it.',
     );
   }
-  const [header, ...rows] = readFileSync(MANIFEST, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const [header, ...rows] = readFileSync(MANIFEST, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const cols = (header ?? '').split('\t');
   return rows.map((row) => {
     const cells = row.split('\t');

@@ -31,7 +31,7 @@ const ALL = ['web-1.example.com', 'mp-10', 'router-1', 'router-2', 'mp-1', 'mp-2
 const select = (pattern: string) => selectHosts(inv, pattern);
 
 describe('selectHosts', () => {
-  test('all and * select every host, in Ansible\'s group order', () => {
+  test("all and * select every host, in Ansible's group order", () => {
     expect(select('all')).toEqual(ALL);
     expect(select('*')).toEqual(ALL);
   });

@@ -35,8 +35,28 @@ describe('inventory file vars', () => {
 
   test('the same rules hold for INI inventories', () => {
     const ini = parseInventory(
-      ['[aa]', 'h1', '[zz]', 'h1', '[pa]', 'h2', '[pz]', 'h2', '[pa:vars]', 'ansible_group_priority=10', 's=pa', '[pz:vars]', 's=pz',
-        '[aa:vars]', 's=aa', '[zz:vars]', 's=zz', '[all:vars]', 's=all', 'only=all'].join('\n'),
+      [
+        '[aa]',
+        'h1',
+        '[zz]',
+        'h1',
+        '[pa]',
+        'h2',
+        '[pz]',
+        'h2',
+        '[pa:vars]',
+        'ansible_group_priority=10',
+        's=pa',
+        '[pz:vars]',
+        's=pz',
+        '[aa:vars]',
+        's=aa',
+        '[zz:vars]',
+        's=zz',
+        '[all:vars]',
+        's=all',
+        'only=all',
+      ].join('\n'),
       'prec.ini',
     );
     expect(ini.hosts.get('h1')!.vars).toEqual({ s: 'zz', only: 'all' });

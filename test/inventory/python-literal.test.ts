@@ -21,7 +21,7 @@ describe('parsePythonLiteral', () => {
     ['"tab\\there"', 'tab\there'],
     ["r'\\d+'", '\\d+'],
     ["'\\x41\\u00e9'", 'Aé'],
-    ["'adjacent' \"strings\"", 'adjacentstrings'],
+    ['\'adjacent\' "strings"', 'adjacentstrings'],
     ["[1, 'two', [3]]", [1, 'two', [3]]],
     ['(1, 2)', [1, 2]],
     ['(1,)', [1]],

@@ -67,8 +67,6 @@ describe('group_vars/ and host_vars/', () => {
 
   test('a bad become method set in group_vars is reported there, naming the hosts', () => {
     const inv = loadInventory(layout('become', { 'hosts.ini': '[web]\nw1\n', 'group_vars/web.yml': '\nansible_become_method: pbrun\n' }));
-    expect(() => refuseUnusableHosts(inv, ['w1'])).toThrow(
-      /group_vars\/web\.yml:2:1: host w1: ansible_become_method 'pbrun' is not supported/,
-    );
+    expect(() => refuseUnusableHosts(inv, ['w1'])).toThrow(/group_vars\/web\.yml:2:1: host w1: ansible_become_method 'pbrun' is not supported/);
   });
 });

@@ -71,7 +71,8 @@ describe('JournalSink durability', () => {
       calls.length = 0;
       sink.write(ev);
       const synced = calls.some((c) => c.op === 'fsync');
-      const ofReadOnlyStep = (ev.type === 'host-start' || ev.type === 'host-end' || ev.type === 'step-start' || ev.type === 'step-end') && !mutating.has(ev.step);
+      const ofReadOnlyStep =
+        (ev.type === 'host-start' || ev.type === 'host-end' || ev.type === 'step-start' || ev.type === 'step-end') && !mutating.has(ev.step);
       if (ofReadOnlyStep) {
         expect(synced, `#${ev.seq} ${ev.type} ${ev.step}`).toBe(false);
         deferred++;

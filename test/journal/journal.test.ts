@@ -12,7 +12,10 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 describe('JournalSink', () => {
   it('writes one JSON line per event, on disk as soon as write() returns, and skips host-output', async () => {
@@ -95,7 +98,9 @@ describe('readJournal', () => {
 
   it('keeps reading past a damaged line in the middle, and reports it', () => {
     const events = resolvedRun().slice(0, 4);
-    const body = [JSON.stringify(events[0]), 'garbage{', JSON.stringify(events[1]), '[1,2]', JSON.stringify({ type: 'x' }), JSON.stringify(events[2])].join('\n');
+    const body = [JSON.stringify(events[0]), 'garbage{', JSON.stringify(events[1]), '[1,2]', JSON.stringify({ type: 'x' }), JSON.stringify(events[2])].join(
+      '\n',
+    );
     writeFileSync(join(dir, 'journal.jsonl'), `${body}\n`);
     const read = readJournal(dir);
     expect(read.events).toEqual([events[0], events[1], events[2]]);
@@ -140,7 +145,11 @@ describe('summarizeJournal', () => {
   it('treats a resumed segment as a new run: its earlier run-end no longer stands', () => {
     const first = interruptedRun();
     const next = seq([{ ...runStart(), runId: 'r-2', resumedFrom: 'r-20261124T134501Z' }], first.length + 1);
-    const s = summarizeJournal([...first, ...seq([{ type: 'run-end', outcome: 'interrupted', cause: null, exitCode: 130, durationMs: 5 }], first.length + 1), ...next.map((e) => ({ ...e, seq: e.seq + 1 }))]);
+    const s = summarizeJournal([
+      ...first,
+      ...seq([{ type: 'run-end', outcome: 'interrupted', cause: null, exitCode: 130, durationMs: 5 }], first.length + 1),
+      ...next.map((e) => ({ ...e, seq: e.seq + 1 })),
+    ]);
     expect(s.runIds).toEqual(['r-20261124T134501Z', 'r-2']);
     expect(s.ended).toBe(false);
     expect(s.outcome).toBeNull();

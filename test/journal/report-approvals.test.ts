@@ -24,22 +24,80 @@ function decidedRun(comment2 = DENIAL): RunEvent[] {
   return seq([
     { ...runStart(['mp-1', 'mp-2']), mode: 'guided' },
     { type: 'step-start', step: 'diagnose', name: 'Diagnose', kind: 'decide', mutates: false, hosts: [] },
-    { type: 'decision', step: 'diagnose', cause: 'mps-busy', evidence: { condition: null, facts: {} }, candidates: ['mps-down', 'mps-busy', 'unknown'], override: { from: 'unknown', operator: 'bob' } },
+    {
+      type: 'decision',
+      step: 'diagnose',
+      cause: 'mps-busy',
+      evidence: { condition: null, facts: {} },
+      candidates: ['mps-down', 'mps-busy', 'unknown'],
+      override: { from: 'unknown', operator: 'bob' },
+    },
     { type: 'step-end', step: 'diagnose', status: 'ok', durationMs: 2, counts: counts(), next: 'restart' },
     { type: 'step-start', step: 'restart', name: 'Restart the MP', kind: 'run', mutates: true, hosts: ['mp-1'], batch: 1, batches: 2 },
-    { type: 'approval', step: 'restart', decision: 'approved', source: 'operator', operator: 'alice', hosts: ['mp-1'], planHash: 'sha256:abc123', batch: 1, comment: 'canary first' },
+    {
+      type: 'approval',
+      step: 'restart',
+      decision: 'approved',
+      source: 'operator',
+      operator: 'alice',
+      hosts: ['mp-1'],
+      planHash: 'sha256:abc123',
+      batch: 1,
+      comment: 'canary first',
+    },
     { type: 'host-start', step: 'restart', host: 'mp-1', attempt: 1, command: 'apigee-service edge-message-processor restart' },
     { type: 'host-end', step: 'restart', host: 'mp-1', status: 'changed', attempt: 1, exitCode: 0, signal: null, durationMs: 900, final: true },
     { type: 'step-end', step: 'restart', status: 'ok', durationMs: 950, counts: counts({ changed: 1 }), next: 'restart' },
     { type: 'step-start', step: 'restart', name: 'Restart the MP', kind: 'run', mutates: true, hosts: ['mp-2'], batch: 2, batches: 2 },
-    { type: 'approval', step: 'restart', decision: 'refused', source: 'operator', operator: 'bob', hosts: ['mp-2'], planHash: 'sha256:abc123', batch: 2, comment: comment2, commands: [{ host: 'mp-2', command: 'apigee-service edge-message-processor restart' }] },
-    { type: 'host-end', step: 'restart', host: 'mp-2', status: 'skipped', attempt: 0, exitCode: null, signal: null, durationMs: 0, reason: 'not approved', final: true },
+    {
+      type: 'approval',
+      step: 'restart',
+      decision: 'refused',
+      source: 'operator',
+      operator: 'bob',
+      hosts: ['mp-2'],
+      planHash: 'sha256:abc123',
+      batch: 2,
+      comment: comment2,
+      commands: [{ host: 'mp-2', command: 'apigee-service edge-message-processor restart' }],
+    },
+    {
+      type: 'host-end',
+      step: 'restart',
+      host: 'mp-2',
+      status: 'skipped',
+      attempt: 0,
+      exitCode: null,
+      signal: null,
+      durationMs: 0,
+      reason: 'not approved',
+      final: true,
+    },
     { type: 'step-end', step: 'restart', status: 'ok', durationMs: 3, counts: counts({ skipped: 1 }), next: 'heap_dump' },
     { type: 'step-start', step: 'heap_dump', name: 'Take a heap dump', kind: 'run', mutates: true, hosts: ['mp-1'] },
     { type: 'approval', step: 'heap_dump', decision: 'refused', source: 'policy', operator: 'alice', hosts: ['mp-1'], planHash: 'sha256:abc123' },
-    { type: 'host-end', step: 'heap_dump', host: 'mp-1', status: 'skipped', attempt: 0, exitCode: null, signal: null, durationMs: 0, reason: 'not approved', final: true },
+    {
+      type: 'host-end',
+      step: 'heap_dump',
+      host: 'mp-1',
+      status: 'skipped',
+      attempt: 0,
+      exitCode: null,
+      signal: null,
+      durationMs: 0,
+      reason: 'not approved',
+      final: true,
+    },
     { type: 'step-end', step: 'heap_dump', status: 'skipped', durationMs: 1, counts: counts({ skipped: 1 }), next: null },
-    { type: 'run-end', outcome: 'escalated', cause: 'mps-busy', exitCode: 3, durationMs: 2500, message: 'mp-2 was not restarted', hosts: { 'mp-1': 'ok', 'mp-2': 'not-remediated' } },
+    {
+      type: 'run-end',
+      outcome: 'escalated',
+      cause: 'mps-busy',
+      exitCode: 3,
+      durationMs: 2500,
+      message: 'mp-2 was not restarted',
+      hosts: { 'mp-1': 'ok', 'mp-2': 'not-remediated' },
+    },
   ]);
 }
 
@@ -72,7 +130,9 @@ describe('report: approvals and who decided', () => {
     const approvals = md.slice(md.indexOf('## Approvals'), md.indexOf('## What changed'));
     expect(approvals).toContain('| Time | Step | Decision | Source | Operator | Hosts | Comment |');
     const bobRow = approvals.split('\n').find((l) => l.includes('| bob |')) ?? '';
-    expect(bobRow).toMatch(/\| `restart` batch 2 \| \*\*refused\*\* \| operator \| bob \| mp-2 \| mp-2 serves the &lt;payments&gt; partner until 22:00 \\\| wait \|$/);
+    expect(bobRow).toMatch(
+      /\| `restart` batch 2 \| \*\*refused\*\* \| operator \| bob \| mp-2 \| mp-2 serves the &lt;payments&gt; partner until 22:00 \\\| wait \|$/,
+    );
     // The escaped pipe keeps the row at 7 cells.
     expect(bobRow.split(/(?<!\\)\|/).length - 2).toBe(7);
     expect(approvals.split('\n').find((l) => l.includes('`heap_dump`'))).toMatch(/\| policy \| alice \| mp-1 \| — \|$/);

@@ -15,7 +15,15 @@ import { buildReportModel, renderReport } from '../../src/journal/index.js';
 import { PARTIAL_TICKET, backendEscalatedRun, partialRun, resolvedRun } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 let dir: string;
 let browser: BrowserContext;
 
@@ -23,7 +31,13 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run lab/install-prereqs.sh as root (Debian package chromium)`);
   dir = mkdtempSync(join(tmpdir(), 'remedy-chromium-'));
   // A fresh profile per run, removed afterwards; Playwright stops the browser it started.
-  browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 }, timeout: 90_000 });
+  browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+    timeout: 90_000,
+  });
 });
 
 afterAll(async () => {
@@ -52,7 +66,10 @@ describe('the HTML report in Chromium', () => {
         svgWidth: document.querySelector('svg.timeline')?.getBoundingClientRect().width ?? 0,
         scrollWidth: document.documentElement.scrollWidth,
         innerWidth: window.innerWidth,
-        tooWide: [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => el.tagName + (el.className ? `.${String(el.className)}` : '')).slice(0, 5),
+        tooWide: [...document.querySelectorAll('body *')]
+          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+          .map((el) => el.tagName + (el.className ? `.${String(el.className)}` : ''))
+          .slice(0, 5),
         badge: document.querySelector('#summary .st')?.textContent,
         links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
         decisions: [...document.querySelectorAll('#summary ul.decisions li')].map((li) => li.textContent ?? ''),
@@ -68,8 +85,19 @@ describe('the HTML report in Chromium', () => {
       for (const href of seen.links) expect(href).toMatch(/^(#|outputs\/|artifacts\/)/);
       expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
       // Who approved, with the comment (its long ticket link wraps: no overflow above).
-      if (name === 'partial') expect(seen.decisions).toEqual([expect.stringMatching(new RegExp(`alice approved restart_mps on mp-1, mp-2 \\(answered by a person\\): "checked the diff with the platform team: ${PARTIAL_TICKET.replace(/[.]/g, '\\.')}"$`))]);
-      if (name === 'resolved') expect(seen.decisions).toEqual([expect.stringMatching(/alice approved restart_mp on mp-1 \(by --yes\)$/), expect.stringMatching(/alice approved edit_props on mp-1 \(by --yes\)$/)]);
+      if (name === 'partial')
+        expect(seen.decisions).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `alice approved restart_mps on mp-1, mp-2 \\(answered by a person\\): "checked the diff with the platform team: ${PARTIAL_TICKET.replace(/[.]/g, '\\.')}"$`,
+            ),
+          ),
+        ]);
+      if (name === 'resolved')
+        expect(seen.decisions).toEqual([
+          expect.stringMatching(/alice approved restart_mp on mp-1 \(by --yes\)$/),
+          expect.stringMatching(/alice approved edit_props on mp-1 \(by --yes\)$/),
+        ]);
     });
   }
 });

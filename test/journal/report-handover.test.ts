@@ -6,7 +6,14 @@ import { backendEscalatedRun, refusedRun, resolvedRun } from './fixtures.js';
 describe('report handover', () => {
   it('summary first: outcome, cause, per-host status in inventory order, what changed, what is left', () => {
     const m = buildReportModel(resolvedRun());
-    expect(m.summary).toMatchObject({ outcome: 'resolved', cause: 'mp_heap_exhausted', hosts: [{ host: 'mp-1', status: 'ok' }, { host: 'mp-2', status: 'ok' }] });
+    expect(m.summary).toMatchObject({
+      outcome: 'resolved',
+      cause: 'mp_heap_exhausted',
+      hosts: [
+        { host: 'mp-1', status: 'ok' },
+        { host: 'mp-2', status: 'ok' },
+      ],
+    });
     expect(m.summary.changed).toEqual(['Restart the message processor (restart_mp) on mp-1', 'Raise the heap (edit_props) on mp-1']);
     const md = renderReport(m, 'markdown');
     expect(md.indexOf('## Summary')).toBeLessThan(md.indexOf('## Phase timings'));
@@ -36,7 +43,9 @@ describe('report handover', () => {
       expect(text, format).toContain('GET /v1/orders HTTP/1.1');
     }
     const md = renderReport(m, 'markdown');
-    expect(md).toContain('… 12 more lines cut here: the full output is [outputs/backend\\_evidence/router-1.stdout](outputs/backend_evidence/router-1.stdout).');
+    expect(md).toContain(
+      '… 12 more lines cut here: the full output is [outputs/backend\\_evidence/router-1.stdout](outputs/backend_evidence/router-1.stdout).',
+    );
     expect(renderReport(m, 'html')).toContain('the full output is <a href="outputs/backend_evidence/router-1.stdout">');
     expect(m.summary.leftForPeople[0]).toMatch(/Escalate to the backend team/);
     // Skipped branches are one line, not a section each.
@@ -46,8 +55,15 @@ describe('report handover', () => {
 
   it('commands per host: identical ones grouped with their hosts', () => {
     const m = buildReportModel(resolvedRun());
-    expect(m.commands.find((c) => c.step === 'restart_mp')).toEqual({ step: 'restart_mp', name: 'Restart the message processor', mutates: true, groups: [{ command: 'apigee-service edge-message-processor restart', hosts: ['mp-1'] }] });
-    expect(m.commands.find((c) => c.step === 'check_mp')?.groups).toEqual([{ command: "curl -s 'http://localhost:8082/v1/servers/self'", hosts: ['mp-1', 'mp-2'] }]);
+    expect(m.commands.find((c) => c.step === 'restart_mp')).toEqual({
+      step: 'restart_mp',
+      name: 'Restart the message processor',
+      mutates: true,
+      groups: [{ command: 'apigee-service edge-message-processor restart', hosts: ['mp-1'] }],
+    });
+    expect(m.commands.find((c) => c.step === 'check_mp')?.groups).toEqual([
+      { command: "curl -s 'http://localhost:8082/v1/servers/self'", hosts: ['mp-1', 'mp-2'] },
+    ]);
     expect(renderReport(m, 'markdown')).toMatch(/On mp-1:\n\n```sh\napigee-service edge-message-processor restart\n```/);
   });
 });

@@ -19,7 +19,13 @@ let lab: LabInfo;
 let work: string;
 
 function remedy(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 110_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 110_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,7 +47,9 @@ function routerLog(router: string, kind: 'access' | 'error'): string[] {
   const logDir = join(lab.dir, 'hosts', router, 'opt/apigee/var/log/edge-router/nginx');
   const file = readdirSync(logDir).find((f) => f.endsWith(`_${kind}_log`));
   if (!file) throw new Error(`no ${kind} log in ${logDir}`);
-  return readFileSync(join(logDir, file), 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(join(logDir, file), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 function curl(url: string): number {
@@ -61,49 +69,53 @@ afterAll(async () => {
 });
 
 describe('handover reports of real lab runs', () => {
-  it('backend-error: the escalation report carries the message ids, fault-code histogram and sample lines the Routers logged', { timeout: 240_000 }, async () => {
-    await labHeal(lab.dir);
-    await labBreak(lab.dir, 'backend-error');
-    // A few client requests fail first, as they would before anyone is paged.
-    for (const r of lab.routers) for (let i = 0; i < 3; i++) expect(curl(r.url)).toBe(502);
+  it(
+    'backend-error: the escalation report carries the message ids, fault-code histogram and sample lines the Routers logged',
+    { timeout: 240_000 },
+    async () => {
+      await labHeal(lab.dir);
+      await labBreak(lab.dir, 'backend-error');
+      // A few client requests fail first, as they would before anyone is paged.
+      for (const r of lab.routers) for (let i = 0; i < 3; i++) expect(curl(r.url)).toBe(502);
 
-    const run = runAndReport('backend-error');
-    expect(run.code, run.stderr).toBe(3);
+      const run = runAndReport('backend-error');
+      expect(run.code, run.stderr).toBe(3);
 
-    for (const router of lab.routers.map((r) => r.name)) {
-      // The 502s with fault source target, as the Router wrote them (tab-separated, see nginx.conf).
-      const failing = routerLog(router, 'access')
-        .map((l) => l.split('\t'))
-        .filter((f) => f[7] === '502' && f[17] === 'target');
-      expect(failing.length, router).toBeGreaterThanOrEqual(4);
-      const ids = failing.map((f) => f[12] ?? '');
-      for (const id of ids) expect(id).toMatch(/^rrt-[0-9a-f]+-\d+$/);
-      // The script keeps the last five sample lines; each is the access log's own line, cut to
-      // time, upstream MP, status, request and message id.
-      const samples = failing.slice(-5).map((f) => [f[0], f[3], f[7], f[11], f[12]].join('\t'));
-      for (const format of FORMATS) {
-        const text = run.reports[format];
-        for (const id of ids.slice(-5)) expect(text, `${format}: ${router} ${id}`).toContain(id);
-        expect(text, format).toContain('messaging.adaptors.http.flow.ErrorResponseCode');
+      for (const router of lab.routers.map((r) => r.name)) {
+        // The 502s with fault source target, as the Router wrote them (tab-separated, see nginx.conf).
+        const failing = routerLog(router, 'access')
+          .map((l) => l.split('\t'))
+          .filter((f) => f[7] === '502' && f[17] === 'target');
+        expect(failing.length, router).toBeGreaterThanOrEqual(4);
+        const ids = failing.map((f) => f[12] ?? '');
+        for (const id of ids) expect(id).toMatch(/^rrt-[0-9a-f]+-\d+$/);
+        // The script keeps the last five sample lines; each is the access log's own line, cut to
+        // time, upstream MP, status, request and message id.
+        const samples = failing.slice(-5).map((f) => [f[0], f[3], f[7], f[11], f[12]].join('\t'));
+        for (const format of FORMATS) {
+          const text = run.reports[format];
+          for (const id of ids.slice(-5)) expect(text, `${format}: ${router} ${id}`).toContain(id);
+          expect(text, format).toContain('messaging.adaptors.http.flow.ErrorResponseCode');
+        }
+        const md = run.reports.markdown;
+        for (const line of samples) expect(md, router).toContain(line);
+        // The histogram: how many 502s per fault source and code, counted from the log.
+        expect(md).toContain(`      ${failing.length} target messaging.adaptors.http.flow.ErrorResponseCode`);
+        const json = JSON.parse(run.reports.json) as { evidence: { step: string; host: string; lines: string[]; output: string }[] };
+        const ev = json.evidence.find((e) => e.step === 'backend_evidence' && e.host === router);
+        expect(ev?.lines).toEqual(expect.arrayContaining([...samples, `      ${failing.length} target messaging.adaptors.http.flow.ErrorResponseCode`]));
+        // The link to the full output is relative to the run directory and opens there.
+        expect(existsSync(join(run.dir, ev?.output ?? 'missing'))).toBe(true);
+        expect(run.reports.html).toContain(`href="${ev?.output}"`);
       }
+      // Summary first, telling who takes it over.
       const md = run.reports.markdown;
-      for (const line of samples) expect(md, router).toContain(line);
-      // The histogram: how many 502s per fault source and code, counted from the log.
-      expect(md).toContain(`      ${failing.length} target messaging.adaptors.http.flow.ErrorResponseCode`);
-      const json = JSON.parse(run.reports.json) as { evidence: { step: string; host: string; lines: string[]; output: string }[] };
-      const ev = json.evidence.find((e) => e.step === 'backend_evidence' && e.host === router);
-      expect(ev?.lines).toEqual(expect.arrayContaining([...samples, `      ${failing.length} target messaging.adaptors.http.flow.ErrorResponseCode`]));
-      // The link to the full output is relative to the run directory and opens there.
-      expect(existsSync(join(run.dir, ev?.output ?? 'missing'))).toBe(true);
-      expect(run.reports.html).toContain(`href="${ev?.output}"`);
-    }
-    // Summary first, telling who takes it over.
-    const md = run.reports.markdown;
-    expect(md.indexOf('## Summary')).toBeLessThan(md.indexOf('## Evidence'));
-    expect(md).toMatch(/\*\*Outcome: escalated\*\* \(exit 3\)\. Cause: `backend-error`/);
-    expect(md).toMatch(/\*\*Left for people:\*\*\n\n- The 502s come from the backend/);
-    expect(md).toContain('- Nothing was changed on any host.');
-  });
+      expect(md.indexOf('## Summary')).toBeLessThan(md.indexOf('## Evidence'));
+      expect(md).toMatch(/\*\*Outcome: escalated\*\* \(exit 3\)\. Cause: `backend-error`/);
+      expect(md).toMatch(/\*\*Left for people:\*\*\n\n- The 502s come from the backend/);
+      expect(md).toContain('- Nothing was changed on any host.');
+    },
+  );
 
   it('mps-down: the report carries the Router error_log lines, the restart command run on each MP and every phase timing', { timeout: 240_000 }, async () => {
     await labHeal(lab.dir);
@@ -121,7 +133,9 @@ describe('handover reports of real lab runs', () => {
       expect(inReport.length, `${router}: none of its error_log lines is in the report`).toBeGreaterThan(0);
       expect(inReport.some((l) => /upstream: "http:\/\/127\.0\.0\.1:\d+\/v1\/hello"/.test(l))).toBe(true);
       const json = JSON.parse(run.reports.json) as { evidence: { step: string; host: string; lines: string[] }[] };
-      expect(json.evidence.filter((e) => e.step === 'router_probe' && e.host === router).flatMap((e) => e.lines)).toEqual(expect.arrayContaining(inReport.map((l) => `error_log: ${l}`)));
+      expect(json.evidence.filter((e) => e.step === 'router_probe' && e.host === router).flatMap((e) => e.lines)).toEqual(
+        expect.arrayContaining(inReport.map((l) => `error_log: ${l}`)),
+      );
     }
 
     // The restart command each MP really received (its own install path), in every format.
@@ -143,7 +157,8 @@ describe('handover reports of real lab runs', () => {
     const at = json.phases.map((p) => p.atMs);
     for (const a of at) expect(a).not.toBeNull();
     expect([...at].sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(at);
-    for (const label of ['run start', 'evidence gathered', 'cause decided', 'fix applied', 'verified']) expect(run.reports.markdown).toMatch(new RegExp(`\\| ${label} \\| 20\\d\\d-\\d\\d-\\d\\dT[^|]+Z \\| \\+[\\d.]+m?s \\|`));
+    for (const label of ['run start', 'evidence gathered', 'cause decided', 'fix applied', 'verified'])
+      expect(run.reports.markdown).toMatch(new RegExp(`\\| ${label} \\| 20\\d\\d-\\d\\d-\\d\\dT[^|]+Z \\| \\+[\\d.]+m?s \\|`));
     expect(run.reports.html).toMatch(/<svg[^>]*>[\s\S]*verified[\s\S]*<\/svg>/);
   });
 });

@@ -17,7 +17,13 @@ beforeEach(() => {
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 function writeJournal(events: RunEvent[], tail = ''): void {
-  writeFileSync(dir.journal, events.filter((e) => e.type !== 'host-output').map((e) => `${JSON.stringify(e)}\n`).join('') + tail);
+  writeFileSync(
+    dir.journal,
+    events
+      .filter((e) => e.type !== 'host-output')
+      .map((e) => `${JSON.stringify(e)}\n`)
+      .join('') + tail,
+  );
 }
 
 const HOSTILE = '<script>alert("x")</script>';
@@ -57,7 +63,9 @@ describe('report', () => {
     expect(md).toMatch(/\| `restart_mp` \| \*\*approved\*\* \| flag \| alice \| mp-1 \|/);
     expect(md).toContain('## What changed');
     expect(md).toContain('-max_heap=1g\n+max_heap=2g');
-    expect(md).toMatch(/\| mp-1 \| `bundle` \| \[artifacts\/mp-1\/system\.log\]\(artifacts\/mp-1\/system\.log\) \(missing or changed on disk\) \| 2\.0 KiB \| `e3b0c4/);
+    expect(md).toMatch(
+      /\| mp-1 \| `bundle` \| \[artifacts\/mp-1\/system\.log\]\(artifacts\/mp-1\/system\.log\) \(missing or changed on disk\) \| 2\.0 KiB \| `e3b0c4/,
+    );
     expect(md).toContain('## Host locks');
     expect(md).toContain('- Outcome step `done`: **resolved**: mp-1 restarted with more heap; 502s stopped');
     expect(md).toContain('- Run: **resolved**, exit code 0, cause `mp_heap_exhausted`.');
@@ -117,7 +125,10 @@ describe('report', () => {
 
   it('json: the result and the timeline', () => {
     writeJournal(resolvedRun());
-    const json = JSON.parse(renderReport(loadReport(dir.path), 'json')) as { result: { outcome: string; exitCode: number }; timeline: { id: string; hosts: { host: string; attempts: unknown[] }[] }[] };
+    const json = JSON.parse(renderReport(loadReport(dir.path), 'json')) as {
+      result: { outcome: string; exitCode: number };
+      timeline: { id: string; hosts: { host: string; attempts: unknown[] }[] }[];
+    };
     expect(json.result).toMatchObject({ outcome: 'resolved', exitCode: 0 });
     expect(json.timeline.map((s) => s.id)).toEqual(['check_mp', 'diagnose', 'restart_mp', 'edit_props', 'bundle', 'done']);
     expect(json.timeline[2]!.hosts.find((h) => h.host === 'mp-1')!.attempts).toHaveLength(3);

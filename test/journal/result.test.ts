@@ -36,7 +36,15 @@ describe('buildResult', () => {
     expect(restart.hosts['mp-2']).toMatchObject({ status: 'skipped', reason: 'condition is false: heap is fine' });
     expect(r.decision).toMatchObject({ step: 'diagnose', cause: 'mp_heap_exhausted', evidence: { condition: 'facts.heap_pct > 90' } });
     expect(r.decision!.evidence.facts['mp-1']).toEqual({ mp_up: false, heap_pct: 97 });
-    expect(r.artifacts).toEqual([{ host: 'mp-1', step: 'bundle', path: 'artifacts/mp-1/system.log', bytes: 2048, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }]);
+    expect(r.artifacts).toEqual([
+      {
+        host: 'mp-1',
+        step: 'bundle',
+        path: 'artifacts/mp-1/system.log',
+        bytes: 2048,
+        sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      },
+    ]);
     expect(r.message).toBeNull();
   });
 
@@ -97,8 +105,26 @@ describe('buildResult', () => {
       [
         { ...runStart(), runId: 'r-2', resumedFrom: 'r-20261124T134501Z' },
         { type: 'host-start', step: 'restart_mp', host: 'mp-1', attempt: 1, phase: 'verify' },
-        { type: 'host-end', step: 'restart_mp', host: 'mp-1', status: 'ok', attempt: 1, phase: 'verify', exitCode: 0, signal: null, durationMs: 100, final: true },
-        { type: 'step-end', step: 'restart_mp', status: 'ok', durationMs: 100, counts: { ok: 1, changed: 0, failed: 0, 'timed-out': 0, unreachable: 0, skipped: 0 }, next: null },
+        {
+          type: 'host-end',
+          step: 'restart_mp',
+          host: 'mp-1',
+          status: 'ok',
+          attempt: 1,
+          phase: 'verify',
+          exitCode: 0,
+          signal: null,
+          durationMs: 100,
+          final: true,
+        },
+        {
+          type: 'step-end',
+          step: 'restart_mp',
+          status: 'ok',
+          durationMs: 100,
+          counts: { ok: 1, changed: 0, failed: 0, 'timed-out': 0, unreachable: 0, skipped: 0 },
+          next: null,
+        },
         { type: 'run-end', outcome: 'resolved', cause: 'mp_heap_exhausted', exitCode: 0, durationMs: 400, hosts: { 'mp-1': 'ok', 'mp-2': 'ok' } },
       ],
       first.length + 1,
@@ -106,7 +132,14 @@ describe('buildResult', () => {
       Date.parse(first[0]!.time) + day,
     );
     const r = buildResult([...first, ...second]);
-    expect(r).toMatchObject({ outcome: 'resolved', exitCode: 0, runId: 'r-2', runIds: ['r-20261124T134501Z', 'r-2'], complete: true, startedAt: first[0]!.time });
+    expect(r).toMatchObject({
+      outcome: 'resolved',
+      exitCode: 0,
+      runId: 'r-2',
+      runIds: ['r-20261124T134501Z', 'r-2'],
+      complete: true,
+      startedAt: first[0]!.time,
+    });
     expect(r.durationMs).toBe((first.length - 1) * 100 + 400);
     expect(r.steps.find((s) => s.id === 'restart_mp')!.status).toBe('ok');
   });

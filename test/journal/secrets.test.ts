@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { JournalSink, RedactingOutputWriter, ResultSink, createRunDir, makeRunInputs, outputPaths, writeJsonAtomic, writeReport, writeRunInputs } from '../../src/journal/index.js';
+import {
+  JournalSink,
+  RedactingOutputWriter,
+  ResultSink,
+  createRunDir,
+  makeRunInputs,
+  outputPaths,
+  writeJsonAtomic,
+  writeReport,
+  writeRunInputs,
+} from '../../src/journal/index.js';
 import { Redactor } from '../../src/redact/redactor.js';
 import { SECRET, counts, runStart, seq } from './fixtures.js';
 
@@ -24,13 +34,43 @@ function leakyRun(): RunEvent[] {
   return seq([
     { ...runStart(['mp-1']), params: { admin_password: SECRET } },
     { type: 'step-start', step: 'login', name: `Log in with ${SECRET}`, kind: 'run', mutates: true, hosts: ['mp-1'] },
-    { type: 'approval', step: 'login', decision: 'approved', source: 'flag', operator: 'alice', hosts: ['mp-1'], planHash: 'h', commands: [{ host: 'mp-1', command: `curl -u admin:${SECRET} http://localhost:8080` }], diffs: { 'mp-1': `-pw=old\n+pw=${SECRET}\n` } },
+    {
+      type: 'approval',
+      step: 'login',
+      decision: 'approved',
+      source: 'flag',
+      operator: 'alice',
+      hosts: ['mp-1'],
+      planHash: 'h',
+      commands: [{ host: 'mp-1', command: `curl -u admin:${SECRET} http://localhost:8080` }],
+      diffs: { 'mp-1': `-pw=old\n+pw=${SECRET}\n` },
+    },
     { type: 'host-start', step: 'login', host: 'mp-1', attempt: 1, command: `curl -u admin:${SECRET} http://localhost:8080` },
     { type: 'host-output', step: 'login', host: 'mp-1', stream: 'stdout', line: `token for ${SECRET}` },
-    { type: 'host-end', step: 'login', host: 'mp-1', status: 'changed', attempt: 1, exitCode: 0, signal: null, durationMs: 10, facts: { echoed: SECRET }, outputs: out, diff: `+pw=${SECRET}`, error: `warning: ${SECRET}`, final: true },
+    {
+      type: 'host-end',
+      step: 'login',
+      host: 'mp-1',
+      status: 'changed',
+      attempt: 1,
+      exitCode: 0,
+      signal: null,
+      durationMs: 10,
+      facts: { echoed: SECRET },
+      outputs: out,
+      diff: `+pw=${SECRET}`,
+      error: `warning: ${SECRET}`,
+      final: true,
+    },
     { type: 'step-end', step: 'login', status: 'ok', durationMs: 11, counts: counts({ changed: 1 }), next: 'decide' },
     { type: 'step-start', step: 'decide', name: 'Decide', kind: 'decide', mutates: false, hosts: [] },
-    { type: 'decision', step: 'decide', cause: 'bad_password', evidence: { condition: `facts.echoed == '${SECRET}'`, facts: { 'mp-1': { echoed: SECRET } } }, candidates: ['bad_password'] },
+    {
+      type: 'decision',
+      step: 'decide',
+      cause: 'bad_password',
+      evidence: { condition: `facts.echoed == '${SECRET}'`, facts: { 'mp-1': { echoed: SECRET } } },
+      candidates: ['bad_password'],
+    },
     { type: 'step-end', step: 'decide', status: 'ok', durationMs: 1, counts: counts(), next: null },
     { type: 'warning', message: `the password ${SECRET} is weak` },
     { type: 'run-end', outcome: 'failed', cause: 'bad_password', exitCode: 1, durationMs: 50, message: `failed with ${SECRET}`, hosts: { 'mp-1': 'failed' } },
@@ -44,7 +84,18 @@ describe('secrets in the run directory', () => {
     const dir = createRunDir({ runbook: 'rb', base });
 
     writeJsonAtomic(dir.plan, redactor.redactValue({ runbook: 'rb', params: { admin_password: SECRET }, steps: [] }));
-    writeRunInputs(dir, makeRunInputs({ runbook: 'rb', runbookFile: 'rb.yaml', inventory: 'inv.yaml', overrides: { admin_password: SECRET }, secretParams: ['admin_password'], planHash: 'h', options: { mode: 'unattended' } }));
+    writeRunInputs(
+      dir,
+      makeRunInputs({
+        runbook: 'rb',
+        runbookFile: 'rb.yaml',
+        inventory: 'inv.yaml',
+        overrides: { admin_password: SECRET },
+        secretParams: ['admin_password'],
+        planHash: 'h',
+        options: { mode: 'unattended' },
+      }),
+    );
 
     const journal = new JournalSink(dir.path, redactor);
     const result = new ResultSink(dir.path, redactor);
@@ -67,7 +118,9 @@ describe('secrets in the run directory', () => {
     await result.close();
     writeReport(dir.path, { redactor });
 
-    const files = filesUnder(dir.path).map((f) => f.slice(dir.path.length + 1)).sort();
+    const files = filesUnder(dir.path)
+      .map((f) => f.slice(dir.path.length + 1))
+      .sort();
     expect(files).toEqual(['inputs.json', 'journal.jsonl', 'outputs/login/mp-1.stderr', 'outputs/login/mp-1.stdout', 'plan.json', 'report.md', 'result.json']);
     for (const f of files) {
       const text = readFileSync(join(dir.path, f), 'utf8');

@@ -40,17 +40,22 @@ function plan(steps: string): ReturnType<typeof planRunbook> {
 
 describe('inventory templates and Ansible names in a plan', () => {
   it('renders Jinja in inventory vars and gives the magic vars their Ansible meaning', () => {
-    const p = plan(`  - id: a\n    name: a\n    hosts: web\n    run: |-\n      echo {{ fqdn }} {{ group_names | join: "," }} {{ groups.front | join: "," }} {{ hostvars['web-1'].fqdn }}\n`);
+    const p = plan(
+      `  - id: a\n    name: a\n    hosts: web\n    run: |-\n      echo {{ fqdn }} {{ group_names | join: "," }} {{ groups.front | join: "," }} {{ hostvars['web-1'].fqdn }}\n`,
+    );
     expect(p.steps[0]!.commands.map((c) => c.command)).toEqual([
-      "echo web-2.EXAMPLE.COM front,web lb-1,edge-1,web-2,web-1 web-1.EXAMPLE.COM",
-      "echo web-1.EXAMPLE.COM front,web lb-1,edge-1,web-2,web-1 web-1.EXAMPLE.COM",
+      'echo web-2.EXAMPLE.COM front,web lb-1,edge-1,web-2,web-1 web-1.EXAMPLE.COM',
+      'echo web-1.EXAMPLE.COM front,web lb-1,edge-1,web-2,web-1 web-1.EXAMPLE.COM',
     ]);
   });
 
-  it('takes hosts and serial batches in Ansible order: the group\'s own hosts, then its children\'s', () => {
+  it("takes hosts and serial batches in Ansible order: the group's own hosts, then its children's", () => {
     const p = plan(`  - id: a\n    name: a\n    hosts: front\n    serial: 2\n    run: "true"\n`);
     expect(p.steps[0]!.hosts).toEqual(['lb-1', 'edge-1', 'web-2', 'web-1']);
-    expect(p.steps[0]!.batches).toEqual([['lb-1', 'edge-1'], ['web-2', 'web-1']]);
+    expect(p.steps[0]!.batches).toEqual([
+      ['lb-1', 'edge-1'],
+      ['web-2', 'web-1'],
+    ]);
   });
 
   it('a var remedy cannot render fails only the step that uses it, naming host, var and construct', () => {
@@ -64,7 +69,7 @@ describe('inventory templates and Ansible names in a plan', () => {
     expect(plan(`  - id: a\n    name: a\n    hosts: all:!win\n    run: "true"\n`).hosts).not.toContain('win-1');
   });
 
-  it('localhost, when the inventory has none, is Ansible\'s implicit localhost: local, with a warning', () => {
+  it("localhost, when the inventory has none, is Ansible's implicit localhost: local, with a warning", () => {
     const p = plan(`  - id: a\n    name: a\n    hosts: localhost\n    run: echo {{ domain }} {{ group_names | size }}\n`);
     expect(p.hosts).toEqual(['localhost']);
     expect(p.steps[0]!.commands[0]!.command).toBe('echo example.com 0');

@@ -53,6 +53,8 @@ describe('--limit refusals', () => {
     expect(refusal('mp1,r1')).toBe('');
     expect(refusal('')).toBe('');
     const { plan, inventory } = planOf(runbook, { limit: 'routers' });
-    expect(checkLimit(plan, inventory, { limit: 'routers', allowExcludedEvidence: true })).toEqual([expect.stringMatching(/decided without them \(--decide-without-excluded-hosts\)/)]);
+    expect(checkLimit(plan, inventory, { limit: 'routers', allowExcludedEvidence: true })).toEqual([
+      expect.stringMatching(/decided without them \(--decide-without-excluded-hosts\)/),
+    ]);
   });
 });

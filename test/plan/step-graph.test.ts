@@ -32,7 +32,7 @@ function startedSteps(events: readonly RunEvent[]): string[] {
   return events.filter((e): e is Extract<RunEvent, { type: 'step-start' }> => e.type === 'step-start' && (e.batch ?? 1) === 1).map((e) => e.step);
 }
 
-describe('the 502 graph is the executor\'s', () => {
+describe("the 502 graph is the executor's", () => {
   const g = graphOf('apigee-502-bad-gateway');
 
   it('backend_evidence leads only to the backend hand-over; verify_routers does not dead-end; mps-busy goes through the dumps and the restart', () => {
@@ -62,8 +62,14 @@ describe('the 502 graph is the executor\'s', () => {
     expect(targets(g, 'tls_fix.regenerate_router_confd')).toEqual([GRAPH_ENDS.failed]);
   });
 
-  it('the mermaid drawing has the graph\'s edges and labels the causes', () => {
-    const m = renderPlanMermaid(planRunbook({ loaded: loadRunbook(join(ROOT, 'runbooks/apigee/apigee-502-bad-gateway.yaml')).loaded, inventory: parseInventory('all: {}\n', '(none)', { format: 'yaml' }), overrides: {} }));
+  it("the mermaid drawing has the graph's edges and labels the causes", () => {
+    const m = renderPlanMermaid(
+      planRunbook({
+        loaded: loadRunbook(join(ROOT, 'runbooks/apigee/apigee-502-bad-gateway.yaml')).loaded,
+        inventory: parseInventory('all: {}\n', '(none)', { format: 'yaml' }),
+        overrides: {},
+      }),
+    );
     const arrows = m.split('\n').filter((l) => /-->|-\.->/.test(l));
     expect(arrows).toHaveLength(g.edges.length);
     expect(m).toMatch(/-->\|"mps-busy"\| \w+\n/);
@@ -79,7 +85,9 @@ describe('the 502 graph is the executor\'s', () => {
   });
 
   it('a path the executor does not take is refused by the path check, with what the graph draws', () => {
-    expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'backend_evidence', 'resolved'], 'backend-error')).toMatch(/backend_evidence → resolved/);
+    expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'backend_evidence', 'resolved'], 'backend-error')).toMatch(
+      /backend_evidence → resolved/,
+    );
     expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'monitor'], 'mps-busy')).toMatch(/diagnose → monitor/);
     expect(graphPathProblem(g, ['router_probe', 'router_confd', 'mp_status', 'diagnose', 'backend_evidence', 'escalate_backend'], 'backend-error')).toBeNull();
   });
@@ -124,7 +132,7 @@ steps:
   });
 });
 
-describe('every shipped remedy test case runs along a path of its runbook\'s graph', () => {
+describe("every shipped remedy test case runs along a path of its runbook's graph", () => {
   const files = readdirSync(TESTS).filter((f) => f.endsWith('.test.yaml'));
   for (const name of files) {
     it(name, { timeout: 60_000 }, async () => {

@@ -20,7 +20,9 @@ describe('editProperties', () => {
 
   it('appends new keys at the end and removes unset keys', () => {
     const r = editProperties(MP, { set: { new_key: 'v' }, unset: ['bin_setenv_max_mem'] });
-    expect(r.text).toBe('# Router to MP communication\nconf_message-processor-communication_local.http.ssl=true\nconf/message-processor-communication.properties+local.http.port=8998\n\n# heap\nnew_key=v\n');
+    expect(r.text).toBe(
+      '# Router to MP communication\nconf_message-processor-communication_local.http.ssl=true\nconf/message-processor-communication.properties+local.http.port=8998\n\n# heap\nnew_key=v\n',
+    );
   });
 
   it('reports no change when the value is already right', () => {

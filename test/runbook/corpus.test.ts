@@ -83,11 +83,15 @@ describe('remedy validate (built CLI)', () => {
   const main = path.join(buildRoot, 'dist/cli/main.js');
   beforeAll(() => {
     for (const f of ['package.json', 'node_modules', 'runbooks']) symlinkSync(path.join(repo, f), path.join(buildRoot, f));
-    const r = spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', path.join(buildRoot, 'dist')], {
-      cwd: repo,
-      encoding: 'utf8',
-      timeout: 110_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', path.join(buildRoot, 'dist')],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+        timeout: 110_000,
+      },
+    );
     // Other work in progress may have type errors: tsc still emits, and the CLI is what is tested.
     expect(existsSync(main), `tsc -p tsconfig.build.json did not emit the CLI:\n${r.stdout}${r.stderr}`).toBe(true);
   }, 120_000);
@@ -98,7 +102,18 @@ describe('remedy validate (built CLI)', () => {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
-  const sample = ['yaml-unclosed-quote', 'yaml-duplicate-key', 'schema-two-actions', 'schema-unknown-step-key', 'ref-fact-not-captured', 'ref-goto-nowhere', 'cel-syntax', 'pattern-dangling-and', 'param-default-type', 'include-self-cycle'];
+  const sample = [
+    'yaml-unclosed-quote',
+    'yaml-duplicate-key',
+    'schema-two-actions',
+    'schema-unknown-step-key',
+    'ref-fact-not-captured',
+    'ref-goto-nowhere',
+    'cel-syntax',
+    'pattern-dangling-and',
+    'param-default-type',
+    'include-self-cycle',
+  ];
   it.each(sample)('%s: exit 64, file:line:col: message, no stack trace', (name) => {
     const c = cases.find((x) => x.name === `${name}.yaml`) as Case;
     const rel = path.relative(repo, c.file);

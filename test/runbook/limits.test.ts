@@ -35,7 +35,10 @@ describe('file limits', () => {
     expect(errors(f)).toEqual(['1:199: nesting deeper than 100 levels: a runbook is never this deep (a generated or corrupted file?)']);
     // V8 died with a fatal out-of-memory in its regexp compiler, not a catchable error: only the
     // CLI in its own process shows the crash is gone (dist/ is built by `npm test` first).
-    for (const command of [['validate', f], ['plan', f, '-i', path.join(repo, 'inventory/example.yaml')]]) {
+    for (const command of [
+      ['validate', f],
+      ['plan', f, '-i', path.join(repo, 'inventory/example.yaml')],
+    ]) {
       const r = spawnSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), ...command], { encoding: 'utf8', timeout: 120_000 });
       expect(r.stdout + r.stderr).toContain(':1:199: nesting deeper than 100 levels');
       expect(r.stderr).not.toMatch(/FATAL|at .*\.js:\d+/);
@@ -70,7 +73,9 @@ describe('file limits', () => {
     const empty = path.join(dir, 'empty');
     mkdirSync(empty);
     writeFileSync(path.join(empty, 'notes.txt'), 'x');
-    expect(validatePaths([empty]).diagnostics.map((d) => `${d.severity}: ${d.message}`)).toEqual(['error: no runbook here: the directory holds no .yaml or .yml file']);
+    expect(validatePaths([empty]).diagnostics.map((d) => `${d.severity}: ${d.message}`)).toEqual([
+      'error: no runbook here: the directory holds no .yaml or .yml file',
+    ]);
   });
 
   it('numeric fields have upper bounds', () => {

@@ -90,7 +90,10 @@ describe('loadRunbook', () => {
   });
 
   it('applies schema defaults (the zod output)', () => {
-    const file = write('defaults.yaml', 'name: defaults\nsummary: s\nparams:\n  x: {}\nsteps:\n  - id: d\n    name: d\n    decide:\n      causes:\n        - cause: a\n          when: "true"\n');
+    const file = write(
+      'defaults.yaml',
+      'name: defaults\nsummary: s\nparams:\n  x: {}\nsteps:\n  - id: d\n    name: d\n    decide:\n      causes:\n        - cause: a\n          when: "true"\n',
+    );
     const { loaded } = loadRunbook(file);
     expect(loaded.runbook.params?.['x']?.type).toBe('string');
     const step = loaded.runbook.steps[0];
@@ -108,7 +111,10 @@ describe('loadRunbook', () => {
   });
 
   it('collects every problem of every file before throwing, each with file:line:col', () => {
-    write('bad/main.yaml', 'name: main\nsummary: s\nsteps:\n  - id: a\n    name: a\n    run: echo {{ params.nope }}\n  - id: a\n    name: b\n    include:\n      runbook: child\n');
+    write(
+      'bad/main.yaml',
+      'name: main\nsummary: s\nsteps:\n  - id: a\n    name: a\n    run: echo {{ params.nope }}\n  - id: a\n    name: b\n    include:\n      runbook: child\n',
+    );
     write('bad/child.yaml', 'name: child\nsummary: s\nsteps:\n  - id: c\n    name: c\n    when: facts.missing\n    run: echo\n');
     const err = errorsOf(() => loadRunbook(path.join(root, 'bad/main.yaml'), { searchDirs: [] }));
     const lines = err.diagnostics.map((d) => `${path.basename(d.file)}:${d.line}:${d.col}: ${d.message}`);
@@ -137,7 +143,10 @@ describe('loadRunbook', () => {
   });
 
   it('loads a diamond (two includes of one runbook) once, without calling it a cycle', () => {
-    write('diamond/top.yaml', 'name: top\nsummary: s\nsteps:\n  - id: one\n    name: one\n    include: { runbook: leaf }\n  - id: two\n    name: two\n    include: { runbook: leaf }\n');
+    write(
+      'diamond/top.yaml',
+      'name: top\nsummary: s\nsteps:\n  - id: one\n    name: one\n    include: { runbook: leaf }\n  - id: two\n    name: two\n    include: { runbook: leaf }\n',
+    );
     write('diamond/leaf.yaml', 'name: leaf\nsummary: s\nsteps:\n  - id: l\n    name: l\n    run: "true"\n');
     const { loaded } = loadRunbook(path.join(root, 'diamond/top.yaml'), { searchDirs: [] });
     expect(loaded.includes.get('one')).toBe(loaded.includes.get('two'));
@@ -156,7 +165,9 @@ describe('resolveRunbookRef', () => {
   });
 
   it('resolves includes next to the including file first', () => {
-    expect(resolveRunbookRef('apigee-502-bad-gateway', path.join(root, 'search/local/from.yaml'), dirs)).toBe(path.join(root, 'search/local/apigee-502-bad-gateway.yaml'));
+    expect(resolveRunbookRef('apigee-502-bad-gateway', path.join(root, 'search/local/from.yaml'), dirs)).toBe(
+      path.join(root, 'search/local/apigee-502-bad-gateway.yaml'),
+    );
   });
 
   it('takes paths relative to the including file, or to the working directory', () => {
@@ -234,7 +245,10 @@ steps:
   });
 
   it('never prints a secret value, even when it is invalid', () => {
-    const secret = write('params/secret.yaml', 'name: secret\nsummary: s\nparams:\n  pin: { type: integer, secret: true }\nsteps:\n  - id: s\n    name: s\n    run: "true"\n');
+    const secret = write(
+      'params/secret.yaml',
+      'name: secret\nsummary: s\nparams:\n  pin: { type: integer, secret: true }\nsteps:\n  - id: s\n    name: s\n    run: "true"\n',
+    );
     const r = loadRunbook(secret).loaded;
     expect(() => resolveParams(r, { pin: 'hunter2' })).toThrow('param pin: expected an integer, got "********"');
   });
@@ -323,7 +337,10 @@ describe('imports: shared vars files', () => {
 
   it('a var of an imported file may not use a var declared only in the runbook (order is imports first)', () => {
     write('shared/uses-later.vars.yaml', 'vars:\n  service: "{{ vars.root }}/bin"\n');
-    const file = write('uses-later.yaml', 'name: uses-later\nsummary: s\nimports: [shared/uses-later.vars.yaml]\nvars:\n  root: /opt\nsteps:\n  - id: a\n    name: a\n    run: ls {{ service }}\n');
+    const file = write(
+      'uses-later.yaml',
+      'name: uses-later\nsummary: s\nimports: [shared/uses-later.vars.yaml]\nvars:\n  root: /opt\nsteps:\n  - id: a\n    name: a\n    run: ls {{ service }}\n',
+    );
     const err = errorsOf(() => loadRunbook(file));
     expect(err.diagnostics.map((d) => `${path.basename(d.file)}:${d.line}:${d.col}`)).toContain('uses-later.vars.yaml:2:21');
   });

@@ -20,7 +20,11 @@ function runbook(name: string, steps: string, head = ''): string {
 }
 
 function lines(file: string, options: Parameters<typeof validateFiles>[1] = {}): string[] {
-  return validateFiles([file], options).map((d) => formatDiagnostic(d).replace(`${file}:`, '').replace(`${path.relative(process.cwd(), file)}:`, ''));
+  return validateFiles([file], options).map((d) =>
+    formatDiagnostic(d)
+      .replace(`${file}:`, '')
+      .replace(`${path.relative(process.cwd(), file)}:`, ''),
+  );
 }
 
 describe('warnings', () => {
@@ -33,18 +37,37 @@ describe('warnings', () => {
     const f = runbook(
       'looks',
       [
-        '  - id: a', '    name: a', '    run: |', '      pid=$(cat /run/mp.pid)', '      kill -3 "$pid"', '      kill -0 "$pid" && sed -n 1p /etc/hosts', '      systemctl status nginx',
-        '  - id: b', '    name: b', '    run: /opt/apigee/apigee-service/bin/apigee-service edge-router restart',
-        '  - id: c', '    name: c', '    mutates: true', '    run: rm -f /tmp/x',
-        '  - id: d', '    name: d', '    mutates: false', '    run: rm -f /tmp/remedy-own-temp-file',
+        '  - id: a',
+        '    name: a',
+        '    run: |',
+        '      pid=$(cat /run/mp.pid)',
+        '      kill -3 "$pid"',
+        '      kill -0 "$pid" && sed -n 1p /etc/hosts',
+        '      systemctl status nginx',
+        '  - id: b',
+        '    name: b',
+        '    run: /opt/apigee/apigee-service/bin/apigee-service edge-router restart',
+        '  - id: c',
+        '    name: c',
+        '    mutates: true',
+        '    run: rm -f /tmp/x',
+        '  - id: d',
+        '    name: d',
+        '    mutates: false',
+        '    run: rm -f /tmp/remedy-own-temp-file',
         '',
       ].join('\n'),
     );
-    expect(lines(f)).toEqual(['13:68: warning: this command looks like it changes the host ("restart") but the step does not declare mutates: true (or mutates: false if it does not)']);
+    expect(lines(f)).toEqual([
+      '13:68: warning: this command looks like it changes the host ("restart") but the step does not declare mutates: true (or mutates: false if it does not)',
+    ]);
   });
 
   it('confirm on a read-only step, rollback on a read-only run step', () => {
-    const f = runbook('readonly', '  - id: a\n    name: a\n    confirm: sure?\n    fetch: { src: /etc/hosts }\n  - id: b\n    name: b\n    run: "true"\n    rollback:\n      - id: c\n        name: c\n        run: "true"\n');
+    const f = runbook(
+      'readonly',
+      '  - id: a\n    name: a\n    confirm: sure?\n    fetch: { src: /etc/hosts }\n  - id: b\n    name: b\n    run: "true"\n    rollback:\n      - id: c\n        name: c\n        run: "true"\n',
+    );
     expect(lines(f)).toEqual([
       '6:5: warning: confirm is asked before steps that change a host; this fetch step is read-only, so it is never asked',
       '11:5: warning: rollback runs when a mutating step fails; this run step is read-only (add mutates: true if it changes the host)',
@@ -62,7 +85,11 @@ describe('warnings', () => {
 
 describe('bare names', () => {
   it('without an inventory, warn only when a name looks like a typo of a param or var', () => {
-    const f = runbook('typo', '  - id: a\n    name: a\n    run: curl -m {{ probe_timout | seconds }} {{ apigee_root }}\n', 'params:\n  probe_timeout: { type: duration, default: 60s }\n');
+    const f = runbook(
+      'typo',
+      '  - id: a\n    name: a\n    run: curl -m {{ probe_timout | seconds }} {{ apigee_root }}\n',
+      'params:\n  probe_timeout: { type: duration, default: 60s }\n',
+    );
     expect(lines(f)).toEqual(['8:21: warning: "probe_timout" is not a param or var (did you mean "probe_timeout"?), so it must come from the inventory']);
   });
 });
@@ -83,7 +110,11 @@ describe('against an inventory', () => {
   });
 
   it('warns once about a bare name that is neither a param, a var nor any host var', () => {
-    const f = runbook('invvars', '  - id: a\n    name: a\n    hosts: routers\n    run: ls {{ apigee_root }} {{ apigee_rot }} {{ apigee_rot }} {{ n }} {{ v }}\n', 'params:\n  n: { default: x }\nvars:\n  v: y\n');
+    const f = runbook(
+      'invvars',
+      '  - id: a\n    name: a\n    hosts: routers\n    run: ls {{ apigee_root }} {{ apigee_rot }} {{ apigee_rot }} {{ n }} {{ v }}\n',
+      'params:\n  n: { default: x }\nvars:\n  v: y\n',
+    );
     expect(lines(f, { inventory })).toEqual([`11:34: warning: "apigee_rot" is not a param or var, and no host in ${inventory.source} defines it`]);
   });
 

@@ -17,7 +17,20 @@ import { TmuxSession, exitFileIn, requireTmux } from '../guide/tmux.js';
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const RUNBOOK = 'apigee-502-bad-gateway';
-const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s', '-e', 'cpu_threshold=1', '-e', 'memory_threshold=0'];
+const FAST = [
+  '-e',
+  'dump_interval=1s',
+  '-e',
+  'monitor_checks=2',
+  '-e',
+  'monitor_interval=1s',
+  '-e',
+  'up_timeout=3s',
+  '-e',
+  'cpu_threshold=1',
+  '-e',
+  'memory_threshold=0',
+];
 
 let lab: LabInfo;
 let work: string;
@@ -67,7 +80,12 @@ function guided(name: string, argv: string[]): TmuxSession {
 
 /** The question being asked now (the last `? …` line among the last lines), or null. */
 function asked(t: TmuxSession): string | null {
-  return t.tail(12).filter((l) => l.startsWith('? ')).at(-1) ?? null;
+  return (
+    t
+      .tail(12)
+      .filter((l) => l.startsWith('? '))
+      .at(-1) ?? null
+  );
 }
 
 /**
@@ -146,7 +164,11 @@ describe('verdicts on the lab (issue 9)', () => {
     const fetch = result.steps.find((s) => s.id === 'busy_dumps.fetch_heap_dump');
     expect(fetch?.status ?? 'skipped').not.toBe('ok');
     expect(Object.values(fetch?.hosts ?? {}).map((h) => h.status)).not.toContain('ok');
-    expect(readdirSync(join(runDir, 'artifacts'), { recursive: true }).map(String).filter((f) => f.endsWith('.hprof'))).toEqual([]);
+    expect(
+      readdirSync(join(runDir, 'artifacts'), { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.hprof')),
+    ).toEqual([]);
     expect(code, t.tail(30).join('\n')).toBe(0);
     expect(result.outcome).toBe('resolved');
     expect(result.message).toContain('(no heap dump was taken)');
@@ -192,7 +214,10 @@ describe('verdicts on the lab (issue 9)', () => {
       const rows = hostStatusTable(report, heading);
       expect(rows.get('mp-3'), heading).toBe('not-remediated');
       expect(rows.get('mp-1'), heading).toBe('ok');
-      expect([...rows.values()].filter((v) => v === 'not-remediated'), heading).toEqual(['not-remediated']);
+      expect(
+        [...rows.values()].filter((v) => v === 'not-remediated'),
+        heading,
+      ).toEqual(['not-remediated']);
     }
     // The message claims only what ran: mp-1 running again, never mp-3.
     expect(result.message).toMatch(/Message Processors that were down \(mp-1\) are running again/);
@@ -200,70 +225,83 @@ describe('verdicts on the lab (issue 9)', () => {
     expect(report).toContain('mp-3: not-remediated. Check this host by hand');
   });
 
-  test('an interrupted run resumed with the printed hint: result, recap and report cover both segments and keep the operator', { timeout: 480_000 }, async () => {
-    await labHeal(lab.dir);
-    await labBreak(lab.dir, 'mps-down', ['mp-1', 'mp-3']);
-    const runDir = join(work, 'resume-summary');
-    const env = { ...process.env, NO_COLOR: '1', HOME: work };
-    // Ctrl-C once the first MP's restart has changed it: nothing new starts (the second MP waits).
-    const first = spawn(process.execPath, [CLI, 'run', RUNBOOK, '-i', lab.inventory, '--run-dir', runDir, '--yes', '--operator', 'alice', ...FAST], { cwd: ROOT, env });
-    let firstOut = '';
-    first.stdout.on('data', (d: Buffer) => (firstOut += d.toString()));
-    first.stderr.on('data', (d: Buffer) => (firstOut += d.toString()));
-    const firstExit = new Promise<number | null>((resolve) => first.on('close', (c) => resolve(c)));
-    const journal = join(runDir, 'journal.jsonl');
-    const changedOne = (): boolean =>
-      existsSync(journal) && readFileSync(journal, 'utf8').split('\n').some((l) => l.includes('"type":"host-end"') && l.includes('"step":"restart_down_mps.restart"') && l.includes('"status":"changed"'));
-    const deadline = Date.now() + 300_000;
-    while (!changedOne()) {
-      if (Date.now() > deadline || first.exitCode !== null) throw new Error(`no MP restart seen before the run ended or timed out:\n${firstOut}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    first.kill('SIGINT');
-    expect(await firstExit, firstOut).toBe(130);
-    const before = readRun(runDir);
-    expect(before.result.outcome).toBe('interrupted');
-    // One MP restarted before the interruption; the other not yet.
-    const restartedFirst = Object.entries(before.result.steps.find((st) => st.id === 'restart_down_mps.restart')?.hosts ?? {})
-      .filter(([, h]) => h.changed)
-      .map(([name]) => name);
-    expect(restartedFirst).toHaveLength(1);
-    // The printed hint, run as printed.
-    const hint = /continue it with: (remedy resume [^\n]+)/.exec(firstOut)?.[1];
-    expect(hint, firstOut).toBeDefined();
-    const args = (hint as string).replace(/^remedy /, '').trim().split(/\s+/);
-    const resumed = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env, timeout: 300_000 });
-    const said = resumed.stdout + resumed.stderr;
-    expect(resumed.status, said).toBe(0);
-    const { result, events } = readRun(runDir);
-    expect(result.outcome).toBe('resolved');
-    // Both segments, each with the operator who started the run (the resume named nobody else).
-    expect(result.segments.map((seg) => seg.operator)).toEqual(['alice', 'alice']);
-    expect(result.operator).toBe('alice');
-    expect(events.filter((e) => e.type === 'run-start').map((e) => e.operator)).toEqual(['alice', 'alice']);
-    // Both MPs count as restarted: the one changed before the Ctrl-C too, in the result and the message.
-    const restart = result.steps.find((st) => st.id === 'restart_down_mps.restart');
-    expect(restart?.hosts['mp-1']?.changed).toBe(true);
-    expect(restart?.hosts['mp-3']?.changed).toBe(true);
-    expect(result.message).toContain('Message Processors that were down (mp-1, mp-3) are running again');
-    for (const mp of ['mp-1', 'mp-2', 'mp-3', 'mp-4']) expect(result.hosts[mp]?.status, mp).toBe('ok');
-    // The printed recap counts the whole run (both segments), not only the resumed one.
-    const all = events as unknown as RunEvent[];
-    const secondStart = all.findLastIndex((e) => e.type === 'run-start');
-    const whole = recapRows(renderRecap(computeRecap(all)));
-    const resumedOnly = recapRows(renderRecap(computeRecap(all.slice(secondStart))));
-    const printed = recapRows(said);
-    expect(printed.size).toBe(6);
-    expect(printed).toEqual(whole);
-    expect(printed).not.toEqual(resumedOnly);
-    expect(printed.get(restartedFirst[0] as string)).toMatch(/changed=1/);
-    expect(printed.get('mp-3')).toMatch(/changed=1/);
-    // The report has both segments' steps and the starting operator.
-    const report = readFileSync(join(runDir, 'report.md'), 'utf8');
-    expect(report).toMatch(/\| Operator \| alice/);
-    expect(report).toContain('`diagnose`');
-    expect(hostStatusTable(report, '## Summary').get('mp-1')).toBe('ok');
-  });
+  test(
+    'an interrupted run resumed with the printed hint: result, recap and report cover both segments and keep the operator',
+    { timeout: 480_000 },
+    async () => {
+      await labHeal(lab.dir);
+      await labBreak(lab.dir, 'mps-down', ['mp-1', 'mp-3']);
+      const runDir = join(work, 'resume-summary');
+      const env = { ...process.env, NO_COLOR: '1', HOME: work };
+      // Ctrl-C once the first MP's restart has changed it: nothing new starts (the second MP waits).
+      const first = spawn(process.execPath, [CLI, 'run', RUNBOOK, '-i', lab.inventory, '--run-dir', runDir, '--yes', '--operator', 'alice', ...FAST], {
+        cwd: ROOT,
+        env,
+      });
+      let firstOut = '';
+      first.stdout.on('data', (d: Buffer) => (firstOut += d.toString()));
+      first.stderr.on('data', (d: Buffer) => (firstOut += d.toString()));
+      const firstExit = new Promise<number | null>((resolve) => first.on('close', (c) => resolve(c)));
+      const journal = join(runDir, 'journal.jsonl');
+      const changedOne = (): boolean =>
+        existsSync(journal) &&
+        readFileSync(journal, 'utf8')
+          .split('\n')
+          .some((l) => l.includes('"type":"host-end"') && l.includes('"step":"restart_down_mps.restart"') && l.includes('"status":"changed"'));
+      const deadline = Date.now() + 300_000;
+      while (!changedOne()) {
+        if (Date.now() > deadline || first.exitCode !== null) throw new Error(`no MP restart seen before the run ended or timed out:\n${firstOut}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      first.kill('SIGINT');
+      expect(await firstExit, firstOut).toBe(130);
+      const before = readRun(runDir);
+      expect(before.result.outcome).toBe('interrupted');
+      // One MP restarted before the interruption; the other not yet.
+      const restartedFirst = Object.entries(before.result.steps.find((st) => st.id === 'restart_down_mps.restart')?.hosts ?? {})
+        .filter(([, h]) => h.changed)
+        .map(([name]) => name);
+      expect(restartedFirst).toHaveLength(1);
+      // The printed hint, run as printed.
+      const hint = /continue it with: (remedy resume [^\n]+)/.exec(firstOut)?.[1];
+      expect(hint, firstOut).toBeDefined();
+      const args = (hint as string)
+        .replace(/^remedy /, '')
+        .trim()
+        .split(/\s+/);
+      const resumed = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env, timeout: 300_000 });
+      const said = resumed.stdout + resumed.stderr;
+      expect(resumed.status, said).toBe(0);
+      const { result, events } = readRun(runDir);
+      expect(result.outcome).toBe('resolved');
+      // Both segments, each with the operator who started the run (the resume named nobody else).
+      expect(result.segments.map((seg) => seg.operator)).toEqual(['alice', 'alice']);
+      expect(result.operator).toBe('alice');
+      expect(events.filter((e) => e.type === 'run-start').map((e) => e.operator)).toEqual(['alice', 'alice']);
+      // Both MPs count as restarted: the one changed before the Ctrl-C too, in the result and the message.
+      const restart = result.steps.find((st) => st.id === 'restart_down_mps.restart');
+      expect(restart?.hosts['mp-1']?.changed).toBe(true);
+      expect(restart?.hosts['mp-3']?.changed).toBe(true);
+      expect(result.message).toContain('Message Processors that were down (mp-1, mp-3) are running again');
+      for (const mp of ['mp-1', 'mp-2', 'mp-3', 'mp-4']) expect(result.hosts[mp]?.status, mp).toBe('ok');
+      // The printed recap counts the whole run (both segments), not only the resumed one.
+      const all = events as unknown as RunEvent[];
+      const secondStart = all.findLastIndex((e) => e.type === 'run-start');
+      const whole = recapRows(renderRecap(computeRecap(all)));
+      const resumedOnly = recapRows(renderRecap(computeRecap(all.slice(secondStart))));
+      const printed = recapRows(said);
+      expect(printed.size).toBe(6);
+      expect(printed).toEqual(whole);
+      expect(printed).not.toEqual(resumedOnly);
+      expect(printed.get(restartedFirst[0] as string)).toMatch(/changed=1/);
+      expect(printed.get('mp-3')).toMatch(/changed=1/);
+      // The report has both segments' steps and the starting operator.
+      const report = readFileSync(join(runDir, 'report.md'), 'utf8');
+      expect(report).toMatch(/\| Operator \| alice/);
+      expect(report).toContain('`diagnose`');
+      expect(hostStatusTable(report, '## Summary').get('mp-1')).toBe('ok');
+    },
+  );
 
   test('a failed verify retried with the printed hint: each attempt has its own output file (no 502200)', { timeout: 180_000 }, async () => {
     const marker = join(work, 'answer');
@@ -291,16 +329,26 @@ describe('verdicts on the lab (issue 9)', () => {
     );
     const runDir = join(work, 'retry-run');
     const env = { ...process.env, NO_COLOR: '1' };
-    const failed = spawnSync(process.execPath, [CLI, 'run', runbook, '-i', lab.inventory, '--run-dir', runDir, '--yes'], { cwd: ROOT, encoding: 'utf8', env, timeout: 120_000 });
+    const failed = spawnSync(process.execPath, [CLI, 'run', runbook, '-i', lab.inventory, '--run-dir', runDir, '--yes'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env,
+      timeout: 120_000,
+    });
     expect(failed.status, failed.stderr).toBe(1);
     const hint = /remedy resume [^\n]+/.exec(failed.stdout + failed.stderr)?.[0];
     expect(hint, failed.stdout + failed.stderr).toBeDefined();
     writeFileSync(marker, '200');
-    const args = (hint as string).replace(/^remedy /, '').trim().split(/\s+/);
+    const args = (hint as string)
+      .replace(/^remedy /, '')
+      .trim()
+      .split(/\s+/);
     const retried = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env, timeout: 120_000 });
     expect(retried.status, retried.stdout + retried.stderr).toBe(0);
     const out = join(runDir, 'outputs', 'check');
-    const files = readdirSync(out).filter((f) => f.endsWith('.stdout')).sort();
+    const files = readdirSync(out)
+      .filter((f) => f.endsWith('.stdout'))
+      .sort();
     expect(files).toEqual(['router-1.retry2.stdout', 'router-1.stdout']);
     expect(readFileSync(join(out, 'router-1.stdout'), 'utf8').trim()).toBe('502');
     expect(readFileSync(join(out, 'router-1.retry2.stdout'), 'utf8').trim()).toBe('200');

@@ -23,7 +23,24 @@ const RUNBOOK = 'apigee-502-bad-gateway';
 // its 64 MB heap is mostly free; the thresholds are lowered so the dumps are always taken.
 // log_window: the lab has no background traffic, so an earlier test's 5xx must not make a region
 // failing now; verify_timeout: a fault that remains after the fix is looked at sooner.
-const FAST = ['-e', 'dump_interval=1s', '-e', 'monitor_checks=2', '-e', 'monitor_interval=1s', '-e', 'up_timeout=3s', '-e', 'cpu_threshold=1', '-e', 'memory_threshold=0', '-e', 'log_window=2s', '-e', 'verify_timeout=30s'];
+const FAST = [
+  '-e',
+  'dump_interval=1s',
+  '-e',
+  'monitor_checks=2',
+  '-e',
+  'monitor_interval=1s',
+  '-e',
+  'up_timeout=3s',
+  '-e',
+  'cpu_threshold=1',
+  '-e',
+  'memory_threshold=0',
+  '-e',
+  'log_window=2s',
+  '-e',
+  'verify_timeout=30s',
+];
 
 let lab: LabInfo;
 let work: string;
@@ -63,7 +80,14 @@ function remedy(args: string[]): { code: number; stdout: string; stderr: string 
 function run(name: string, extra: string[] = []) {
   const dir = join(work, name);
   const r = remedy(['run', RUNBOOK, '-i', lab.inventory, '--run-dir', dir, ...FAST, ...extra]);
-  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { runId: string; outcome: string; cause: string | null; exitCode: number; message: string | null; hosts: Record<string, { status: string }> };
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as {
+    runId: string;
+    outcome: string;
+    cause: string | null;
+    exitCode: number;
+    message: string | null;
+    hosts: Record<string, { status: string }>;
+  };
   const events = readFileSync(join(dir, 'journal.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -151,24 +175,37 @@ describe('apigee-502-bad-gateway on the lab', () => {
         mkdirSync(out);
         expect(spawnSync('tar', ['-xzf', bundle, '-C', out]).status).toBe(0);
         const top = join(out, `support-bundle-${runId}`);
-        const manifest = JSON.parse(readFileSync(join(top, 'manifest.json'), 'utf8')) as { files: { path: string; host: string; description: string; sha256: string }[] };
+        const manifest = JSON.parse(readFileSync(join(top, 'manifest.json'), 'utf8')) as {
+          files: { path: string; host: string; description: string; sha256: string }[];
+        };
         const mpNames = lab.hosts.filter((h) => h.role === 'message-processor').map((h) => h.name);
         for (const mp of mpNames) {
           const pid = '\\d+';
           const files = manifest.files.filter((f) => f.host === mp).map((f) => f.path.slice(mp.length + 1));
           expect(files).toEqual(expect.arrayContaining(['apigee-service-status.txt', 'message-processor.properties', 'system.log']));
-          expect(files.some((f) => new RegExp(`^heap-${mp}-${pid}-\\d{8}T\\d{6}Z\\.hprof$`).test(f)), files.join()).toBe(true);
+          expect(
+            files.some((f) => new RegExp(`^heap-${mp}-${pid}-\\d{8}T\\d{6}Z\\.hprof$`).test(f)),
+            files.join(),
+          ).toBe(true);
           const dumps = files.find((f) => f.startsWith(`thread-dumps-${mp}-`))!;
           const listing = spawnSync('tar', ['-tzf', join(top, mp, dumps)], { encoding: 'utf8' }).stdout;
           expect(listing.split('\n').filter((f) => new RegExp(`^jstack-${mp}-${pid}-\\d{8}T\\d{6}Z\\.txt$`).test(f))).toHaveLength(3);
         }
         for (const r of lab.routers) {
-          expect(manifest.files.filter((f) => f.host === r.name).map((f) => f.path)).toEqual(
-            [`${r.name}/access_log`, `${r.name}/apigee-service-status.txt`, `${r.name}/error_log`],
-          );
+          expect(manifest.files.filter((f) => f.host === r.name).map((f) => f.path)).toEqual([
+            `${r.name}/access_log`,
+            `${r.name}/apigee-service-status.txt`,
+            `${r.name}/error_log`,
+          ]);
         }
         // Every sha256 in the manifest matches the unpacked file, and SHA256SUMS checks too.
-        for (const f of manifest.files) expect(createHash('sha256').update(readFileSync(join(top, f.path))).digest('hex'), f.path).toBe(f.sha256);
+        for (const f of manifest.files)
+          expect(
+            createHash('sha256')
+              .update(readFileSync(join(top, f.path)))
+              .digest('hex'),
+            f.path,
+          ).toBe(f.sha256);
         const check = spawnSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: top, encoding: 'utf8' });
         expect(check.status, check.stdout + check.stderr).toBe(0);
       }
@@ -262,33 +299,37 @@ describe('apigee-502-bad-gateway on the lab', () => {
   });
 
   // ── The seed page's other situations, each alone ──────────────────────────────────────────
-  it('router-truststore on router-1: named from the verify error, the MPs\' CA appended (backup kept), Router restarted, 200 everywhere', { timeout: 300_000 }, async () => {
-    await labHeal(lab.dir);
-    await labBreak(lab.dir, 'router-truststore', ['router-1']);
-    expect(await routerStatuses()).toEqual([502, 200]);
-    // One failed handshake takes router-1's MPs out of rotation for the lab's fail_timeout (5 s):
-    // a request in that time logs "no live upstreams", not the verify error. With the tests'
-    // log_window of 2 s, a loaded machine could then see neither, so wait for nginx first.
-    await sleep(5500);
-    expect(probe(5).cause).toBe('router-truststore');
-    await sleep(5500);
+  it(
+    "router-truststore on router-1: named from the verify error, the MPs' CA appended (backup kept), Router restarted, 200 everywhere",
+    { timeout: 300_000 },
+    async () => {
+      await labHeal(lab.dir);
+      await labBreak(lab.dir, 'router-truststore', ['router-1']);
+      expect(await routerStatuses()).toEqual([502, 200]);
+      // One failed handshake takes router-1's MPs out of rotation for the lab's fail_timeout (5 s):
+      // a request in that time logs "no live upstreams", not the verify error. With the tests'
+      // log_window of 2 s, a loaded machine could then see neither, so wait for nginx first.
+      await sleep(5500);
+      expect(probe(5).cause).toBe('router-truststore');
+      await sleep(5500);
 
-    const fix = run('router-truststore', ['--yes']);
-    expect(fix.code, fix.stderr).toBe(0);
-    expect(fix.result).toMatchObject({ outcome: 'resolved', cause: 'router-truststore', exitCode: 0 });
-    expect(changes(fix.events)).toEqual(['truststore_fix.add_ca@router-1', 'truststore_fix.restart_router@router-1']);
-    expect(fix.result.message).toContain("Failing regions' Routers: router-1.");
-    expect(await routerStatuses()).toEqual([200, 200]);
+      const fix = run('router-truststore', ['--yes']);
+      expect(fix.code, fix.stderr).toBe(0);
+      expect(fix.result).toMatchObject({ outcome: 'resolved', cause: 'router-truststore', exitCode: 0 });
+      expect(changes(fix.events)).toEqual(['truststore_fix.add_ca@router-1', 'truststore_fix.restart_router@router-1']);
+      expect(fix.result.message).toContain("Failing regions' Routers: router-1.");
+      expect(await routerStatuses()).toEqual([200, 200]);
 
-    const router = lab.hosts.find((h) => h.name === 'router-1')!;
-    const bundle = join(router.apigeeRoot, 'customer/application/router-truststore.pem');
-    const backup = `${bundle}.remedy-${fix.result.runId}.bak`;
-    expect(existsSync(backup), backup).toBe(true);
-    const ca = readFileSync(join(lab.dir, 'hosts/router-1/etc/pki/apigee/mp-ca.pem'), 'utf8').trim();
-    expect(readFileSync(backup, 'utf8')).not.toContain(ca);
-    expect(readFileSync(bundle, 'utf8')).toContain(ca);
-    expect(readFileSync(join(fix.dir, 'report.md'), 'utf8')).toMatch(/failing region dc-1: this Router answered HTTP 502/);
-  });
+      const router = lab.hosts.find((h) => h.name === 'router-1')!;
+      const bundle = join(router.apigeeRoot, 'customer/application/router-truststore.pem');
+      const backup = `${bundle}.remedy-${fix.result.runId}.bak`;
+      expect(existsSync(backup), backup).toBe(true);
+      const ca = readFileSync(join(lab.dir, 'hosts/router-1/etc/pki/apigee/mp-ca.pem'), 'utf8').trim();
+      expect(readFileSync(backup, 'utf8')).not.toContain(ca);
+      expect(readFileSync(bundle, 'utf8')).toContain(ca);
+      expect(readFileSync(join(fix.dir, 'report.md'), 'utf8')).toMatch(/failing region dc-1: this Router answered HTTP 502/);
+    },
+  );
 
   it('mp-slow in dc_2: cause mps-slow, nothing changed, escalated (exit 3) with the timeouts; dc_1 still answers 200', { timeout: 300_000 }, async () => {
     await labHeal(lab.dir);
@@ -321,7 +362,9 @@ describe('apigee-502-bad-gateway on the lab', () => {
     expect(r.result).toMatchObject({ outcome: 'resolved', cause: 'mps-down' });
     expect(changes(r.events)).toEqual(['restart_down_mps.restart@mp-3']);
     expect(r.result.message).toContain('Every Router (router-2) answers 200 again');
-    const read = r.events.filter((e) => e.type === 'host-end' && (e.step === 'router_probe' || e.step === 'mp_status') && e.status !== 'skipped').map((e) => e.host);
+    const read = r.events
+      .filter((e) => e.type === 'host-end' && (e.step === 'router_probe' || e.step === 'mp_status') && e.status !== 'skipped')
+      .map((e) => e.host);
     expect(read.sort()).toEqual(['mp-3', 'mp-4', 'router-2']);
   });
 
@@ -344,7 +387,10 @@ describe('apigee-502-bad-gateway on the lab', () => {
 
   it('router-truststore on router-1 with mp-slow in dc_2: the truststore is fixed, the timeouts escalated (exit 3)', { timeout: 300_000 }, async () => {
     await labHeal(lab.dir);
-    await labBreakMany(lab.dir, [{ scenario: 'router-truststore', hosts: ['router-1'] }, { scenario: 'mp-slow', hosts: ['dc_2'] }]);
+    await labBreakMany(lab.dir, [
+      { scenario: 'router-truststore', hosts: ['router-1'] },
+      { scenario: 'mp-slow', hosts: ['dc_2'] },
+    ]);
     const r = run('combo-truststore-slow', ['--yes']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.result).toMatchObject({ outcome: 'escalated', cause: 'router-truststore', exitCode: 3 });
@@ -360,12 +406,16 @@ describe('apigee-502-bad-gateway on the lab', () => {
 
   it('mps-busy with mp-disk-full on mp-1: thread dumps taken, the heap dump skipped and said, MP restarted, resolved', { timeout: 300_000 }, async () => {
     await labHeal(lab.dir);
-    await labBreakMany(lab.dir, [{ scenario: 'mps-busy', hosts: ['mp-1'] }, { scenario: 'mp-disk-full', hosts: ['mp-1'] }]);
+    await labBreakMany(lab.dir, [
+      { scenario: 'mps-busy', hosts: ['mp-1'] },
+      { scenario: 'mp-disk-full', hosts: ['mp-1'] },
+    ]);
     const r = run('combo-busy-disk', ['--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.result).toMatchObject({ outcome: 'resolved', cause: 'mps-busy' });
     expect(r.result.message).toContain('(no heap dump was taken)');
-    const ran = (step: string) => r.events.some((e) => e.type === 'host-end' && e.step === step && e.host === 'mp-1' && (e.status === 'ok' || e.status === 'changed'));
+    const ran = (step: string) =>
+      r.events.some((e) => e.type === 'host-end' && e.step === step && e.host === 'mp-1' && (e.status === 'ok' || e.status === 'changed'));
     expect(ran('busy_dumps.no_room_for_heap_dump')).toBe(true);
     expect(ran('busy_dumps.heap_dump')).toBe(false);
     expect(ran('busy_dumps.thread_dumps')).toBe(true);

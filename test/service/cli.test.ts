@@ -19,7 +19,10 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
   dir = mkdtempSync(join(tmpdir(), 'remedy-serve-cli-'));
   writeFileSync(join(dir, 'bad.yaml'), 'auth:\n  tokens:\n    - { name: a, env: A, role: root }\nroutes: []\n');
-  writeFileSync(join(dir, 'ok.yaml'), 'auth:\n  tokens:\n    - { name: a, env: REMEDY_TEST_UNSET_TOKEN, role: hook }\nroutes:\n  - { match: { a: b }, runbook: x, inventory: y }\n');
+  writeFileSync(
+    join(dir, 'ok.yaml'),
+    'auth:\n  tokens:\n    - { name: a, env: REMEDY_TEST_UNSET_TOKEN, role: hook }\nroutes:\n  - { match: { a: b }, runbook: x, inventory: y }\n',
+  );
 });
 
 afterAll(() => {

@@ -20,7 +20,11 @@ beforeAll(async () => {
   ws = workspace();
   writeFileSync(join(ws.dir, 'slow.yaml'), SLOW);
   redis = await startEmbeddedRedis(join(ws.dir, 'redis'), { fsync: 'always' });
-  s = await serve(ws, `${AUTH_YAML}routes:\n  - { match: { alertname: Slow }, runbook: ${join(ws.dir, 'slow.yaml')}, inventory: ${ws.inventory}, mode: auto }\n`, { redisUrl: `unix://${redis.socket}`, work: ['default'] });
+  s = await serve(
+    ws,
+    `${AUTH_YAML}routes:\n  - { match: { alertname: Slow }, runbook: ${join(ws.dir, 'slow.yaml')}, inventory: ${ws.inventory}, mode: auto }\n`,
+    { redisUrl: `unix://${redis.socket}`, work: ['default'] },
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -73,35 +73,67 @@ afterAll(async () => {
 });
 
 describe('a worker that lost its lease cannot mutate', () => {
-  it('frozen mid-run and taken over: after SIGCONT its next mutation is never sent, and the run stays the new worker\'s', { timeout: 180_000 }, async () => {
+  it("frozen mid-run and taken over: after SIGCONT its next mutation is never sent, and the run stays the new worker's", { timeout: 180_000 }, async () => {
     const root = ws.target('fence', 'STUCK');
     const policy = join(ws.dir, 'fence-policy.yaml');
-    writeFileSync(policy, `${AUTH_YAML}routes:\n  - { match: { alertname: Fence }, runbook: ${join(ws.dir, 'two-fixes.yaml')}, inventory: ${ws.inventory}, params: { root: "{{ labels.root }}" }, mode: auto, queue: dc-1 }\n`);
-    const s = await start(['serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', join(ws.dir, 'serve-data'), '--work', ''], /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/);
+    writeFileSync(
+      policy,
+      `${AUTH_YAML}routes:\n  - { match: { alertname: Fence }, runbook: ${join(ws.dir, 'two-fixes.yaml')}, inventory: ${ws.inventory}, params: { root: "{{ labels.root }}" }, mode: auto, queue: dc-1 }\n`,
+    );
+    const s = await start(
+      ['serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', join(ws.dir, 'serve-data'), '--work', ''],
+      /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/,
+    );
     const url = s.match[1] as string;
     const redis = `unix://${s.match[2]}`;
     const api = async (path: string, body?: unknown) =>
-      (await fetch(`${url}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${body ? TOKENS.hook : TOKENS.viewer}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })).json();
-    const wa = await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wa', '--data', join(ws.dir, 'wa'), '--lock-duration', '2000'], /taking runs from queue/);
+      (
+        await fetch(`${url}${path}`, {
+          method: body ? 'POST' : 'GET',
+          headers: { authorization: `Bearer ${body ? TOKENS.hook : TOKENS.viewer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        })
+      ).json();
+    const wa = await start(
+      ['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wa', '--data', join(ws.dir, 'wa'), '--lock-duration', '2000'],
+      /taking runs from queue/,
+    );
 
     const posted = await api('/hooks/alertmanager', alertmanager({ alertname: 'Fence', root }, 'firing', 'fp-fence'));
     const id = posted.results[0].run as string;
     const journalA = join(ws.dir, 'wa', 'runs', id, 'journal.jsonl');
-    await until('wa to start the first fix', async () => existsSync(journalA) && /"type":"host-start","step":"first"/.test(readFileSync(journalA, 'utf8')), 60_000);
+    await until(
+      'wa to start the first fix',
+      async () => existsSync(journalA) && /"type":"host-start","step":"first"/.test(readFileSync(journalA, 'utf8')),
+      60_000,
+    );
     wa.child.kill('SIGSTOP');
 
-    const wb = await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wb', '--data', join(ws.dir, 'wb'), '--lock-duration', '2000'], /taking runs from queue/);
-    const run = await until(`run ${id} to end`, async () => {
-      const r = await api(`/api/runs/${id}`);
-      return !['queued', 'running'].includes(r.outcome) ? r : null;
-    }, 90_000);
+    const wb = await start(
+      ['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wb', '--data', join(ws.dir, 'wb'), '--lock-duration', '2000'],
+      /taking runs from queue/,
+    );
+    const run = await until(
+      `run ${id} to end`,
+      async () => {
+        const r = await api(`/api/runs/${id}`);
+        return !['queued', 'running'].includes(r.outcome) ? r : null;
+      },
+      90_000,
+    );
     expect(run).toMatchObject({ worker: 'wb', outcome: 'resolved' });
     expect(wb.stderr()).toMatch(new RegExp(`run ${id}: taken over by wb`));
 
     // wa wakes up: its first command had finished meanwhile; its next mutation must not be sent.
     wa.child.kill('SIGCONT');
     // (wb gave the lease back when its run ended, so wa finds it gone or held by wb.)
-    await until('wa to find its lease lost', async () => /lease on local1 lost \(this worker's fencing token \d+; (held by wb|the lease expired and nobody holds it)/.test(wa.stderr()) && /another worker holds this run now; wa stopped without recording an outcome/.test(wa.stderr()), 45_000).catch((err: Error) => {
+    await until(
+      'wa to find its lease lost',
+      async () =>
+        /lease on local1 lost \(this worker's fencing token \d+; (held by wb|the lease expired and nobody holds it)/.test(wa.stderr()) &&
+        /another worker holds this run now; wa stopped without recording an outcome/.test(wa.stderr()),
+      45_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nwa said:\n${wa.stderr()}`);
     });
     const log = readFileSync(join(root, 'log'), 'utf8').trim().split('\n');

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe, type RunningServe } from '../../src/service/serve.js';
 
-export const TOKENS = { hook: 'hook-secret-1', viewer: 'viewer-secret-2', operator: 'operator-secret-3', admin: 'admin-secret-4', hmac: 'hmac-secret-5', pagerduty: 'pd-secret-6' };
+export const TOKENS = {
+  hook: 'hook-secret-1',
+  viewer: 'viewer-secret-2',
+  operator: 'operator-secret-3',
+  admin: 'admin-secret-4',
+  hmac: 'hmac-secret-5',
+  pagerduty: 'pd-secret-6',
+};
 export const ENV = {
   T_HOOK: TOKENS.hook,
   T_VIEWER: TOKENS.viewer,
@@ -93,7 +100,10 @@ export interface TestServe extends RunningServe {
   logs: string[];
   policyFile: string;
   /** fetch against the server with a role's token. */
-  call(path: string, init?: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string | Buffer }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  call(
+    path: string,
+    init?: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string | Buffer },
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
 }
 
 export async function serve(ws: Workspace, policyYaml: string, options: { work?: string[]; name?: string; redisUrl?: string } = {}): Promise<TestServe> {
@@ -146,7 +156,13 @@ export async function serve(ws: Workspace, policyYaml: string, options: { work?:
  */
 export function alertmanager(labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing', fingerprint?: string, startsAt?: string): unknown {
   const at = startsAt ?? episodeStart(fingerprint ?? JSON.stringify(labels), status);
-  return { version: '4', status, receiver: 'remedy', groupKey: '{}:{}', alerts: [{ status, labels, annotations: { summary: 'test' }, startsAt: at, ...(fingerprint ? { fingerprint } : {}) }] };
+  return {
+    version: '4',
+    status,
+    receiver: 'remedy',
+    groupKey: '{}:{}',
+    alerts: [{ status, labels, annotations: { summary: 'test' }, startsAt: at, ...(fingerprint ? { fingerprint } : {}) }],
+  };
 }
 
 const episodes = new Map<string, { startsAt: string; firing: boolean }>();

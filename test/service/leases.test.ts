@@ -58,7 +58,9 @@ describe('Redis host leases', () => {
     const b = await wb.acquire(h);
     expect(b).toMatchObject({ held: true, detail: `taken over from wa (token ${a.held ? a.token : '?'})` });
     const why = await wa.check(h);
-    expect(why).toBe(`lease on ${h} lost (this worker's fencing token ${a.held ? a.token : '?'}; held by wb for run run-t with fencing token ${b.held ? b.token : '?'})`);
+    expect(why).toBe(
+      `lease on ${h} lost (this worker's fencing token ${a.held ? a.token : '?'}; held by wb for run run-t with fencing token ${b.held ? b.token : '?'})`,
+    );
     await wa.renew();
     expect(lost).toEqual([why]);
     expect(await wb.check(h)).toBeNull();
@@ -114,7 +116,10 @@ steps:
     const ran = await runPlan(plan, inventory, fleet, { leases: wa, runId });
     expect(fleet.commands('mp1').filter((c) => c.includes('fix-'))).toEqual([expect.stringContaining('fix-one')]);
     const end = ran.of('host-end').find((e) => e.step === 'fix2' && e.host === 'mp1');
-    expect(end).toMatchObject({ status: 'failed', error: expect.stringMatching(/^not run: lease on mp1 lost \(this worker's fencing token \d+; held by wb for run /) });
+    expect(end).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^not run: lease on mp1 lost \(this worker's fencing token \d+; held by wb for run /),
+    });
     expect(ran.result.outcome).toBe('interrupted');
     expect(ran.of('lock').find((l) => l.host === 'mp1' && l.action === 'acquired')?.detail).toMatch(/lease token \d+/);
     // wb's lease survives wa's end of run.
@@ -139,7 +144,9 @@ steps:
     const ran = await runPlan(plan, inventory, fleet, { leases: new RedisHostLeases({ redis, runId: `run-g-${process.pid}`, owner: 'wa' }) });
     expect(fleet.commands('mp2').filter((c) => c.includes('fix-it'))).toEqual([]);
     expect(ran.result.outcome).toBe('refused');
-    expect(ran.of('lock')).toEqual([expect.objectContaining({ host: 'mp2', action: 'refused', detail: expect.stringContaining('leased to another run: held by wx for run run-other') })]);
+    expect(ran.of('lock')).toEqual([
+      expect.objectContaining({ host: 'mp2', action: 'refused', detail: expect.stringContaining('leased to another run: held by wx for run run-other') }),
+    ]);
     await other.releaseAll();
   });
 });

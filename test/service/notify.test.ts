@@ -18,8 +18,21 @@ let pdRoot: string;
 const PUBLIC = 'https://remedy.example.test';
 const sign = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 const pdEvent = (eventType: string, id: string) =>
-  JSON.stringify({ event: { id: `e-${eventType}`, event_type: eventType, resource_type: 'incident', occurred_at: '2026-11-29T10:00:00Z', data: { id, type: 'incident', title: 'Checkout 502', service: { id: 'S1', summary: 'checkout' }, urgency: 'high' } } });
-const postPd = (body: string) => s.call('/hooks/pagerduty', { token: null, headers: { 'content-type': 'application/json', 'x-pagerduty-signature': `v1=${sign(TOKENS.pagerduty, body)}` }, raw: body });
+  JSON.stringify({
+    event: {
+      id: `e-${eventType}`,
+      event_type: eventType,
+      resource_type: 'incident',
+      occurred_at: '2026-11-29T10:00:00Z',
+      data: { id, type: 'incident', title: 'Checkout 502', service: { id: 'S1', summary: 'checkout' }, urgency: 'high' },
+    },
+  });
+const postPd = (body: string) =>
+  s.call('/hooks/pagerduty', {
+    token: null,
+    headers: { 'content-type': 'application/json', 'x-pagerduty-signature': `v1=${sign(TOKENS.pagerduty, body)}` },
+    raw: body,
+  });
 const ended = (id: string) =>
   until(`run ${id} to end`, async () => {
     const r = (await s.call(`/api/runs/${id}`, { token: TOKENS.viewer })).json;
@@ -78,14 +91,31 @@ describe('notifications', { timeout: 90_000 }, () => {
       summary: `${ws.runbook}: resolved (cause stuck): unstuck`,
       link: `${PUBLIC}/api/runs/${id}`,
       console: `${PUBLIC}/runs/${id}`,
-      run: { id, runbook: ws.runbook, outcome: 'resolved', exitCode: 0, cause: 'stuck', hosts: { local1: 'ok' }, alert: { source: 'pagerduty', labels: { incident_id: 'PNOTIFY1', service: 'checkout' } } },
+      run: {
+        id,
+        runbook: ws.runbook,
+        outcome: 'resolved',
+        exitCode: 0,
+        cause: 'stuck',
+        hosts: { local1: 'ok' },
+        alert: { source: 'pagerduty', labels: { incident_id: 'PNOTIFY1', service: 'checkout' } },
+      },
     });
     // The evidence: the facts the decision read.
-    expect(body.evidence).toMatchObject({ cause: 'stuck', facts: { condition: 'hosts("all").exists(h, h.facts.state == "STUCK")', facts: { local1: { state: 'STUCK' } } }, outcome: 'unstuck' });
+    expect(body.evidence).toMatchObject({
+      cause: 'stuck',
+      facts: { condition: 'hosts("all").exists(h, h.facts.state == "STUCK")', facts: { local1: { state: 'STUCK' } } },
+      outcome: 'unstuck',
+    });
 
-    const chat = await until('the Slack notification', async () => slack.bodies.find((b) => typeof b.text === 'string' && b.text.includes(id) === false && b.blocks?.[0]?.text?.text?.includes(id)));
+    const chat = await until('the Slack notification', async () =>
+      slack.bodies.find((b) => typeof b.text === 'string' && b.text.includes(id) === false && b.blocks?.[0]?.text?.text?.includes(id)),
+    );
     expect(chat.text).toBe(`remedy: resolved: ${ws.runbook}: resolved (cause stuck): unstuck`);
-    expect(chat.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: `*resolved* · ${ws.runbook} · <${PUBLIC}/runs/${id}|run ${id}>\n${ws.runbook}: resolved (cause stuck): unstuck` } });
+    expect(chat.blocks[0]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*resolved* · ${ws.runbook} · <${PUBLIC}/runs/${id}|run ${id}>\n${ws.runbook}: resolved (cause stuck): unstuck` },
+    });
     expect(chat.blocks[1].text.text).toMatch(/^```[\s\S]*"state": "STUCK"[\s\S]*```$/);
     // Slack gets only the events it listens for; the unreachable receiver was only logged.
     expect(slack.bodies.every((b) => b.text.startsWith('remedy: resolved: '))).toBe(true);

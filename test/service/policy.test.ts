@@ -31,7 +31,13 @@ function diagnostics(text: string): string[] {
 describe('policy file', () => {
   it('accepts the contract file as written, with defaults filled in', () => {
     const { policy } = parsePolicy('remedy.policy.yaml', CONTRACT);
-    expect(policy.routes[0]).toMatchObject({ runbook: 'apigee-502-bad-gateway', mode: 'auto', queue: 'default', budget: { max: 2, per: '1h' }, breaker: { window: '1h' } });
+    expect(policy.routes[0]).toMatchObject({
+      runbook: 'apigee-502-bad-gateway',
+      mode: 'auto',
+      queue: 'default',
+      budget: { max: 2, per: '1h' },
+      breaker: { window: '1h' },
+    });
     expect(policy.auth.tokens.map((t) => [t.name, t.role, t.scheme])).toEqual([
       ['alertmanager', 'hook', 'bearer'],
       ['oncall', 'operator', 'bearer'],
@@ -39,7 +45,10 @@ describe('policy file', () => {
   });
 
   it('reports schema problems at file:line:col, all at once', () => {
-    const text = CONTRACT.replace('mode: auto', 'mode: yolo').replace('per: 1h', 'per: soon').replace('role: operator', 'role: boss').replace('    inventory:', '    inventroy: x\n    inventory:');
+    const text = CONTRACT.replace('mode: auto', 'mode: yolo')
+      .replace('per: 1h', 'per: soon')
+      .replace('role: operator', 'role: boss')
+      .replace('    inventory:', '    inventroy: x\n    inventory:');
     const d = diagnostics(text);
     expect(d).toEqual([
       'p.yaml:5:57: auth.tokens[1].role: expected one of hook, viewer, operator, admin, got "boss"',
@@ -72,11 +81,22 @@ describe('policy file', () => {
     queue: dc-1
 `,
     );
-    const alert = { source: 'alertmanager' as const, status: 'firing' as const, fingerprint: 'f', labels: { alertname: 'MPDown', region: 'dc-1' }, annotations: {}, startsAt: null };
+    const alert = {
+      source: 'alertmanager' as const,
+      status: 'firing' as const,
+      fingerprint: 'f',
+      labels: { alertname: 'MPDown', region: 'dc-1' },
+      annotations: {},
+      startsAt: null,
+    };
     const route = findRoute(policy, alert);
     expect(route?.queue).toBe('dc-1');
     const routed = routeAlert(policy, route!, alert);
-    expect(routed).toMatchObject({ params: { region: 'dc-1' }, limit: 'dc-1:&message-processor', scope: 'apigee-502-bad-gateway limit=dc-1:&message-processor region=dc-1' });
+    expect(routed).toMatchObject({
+      params: { region: 'dc-1' },
+      limit: 'dc-1:&message-processor',
+      scope: 'apigee-502-bad-gateway limit=dc-1:&message-processor region=dc-1',
+    });
     expect(findRoute(policy, { ...alert, labels: { alertname: 'MPDown', region: 'eu' } })).toBeNull();
     const noRegion = { ...alert, labels: { alertname: 'MPDown', region: 'dc-2' } };
     expect(routeAlert(policy, route!, noRegion).params).toEqual({ region: 'dc-2' });

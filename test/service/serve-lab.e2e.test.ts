@@ -66,13 +66,19 @@ async function api(url: string, path: string, init: { body?: unknown; token?: st
 }
 
 const ended = (url: string, id: string, timeoutMs = 60_000) =>
-  until(`run ${id} to end`, async () => {
-    const r = await api(url, `/api/runs/${id}`);
-    return !['queued', 'running'].includes(r.outcome) ? r : null;
-  }, timeoutMs);
+  until(
+    `run ${id} to end`,
+    async () => {
+      const r = await api(url, `/api/runs/${id}`);
+      return !['queued', 'running'].includes(r.outcome) ? r : null;
+    },
+    timeoutMs,
+  );
 
 function routerStatuses(): number[] {
-  return lab.routers.map((r) => Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-m', '15', '-w', '%{http_code}', r.url], { encoding: 'utf8' }).stdout) || 0);
+  return lab.routers.map(
+    (r) => Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-m', '15', '-w', '%{http_code}', r.url], { encoding: 'utf8' }).stdout) || 0,
+  );
 }
 
 /** How many times each MP's JVM has started (its system.log), by host name. */
@@ -114,23 +120,39 @@ afterAll(async () => {
 
 describe('remedy serve on the lab', () => {
   it('an Alertmanager alert for mps-down leads to a resolved run and Routers answering 200, within 60 s', async () => {
-    const file = policy('auto', `  - match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: auto\n    params: ${FAST}\n    budget: { max: 2, per: 1h }\n`);
+    const file = policy(
+      'auto',
+      `  - match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: auto\n    params: ${FAST}\n    budget: { max: 2, per: 1h }\n`,
+    );
     const data = join(work, 'data-auto');
-    const s = await start(['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data], /listening on (http:\/\/\S+) \(embedded redis-server pid (\d+)/);
+    const s = await start(
+      ['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data],
+      /listening on (http:\/\/\S+) \(embedded redis-server pid (\d+)/,
+    );
     const url = s.match[1] as string;
     const redisPid = Number(s.match[2]);
     await labHeal(lab.dir);
     await labBreak(lab.dir, 'mps-down');
     expect(routerStatuses().some((c) => c !== 200)).toBe(true);
     const started = Date.now();
-    const posted = await api(url, '/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'Apigee502', severity: 'page' }, 'firing', 'lab-502') });
+    const posted = await api(url, '/hooks/alertmanager', {
+      token: TOKENS.hook,
+      body: alertmanager({ alertname: 'Apigee502', severity: 'page' }, 'firing', 'lab-502'),
+    });
     expect(posted.results[0].action).toBe('enqueued');
     const run = await ended(url, posted.results[0].run);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(run).toMatchObject({ outcome: 'resolved', cause: 'mps-down', exitCode: 0 });
     expect(routerStatuses()).toEqual(lab.routers.map(() => 200));
     const list = await api(url, '/api/runs');
-    expect(list.runs[0]).toMatchObject({ id: run.id, runbook: 'apigee-502-bad-gateway', outcome: 'resolved', exitCode: 0, cause: 'mps-down', alert: { fingerprint: 'lab-502' } });
+    expect(list.runs[0]).toMatchObject({
+      id: run.id,
+      runbook: 'apigee-502-bad-gateway',
+      outcome: 'resolved',
+      exitCode: 0,
+      cause: 'mps-down',
+      alert: { fingerprint: 'lab-502' },
+    });
     // The run directory is the CLI's: result.json and the journal, and `remedy report` reads it.
     expect(JSON.parse(readFileSync(join(data, 'runs', run.id, 'result.json'), 'utf8'))).toMatchObject({ outcome: 'resolved' });
     // serve stopped by SIGTERM stops its redis-server.
@@ -145,15 +167,22 @@ describe('remedy serve on the lab', () => {
       `  - match: { alertname: Apigee502, region: ${region} }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: auto\n    params: ${FAST}\n    limit: "${group}"\n    queue: ${region}\n`;
     const file = policy('regions', route('dc-1', 'dc_1') + route('dc-2', 'dc_2'));
     const data = join(work, 'data-regions');
-    const s = await start(['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data, '--work', ''], /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/);
+    const s = await start(
+      ['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data, '--work', ''],
+      /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/,
+    );
     const url = s.match[1] as string;
     const redis = `unix://${s.match[2]}`;
-    for (const q of ['dc-1', 'dc-2']) await start(['worker', '--redis', redis, '--queue', q, '--name', `w-${q}`, '--data', join(work, `data-${q}`)], /taking runs from queue/);
+    for (const q of ['dc-1', 'dc-2'])
+      await start(['worker', '--redis', redis, '--queue', q, '--name', `w-${q}`, '--data', join(work, `data-${q}`)], /taking runs from queue/);
     await labHeal(lab.dir);
     await labBreak(lab.dir, 'mps-down');
     const ids: Record<string, string> = {};
     for (const region of ['dc-1', 'dc-2']) {
-      const posted = await api(url, '/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'Apigee502', region }, 'firing', `lab-${region}`) });
+      const posted = await api(url, '/hooks/alertmanager', {
+        token: TOKENS.hook,
+        body: alertmanager({ alertname: 'Apigee502', region }, 'firing', `lab-${region}`),
+      });
       ids[region] = posted.results[0].run;
     }
     for (const region of ['dc-1', 'dc-2']) {
@@ -161,7 +190,10 @@ describe('remedy serve on the lab', () => {
       expect(run).toMatchObject({ outcome: 'resolved', worker: `w-${region}`, decision: { queue: region } });
       const regionHosts = lab.hosts.filter((h) => h.region === region.replace('-', '_') || h.region === region).map((h) => h.name);
       expect(Object.keys(run.hosts).length).toBeGreaterThan(0);
-      expect(Object.keys(run.hosts).every((h) => regionHosts.includes(h)), `${Object.keys(run.hosts)} ⊄ ${regionHosts}`).toBe(true);
+      expect(
+        Object.keys(run.hosts).every((h) => regionHosts.includes(h)),
+        `${Object.keys(run.hosts)} ⊄ ${regionHosts}`,
+      ).toBe(true);
       // Its run directory is on its own worker's disk.
       expect(existsSync(join(work, `data-${region}`, 'runs', run.id, 'journal.jsonl'))).toBe(true);
     }
@@ -169,12 +201,21 @@ describe('remedy serve on the lab', () => {
   });
 
   it('a worker SIGKILLed during the MP restart is taken over by another worker: resolved, and no MP started twice', { timeout: 240_000 }, async () => {
-    const file = policy('takeover', `  - match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: auto\n    params: ${FAST}\n    queue: dc-1\n`);
+    const file = policy(
+      'takeover',
+      `  - match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: auto\n    params: ${FAST}\n    queue: dc-1\n`,
+    );
     const data = join(work, 'data-takeover');
-    const s = await start(['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data, '--work', ''], /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/);
+    const s = await start(
+      ['serve', '--policy', file, '--listen', '127.0.0.1:0', '--data', data, '--work', ''],
+      /listening on (http:\/\/\S+) \(embedded redis-server pid \d+ on (\S+)\)/,
+    );
     const url = s.match[1] as string;
     const redis = `unix://${s.match[2]}`;
-    const a = await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wa', '--data', join(work, 'wa'), '--lock-duration', '5000'], /taking runs from queue/);
+    const a = await start(
+      ['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wa', '--data', join(work, 'wa'), '--lock-duration', '5000'],
+      /taking runs from queue/,
+    );
     await labHeal(lab.dir);
     await labBreak(lab.dir, 'mps-down');
     const before = mpStarts();
@@ -182,10 +223,17 @@ describe('remedy serve on the lab', () => {
     const id = posted.results[0].run as string;
     // Wait for the restart to begin on some MP, then kill the worker holding the run.
     const journalA = join(work, 'wa', 'runs', id, 'journal.jsonl');
-    await until('the MP restart to start', async () => existsSync(journalA) && /"type":"host-start","step":"restart_[^"]*","host":"mp-/.test(readFileSync(journalA, 'utf8')), 60_000);
+    await until(
+      'the MP restart to start',
+      async () => existsSync(journalA) && /"type":"host-start","step":"restart_[^"]*","host":"mp-/.test(readFileSync(journalA, 'utf8')),
+      60_000,
+    );
     await stop(a.child, 'SIGKILL');
     // Another worker on the same queue takes it over through BullMQ's stalled-job check.
-    await start(['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wb', '--data', join(work, 'wb'), '--lock-duration', '5000'], /taking runs from queue/);
+    await start(
+      ['worker', '--redis', redis, '--queue', 'dc-1', '--name', 'wb', '--data', join(work, 'wb'), '--lock-duration', '5000'],
+      /taking runs from queue/,
+    );
     const run = await ended(url, id, 120_000);
     expect(run).toMatchObject({ outcome: 'resolved', worker: 'wb', cause: 'mps-down' });
     expect(routerStatuses()).toEqual(lab.routers.map(() => 200));

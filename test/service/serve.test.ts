@@ -54,10 +54,11 @@ routes:
 
 const post = (body: unknown) => s.call('/hooks/alertmanager', { token: TOKENS.hook, body });
 const run = async (id: string) => (await s.call(`/api/runs/${id}`, { token: TOKENS.viewer })).json;
-const ended = (id: string) => until(`run ${id} to end`, async () => {
-  const r = await run(id);
-  return !['queued', 'running'].includes(r.outcome) ? r : null;
-});
+const ended = (id: string) =>
+  until(`run ${id} to end`, async () => {
+    const r = await run(id);
+    return !['queued', 'running'].includes(r.outcome) ? r : null;
+  });
 const fixes = (root: string) => (existsSync(join(root, 'fixes')) ? readFileSync(join(root, 'fixes'), 'utf8').trim().split('\n').length : 0);
 
 beforeAll(async () => {
@@ -80,7 +81,15 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     expect(r.json.results).toEqual([{ fingerprint: 'fp-a1', action: 'enqueued', run: expect.any(String) }]);
     const id = r.json.results[0].run as string;
     const done = await ended(id);
-    expect(done).toMatchObject({ id, outcome: 'resolved', exitCode: 0, cause: 'stuck', hosts: { local1: 'ok' }, alert: { fingerprint: 'fp-a1' }, decision: { route: 'fix', mode: 'auto' } });
+    expect(done).toMatchObject({
+      id,
+      outcome: 'resolved',
+      exitCode: 0,
+      cause: 'stuck',
+      hosts: { local1: 'ok' },
+      alert: { fingerprint: 'fp-a1' },
+      decision: { route: 'fix', mode: 'auto' },
+    });
     expect(readFileSync(join(root, 'state'), 'utf8')).toBe('OK\n');
     const list = await s.call('/api/runs', { token: TOKENS.viewer });
     expect(list.status).toBe(200);
@@ -113,7 +122,9 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     await ended(id as string);
     // Still firing (Alertmanager repeats it): still the same run.
     expect((await post(body)).json.results[0]).toMatchObject({ action: 'deduped', run: id });
-    const all = (await s.call('/api/runs?limit=1000', { token: TOKENS.viewer })).json.runs.filter((r: { alert: { fingerprint: string } | null }) => r.alert?.fingerprint === 'fp-dup');
+    const all = (await s.call('/api/runs?limit=1000', { token: TOKENS.viewer })).json.runs.filter(
+      (r: { alert: { fingerprint: string } | null }) => r.alert?.fingerprint === 'fp-dup',
+    );
     expect(all).toHaveLength(1);
     expect(fixes(root)).toBe(1);
 
@@ -161,9 +172,14 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     const first = await post(alertmanager({ alertname: 'Cooled', root, n: '1' }, 'firing', 'fp-cool-1'));
     expect(first.json.results[0].action).toBe('enqueued');
     const second = await post(alertmanager({ alertname: 'Cooled', root, n: '2' }, 'firing', 'fp-cool-2'));
-    expect(second.json.results[0]).toMatchObject({ action: 'refused', reason: expect.stringMatching(/^cooldown: another run for this scope started less than 1h ago/) });
+    expect(second.json.results[0]).toMatchObject({
+      action: 'refused',
+      reason: expect.stringMatching(/^cooldown: another run for this scope started less than 1h ago/),
+    });
     // Another scope (another root) is not cooled down.
-    expect((await post(alertmanager({ alertname: 'Cooled', root: ws.target('cooled-2', 'OK') }, 'firing', 'fp-cool-3'))).json.results[0].action).toBe('enqueued');
+    expect((await post(alertmanager({ alertname: 'Cooled', root: ws.target('cooled-2', 'OK') }, 'firing', 'fp-cool-3'))).json.results[0].action).toBe(
+      'enqueued',
+    );
     const metrics = (await s.call('/metrics', { token: null })).text;
     expect(metrics).toMatch(/^remedy_policy_refusals_total\{reason="maintenance"\} 1$/m);
     expect(metrics).toMatch(/^remedy_policy_refusals_total\{reason="cooldown"\} 1$/m);
@@ -178,8 +194,13 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     await post(alertmanager(labels, 'resolved', 'fp-flap'));
     // The fix did not hold: it fires again.
     const again = await post(alertmanager(labels, 'firing', 'fp-flap'));
-    expect(again.json.results[0]).toMatchObject({ action: 'refused', reason: expect.stringMatching(/^breaker tripped: the alert fired again within 1h of run /) });
-    await until('breaker notification', async () => rx.bodies.find((b) => b.event === 'breaker-tripped' && b.evidence?.previousRun?.id === first.json.results[0].run));
+    expect(again.json.results[0]).toMatchObject({
+      action: 'refused',
+      reason: expect.stringMatching(/^breaker tripped: the alert fired again within 1h of run /),
+    });
+    await until('breaker notification', async () =>
+      rx.bodies.find((b) => b.event === 'breaker-tripped' && b.evidence?.previousRun?.id === first.json.results[0].run),
+    );
     const breakers = (await s.call('/api/breakers', { token: TOKENS.viewer })).json.breakers;
     const b = breakers.find((x: { fingerprint: string }) => x.fingerprint === 'fp-flap');
     expect(b).toMatchObject({ route: 'fix', resolvedRun: first.json.results[0].run });
@@ -203,14 +224,24 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     const first = await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'));
     expect((await ended(first.json.results[0].run)).outcome).toBe('resolved');
     // Still firing at Alertmanager when it regroups: the same episode, deduped to its run.
-    expect((await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'))).json.results[0]).toEqual({ fingerprint: 'fp-regroup', action: 'deduped', run: first.json.results[0].run });
+    expect((await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'))).json.results[0]).toEqual({
+      fingerprint: 'fp-regroup',
+      action: 'deduped',
+      run: first.json.results[0].run,
+    });
     await post(alertmanager(labels, 'resolved', 'fp-regroup', '2026-11-29T11:00:00Z'));
     // An HA replica's firing copy of that episode, arriving after the resolved one.
     const runsBefore = (await s.call('/api/runs', { token: TOKENS.viewer })).json.runs.length;
     const late = await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:00:00Z'));
-    expect(late.json.results[0]).toEqual({ fingerprint: 'fp-regroup', action: 'deduped', reason: expect.stringMatching(/^a repeat of the alert episode that started at 2026-11-29T11:00:00Z and already resolved/) });
+    expect(late.json.results[0]).toEqual({
+      fingerprint: 'fp-regroup',
+      action: 'deduped',
+      reason: expect.stringMatching(/^a repeat of the alert episode that started at 2026-11-29T11:00:00Z and already resolved/),
+    });
     expect((await s.call('/api/runs', { token: TOKENS.viewer })).json.runs.length).toBe(runsBefore);
-    expect((await s.call('/api/breakers', { token: TOKENS.viewer })).json.breakers.some((b: { fingerprint: string }) => b.fingerprint === 'fp-regroup')).toBe(false);
+    expect((await s.call('/api/breakers', { token: TOKENS.viewer })).json.breakers.some((b: { fingerprint: string }) => b.fingerprint === 'fp-regroup')).toBe(
+      false,
+    );
     // A new episode (a later startsAt) within the window is a recurrence: the breaker trips.
     writeState(root, 'STUCK');
     const again = await post(alertmanager(labels, 'firing', 'fp-regroup', '2026-11-29T11:20:00Z'));
@@ -235,7 +266,10 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     expect(wrong.status).toBe(409);
     expect(wrong.json.error).toMatch(/^plan hash differs/);
     expect((await s.call(`/api/runs/${id}/approvals`, { token: TOKENS.viewer, body: { ...body, planHash: waiting.approval.planHash } })).status).toBe(403);
-    expect((await s.call(`/api/runs/${id}/approvals`, { token: TOKENS.operator, body: { ...body, planHash: waiting.approval.planHash, hosts: ['elsewhere'] } })).status).toBe(400);
+    expect(
+      (await s.call(`/api/runs/${id}/approvals`, { token: TOKENS.operator, body: { ...body, planHash: waiting.approval.planHash, hosts: ['elsewhere'] } }))
+        .status,
+    ).toBe(400);
     await new Promise((res) => setTimeout(res, 1500));
     expect(readFileSync(join(root, 'state'), 'utf8')).toBe('STUCK\n');
     expect((await run(id)).outcome).toBe('running');
@@ -247,7 +281,14 @@ describe('remedy serve', { timeout: 90_000 }, () => {
     // The journal records the approval with the operator from the token and the plan hash.
     const ev = await s.call(`/api/runs/${id}/events`, { token: TOKENS.viewer });
     const approval = parseSse(ev.text).find((e) => e.event === 'approval');
-    expect(approval?.data).toMatchObject({ step: 'unstick', decision: 'approved', operator: 'alice', source: 'operator', planHash: waiting.approval.planHash, comment: 'looks right' });
+    expect(approval?.data).toMatchObject({
+      step: 'unstick',
+      decision: 'approved',
+      operator: 'alice',
+      source: 'operator',
+      planHash: waiting.approval.planHash,
+      comment: 'looks right',
+    });
   });
 
   it('GET /api/runs/:id/events replays the journal as SSE and resumes after Last-Event-ID', async () => {
@@ -311,7 +352,11 @@ function parseSse(text: string): { id: string; event: string; data: any }[] {
     .split('\n\n')
     .filter((block) => block.includes('data: '))
     .map((block) => {
-      const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? '';
+      const field = (name: string) =>
+        block
+          .split('\n')
+          .find((l) => l.startsWith(`${name}: `))
+          ?.slice(name.length + 2) ?? '';
       return { id: field('id'), event: field('event'), data: JSON.parse(field('data')) };
     });
 }

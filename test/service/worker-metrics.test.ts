@@ -15,7 +15,11 @@ let worker: WorkerHost;
 
 beforeAll(async () => {
   ws = workspace();
-  s = await serve(ws, `${AUTH_YAML}routes:\n  - { match: { alertname: Stuck }, runbook: ${ws.runbook}, inventory: ${ws.inventory}, params: { root: "{{ labels.root }}" }, mode: auto, queue: dc-9 }\n`, { work: [] });
+  s = await serve(
+    ws,
+    `${AUTH_YAML}routes:\n  - { match: { alertname: Stuck }, runbook: ${ws.runbook}, inventory: ${ws.inventory}, params: { root: "{{ labels.root }}" }, mode: auto, queue: dc-9 }\n`,
+    { work: [] },
+  );
   worker = await startWorkerHost({
     target: { path: s.redisSocket as string },
     queues: ['dc-9'],

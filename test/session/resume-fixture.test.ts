@@ -34,7 +34,8 @@ function fleet(): FakeFleet {
   return new FakeFleet().on('echo 9', { stdout: '9\n' }).on('sleep 4; echo lowered', { stdout: 'lowered\n' }).on('echo verified', { stdout: 'verified\n' });
 }
 
-const ofType = <T extends RunEvent['type']>(events: RunEvent[], type: T): Extract<RunEvent, { type: T }>[] => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
+const ofType = <T extends RunEvent['type']>(events: RunEvent[], type: T): Extract<RunEvent, { type: T }>[] =>
+  events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 
 describe('a run directory written before the session library resumes', () => {
   test('refused before the fix: resumed with yes, the fix runs once per host, the diagnosis is not re-run, the run resolves', async () => {
@@ -45,7 +46,11 @@ describe('a run directory written before the session library resumes', () => {
     expect(run.operator).toBe('root');
     expect(run.point.cause).toBe('high');
     const hosts = fleet();
-    const { result } = await continueRun(run, { yes: true, session: { forks: 5, output: 'jsonl' }, transports: { get: (h) => hosts.get(h), closeAll: async () => undefined } });
+    const { result } = await continueRun(run, {
+      yes: true,
+      session: { forks: 5, output: 'jsonl' },
+      transports: { get: (h) => hosts.get(h), closeAll: async () => undefined },
+    });
     expect(result.outcome).toBe('resolved');
     expect(result.exitCode).toBe(0);
     for (const host of ['a', 'b']) expect(hosts.commands(host)).toEqual(['sleep 4; echo lowered', 'echo verified']);
@@ -66,7 +71,11 @@ describe('a run directory written before the session library resumes', () => {
     const run = openRun(runDir);
     if (run.state !== 'resumable') throw new Error(`expected a resumable run, got ${run.state}`);
     const hosts = fleet();
-    const { result } = await continueRun(run, { yes: true, session: { forks: 5, output: 'jsonl' }, transports: { get: (h) => hosts.get(h), closeAll: async () => undefined } });
+    const { result } = await continueRun(run, {
+      yes: true,
+      session: { forks: 5, output: 'jsonl' },
+      transports: { get: (h) => hosts.get(h), closeAll: async () => undefined },
+    });
     expect(result.outcome).toBe('resolved');
     for (const host of ['a', 'b']) expect(hosts.commands(host)).toEqual(['echo verified']);
   });
@@ -80,7 +89,9 @@ describe('a run directory written before the session library resumes', () => {
     expect(r.stderr).not.toMatch(/error|\n\s+at /i);
     expect(r.status).toBe(0);
     const after = readJournal(runDir).events;
-    const commands = ofType(after, 'host-start').filter((e) => e.time > (ofType(after, 'run-start')[1]?.time ?? '')).map((e) => `${e.host}: ${e.command ?? ''}`);
+    const commands = ofType(after, 'host-start')
+      .filter((e) => e.time > (ofType(after, 'run-start')[1]?.time ?? ''))
+      .map((e) => `${e.host}: ${e.command ?? ''}`);
     expect(commands.sort()).toEqual(['a: echo verified', 'b: echo verified']);
     expect(ofType(after, 'run-end').at(-1)?.outcome).toBe('resolved');
   }, 60_000);

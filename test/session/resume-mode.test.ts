@@ -6,7 +6,21 @@ import { UnattendedStrategy } from '../../src/engine/strategy.js';
 import { resumeModeOf, resumeSetup } from '../../src/session/resume.js';
 
 const start = (mode: 'unattended' | 'guided' | 'probe'): RunEvent =>
-  ({ time: '2026-11-29T21:14:04.129Z', seq: 1, type: 'run-start', runId: 'r', runbook: 't', planHash: 'sha256:x', mode, operator: 'alice', user: 'alice', controller: 'vm', params: {}, hosts: [], runDir: '/tmp/r' }) as RunEvent;
+  ({
+    time: '2026-11-29T21:14:04.129Z',
+    seq: 1,
+    type: 'run-start',
+    runId: 'r',
+    runbook: 't',
+    planHash: 'sha256:x',
+    mode,
+    operator: 'alice',
+    user: 'alice',
+    controller: 'vm',
+    params: {},
+    hosts: [],
+    runDir: '/tmp/r',
+  }) as RunEvent;
 
 describe('resume mode', () => {
   test('is the mode of the first run-start, over inputs.json', () => {
@@ -26,6 +40,8 @@ describe('resume mode', () => {
   });
 
   test('a guided run continues guided: without a terminal it is refused as a guided run, not resumed unattended', async () => {
-    await expect(resumeSetup('guided', { yes: true, operator: 'alice', runDir: '/tmp/r', secrets: [] })).rejects.toThrow(/resuming a guided run asks the operator at every decision and needs a terminal/);
+    await expect(resumeSetup('guided', { yes: true, operator: 'alice', runDir: '/tmp/r', secrets: [] })).rejects.toThrow(
+      /resuming a guided run asks the operator at every decision and needs a terminal/,
+    );
   });
 });

@@ -20,7 +20,7 @@ describe('wrapBecome', () => {
   });
 
   it('fails fast without a password (sudo -n) and keeps the password off the command line', () => {
-    expect(wrapBecome('true', { method: 'sudo', user: 'apigee' }).command).toBe("sudo -n -H -u apigee -- sh -c true");
+    expect(wrapBecome('true', { method: 'sudo', user: 'apigee' }).command).toBe('sudo -n -H -u apigee -- sh -c true');
     const w = wrapBecome('true', { method: 'sudo', user: 'apigee', password: "hunter2'; rm -rf /" });
     expect(w.command).not.toContain('hunter2');
     expect(w.stdinPrefix).toBe("hunter2'; rm -rf /\n");

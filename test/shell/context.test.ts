@@ -15,7 +15,7 @@ const HOSTILE = [
   '${HOME}',
   '$((1+1))',
   'two\nlines',
-  "it's \"quoted\" \\ and $ and `",
+  'it\'s "quoted" \\ and $ and `',
   '!event',
   ' leading and trailing ',
   '*',

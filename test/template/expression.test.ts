@@ -10,7 +10,14 @@ import {
 } from '../../src/template/index.js';
 
 function host(name: string, facts: Record<string, unknown>, extra: Partial<HostView> = {}): HostView {
-  return { name, groups: ['all', 'message_processors', name.startsWith('dc1') ? 'dc_1' : 'dc_2'], vars: { region: name.slice(0, 3), mp_port: 8998 }, facts, status: 'ok', ...extra };
+  return {
+    name,
+    groups: ['all', 'message_processors', name.startsWith('dc1') ? 'dc_1' : 'dc_2'],
+    vars: { region: name.slice(0, 3), mp_port: 8998 },
+    facts,
+    status: 'ok',
+    ...extra,
+  };
 }
 
 const fleet: HostView[] = [
@@ -101,7 +108,9 @@ describe('numbers: JS integers are CEL ints, other numbers doubles', () => {
 
 describe('evaluateCondition', () => {
   it('requires a bool and names the expression and the type it got', () => {
-    expect(() => evaluateCondition('facts.threads', ctx({ host: fleet[0] as HostView }))).toThrow('condition `facts.threads` must be a bool, got int on dc1-mp1');
+    expect(() => evaluateCondition('facts.threads', ctx({ host: fleet[0] as HostView }))).toThrow(
+      'condition `facts.threads` must be a bool, got int on dc1-mp1',
+    );
     expect(() => evaluateCondition('"yes"', ctx())).toThrow(/must be a bool, got string/);
     expect(() => evaluateCondition('[true]', ctx())).toThrow(/got list/);
   });
@@ -159,7 +168,7 @@ describe('checkExpression', () => {
   it('catches type errors before anything runs', () => {
     const r = checkExpression('cause + 1');
     expect(r.ok).toBe(false);
-    expect(checkExpression("hosts(1)").ok).toBe(false);
+    expect(checkExpression('hosts(1)').ok).toBe(false);
   });
 });
 

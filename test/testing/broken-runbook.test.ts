@@ -59,7 +59,11 @@ describe('a deliberately broken 502 runbook fails its suite', { timeout: 120_000
     const caseStart = suiteText.indexOf('- name: one MP down in dc-1');
     const line = suiteText.slice(0, suiteText.indexOf('cause: mps-down', caseStart)).split('\n').length;
     expect(shown).toContain(`✗ ${join(dir, SUITE).replace(`${process.cwd()}/`, '')} › one MP down in dc-1 — restarted alone, rolling`);
-    expect(shown).toMatch(new RegExp(`apigee-502-bad-gateway\\.test\\.yaml:${line}:14: expect\\.cause: the decided cause differs\\n\\s+- expected\\s+\\+ actual\\n\\s+- mps-down\\n\\s+\\+ mps-busy`));
+    expect(shown).toMatch(
+      new RegExp(
+        `apigee-502-bad-gateway\\.test\\.yaml:${line}:14: expect\\.cause: the decided cause differs\\n\\s+- expected\\s+\\+ actual\\n\\s+- mps-down\\n\\s+\\+ mps-busy`,
+      ),
+    );
     expect(suite.cases.filter((c) => c.status === 'failed').length).toBeGreaterThanOrEqual(5);
   });
 

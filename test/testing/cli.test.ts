@@ -23,7 +23,10 @@ beforeAll(() => {
 describe('remedy test', { timeout: 120_000 }, () => {
   it('the shipped runbooks pass their suite: at least 40 cases, exit 0', () => {
     const r = remedy('test', 'runbooks/', '--output', 'jsonl');
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; name?: string; failures?: unknown[] });
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; status?: string; name?: string; failures?: unknown[] });
     const failed = lines.filter((l) => l.type === 'case' && l.status !== 'passed');
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
     const summary = lines.at(-1) as { type: string; cases: number; passed: number; exitCode: number };
@@ -35,7 +38,8 @@ describe('remedy test', { timeout: 120_000 }, () => {
 
   it('a failing case exits 1 and names the assertion with a diff', () => {
     const dir = miniProject({
-      'mini.test.yaml': 'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: wrong\n    returns: { check: { stdout: "200" } }\n    expect:\n      outcome: resolved\n',
+      'mini.test.yaml':
+        'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: wrong\n    returns: { check: { stdout: "200" } }\n    expect:\n      outcome: resolved\n',
     });
     const r = remedy('test', dir);
     expect(r.code, r.err).toBe(1);

@@ -43,7 +43,9 @@ describe('remedy test --record on a real lab run', () => {
     const file = join(work, 'incident.test.yaml');
     const rec = remedy(['test', '--record', runDir, '-o', file]);
     expect(rec.code, rec.stderr).toBe(0);
-    const data = parse(readFileSync(file, 'utf8')) as { cases: { returns: Record<string, unknown>; expect: { cause: string; outcome: string; ran_exactly: string[] } }[] };
+    const data = parse(readFileSync(file, 'utf8')) as {
+      cases: { returns: Record<string, unknown>; expect: { cause: string; outcome: string; ran_exactly: string[] } }[];
+    };
     const c = data.cases[0];
     expect(c?.expect).toMatchObject({ cause: 'mps-down', outcome: 'resolved' });
     expect(c?.expect.ran_exactly).toEqual(expect.arrayContaining(['router_probe', 'mp_status', 'diagnose', 'verify_routers', 'resolved']));

@@ -30,7 +30,18 @@ async function recordedRun(dir: string, returns: Record<string, unknown>, yes = 
   const overrides = { port: '9090' };
   const plan = planRunbook({ loaded, inventory, overrides });
   const runDir = createRunDir({ runbook: plan.runbook, runDir: join(dir, 'run') });
-  writeRunInputs(runDir, makeRunInputs({ runbook: runbookFile, runbookFile, inventory: inventoryFile, overrides, secretParams: [], planHash: plan.planHash, options: { mode: 'unattended', yes } }));
+  writeRunInputs(
+    runDir,
+    makeRunInputs({
+      runbook: runbookFile,
+      runbookFile,
+      inventory: inventoryFile,
+      overrides,
+      secretParams: [],
+      planHash: plan.planHash,
+      options: { mode: 'unattended', yes },
+    }),
+  );
   const journal = new JournalSink(runDir.path, new Redactor([]));
   const tracker = new StepTracker();
   const clock = new FakeClock();
@@ -58,7 +69,11 @@ describe('remedy test --record / --from-run', { timeout: 60_000 }, () => {
     const out = join(dir, 'recorded.test.yaml');
     const text = recordCase(run, out);
     writeFileSync(out, text);
-    const data = parse(text) as { runbook: string; inventory: unknown; cases: { params: unknown; returns: Record<string, Record<string, unknown>>; expect: unknown }[] };
+    const data = parse(text) as {
+      runbook: string;
+      inventory: unknown;
+      cases: { params: unknown; returns: Record<string, Record<string, unknown>>; expect: unknown }[];
+    };
     expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\S+schema\/runbook-test\.schema\.json$/);
     expect(data.runbook).toBe('mini.yaml');
     expect(data.inventory).toEqual(parse(readFileSync(join(dir, 'inventory.yaml'), 'utf8')));
@@ -100,7 +115,13 @@ describe('remedy test --record / --from-run', { timeout: 60_000 }, () => {
   it('a run that did not finish cannot be recorded (exit 64)', async () => {
     const dir = miniProject({});
     const run = await recordedRun(dir, {});
-    writeFileSync(join(run, 'journal.jsonl'), readFileSync(join(run, 'journal.jsonl'), 'utf8').split('\n').filter((l) => !l.includes('"run-end"')).join('\n'));
+    writeFileSync(
+      join(run, 'journal.jsonl'),
+      readFileSync(join(run, 'journal.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => !l.includes('"run-end"'))
+        .join('\n'),
+    );
     expect(() => recordCase(run, join(dir, 'x.test.yaml'))).toThrow(/did not finish/);
   });
 });

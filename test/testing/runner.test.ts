@@ -122,7 +122,10 @@ describe('remedy test cases', { timeout: 60_000 }, () => {
     expect: { cause: down, facts: { w1: { code: 500 }, w3: { code: 200 } } }
 `);
     expect(results[0]?.failures).toEqual([]);
-    const dir = miniProject({ 'bare.test.yaml': 'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: nothing scripted\n    expect: { cause: down, facts: { w3: { code: 0 } } }\n' });
+    const dir = miniProject({
+      'bare.test.yaml':
+        'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: nothing scripted\n    expect: { cause: down, facts: { w3: { code: 0 } } }\n',
+    });
     const bare = await runFileCases(loadTestFile(join(dir, 'bare.test.yaml')));
     expect(bare[0]?.failures).toEqual([]);
   });
@@ -159,7 +162,10 @@ describe('invalid test files', { timeout: 60_000 }, () => {
   });
 
   it('a case whose runbook is invalid could not run (exit 64), the others still do', async () => {
-    const dir = miniProject({ 'broken.yaml': 'name: broken\nsummary: x\nsteps: []\n', 'b.test.yaml': 'runbook: broken.yaml\ninventory: inventory.yaml\ncases:\n  - name: x\n    expect: {}\n' });
+    const dir = miniProject({
+      'broken.yaml': 'name: broken\nsummary: x\nsteps: []\n',
+      'b.test.yaml': 'runbook: broken.yaml\ninventory: inventory.yaml\ncases:\n  - name: x\n    expect: {}\n',
+    });
     const suite = await runSuite([join(dir, 'b.test.yaml')]);
     expect(suite.cases[0]?.status).toBe('error');
     expect(suite.cases[0]?.error).toMatch(/broken\.yaml:\d+:\d+/);

@@ -51,8 +51,7 @@ function processesWith(needle: string): number[] {
 function transportFor(login: 'throwaway' | 'root') {
   const pool = new TransportPool({ knownHostsFiles: [sshd.knownHostsFile], agent: false, sshConfigFile: false, killGraceMs: 1000 });
   pools.push(pool);
-  const connection =
-    login === 'root' ? sshd.connectionFor() : sshd.connectionFor({ user: user.name, privateKeyFile: undefined, password: user.password });
+  const connection = login === 'root' ? sshd.connectionFor() : sshd.connectionFor({ user: user.name, privateKeyFile: undefined, password: user.password });
   return pool.get(makeHost(`h-${login}`, connection));
 }
 

@@ -73,7 +73,10 @@ async function stalledRun(options: { vars?: Record<string, string>; args?: strin
 
 describe('a host that stops answering', () => {
   test('ansible_ssh_common_args ServerAliveInterval=1, ServerAliveCountMax=2: unreachable (exit 4) by keepalive, long before the 45 s default', async () => {
-    const { ran, runDir, stillStopped } = await stalledRun({ vars: { ansible_ssh_common_args: '-o ServerAliveInterval=1 -o ServerAliveCountMax=2' }, collectMs: 40_000 });
+    const { ran, runDir, stillStopped } = await stalledRun({
+      vars: { ansible_ssh_common_args: '-o ServerAliveInterval=1 -o ServerAliveCountMax=2' },
+      collectMs: 40_000,
+    });
     expect(ran.signal, ran.stderr).toBeNull();
     expect(ran.code, ran.stderr).toBe(4);
     expect(stillStopped.length).toBeGreaterThan(0);

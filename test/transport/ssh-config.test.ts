@@ -51,11 +51,10 @@ describe('ssh_config merge', () => {
   });
 
   it('lets inventory values win: port, user, key (first), proxyJump, known_hosts file', () => {
-    const route = resolveSshRoute(
-      'web1',
-      conn({ port: 2201, user: 'inv-user', privateKeyFile: '~/inv_key', proxyJump: [], knownHostsFile: '~/kh' }),
-      { config, localUser: 'me' },
-    );
+    const route = resolveSshRoute('web1', conn({ port: 2201, user: 'inv-user', privateKeyFile: '~/inv_key', proxyJump: [], knownHostsFile: '~/kh' }), {
+      config,
+      localUser: 'me',
+    });
     expect(route.target.port).toBe(2201);
     expect(route.target.user).toBe('inv-user');
     expect(route.target.identityFiles[0]).toBe(join(homedir(), 'inv_key'));

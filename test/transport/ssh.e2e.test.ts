@@ -30,7 +30,11 @@ function pool(extra: TransportPoolOptions = {}): TransportPool {
   return p;
 }
 const host = (name = 'lab1', extra = {}) => makeHost(name, sshd.connectionFor(extra), { method: 'runuser' });
-const errorOf = (p: Promise<unknown>) => p.then(() => new Error('expected a failure'), (e: unknown) => e as Error);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e as Error,
+  );
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -184,7 +188,13 @@ describe('host keys on OpenSSH', () => {
     copyFileSync(sshd.knownHostsFile, f);
     expect(spawnSync('ssh-keygen', ['-H', '-f', f]).status).toBe(0);
     expect(readFileSync(f, 'utf8')).toMatch(/^\|1\|/);
-    expect((await pool({ knownHostsFiles: [f] }).get(host()).exec('echo ok')).stdout).toBe('ok\n');
+    expect(
+      (
+        await pool({ knownHostsFiles: [f] })
+          .get(host())
+          .exec('echo ok')
+      ).stdout,
+    ).toBe('ok\n');
   });
 
   it('refuses a changed host key, showing both fingerprints', async () => {
@@ -194,7 +204,11 @@ describe('host keys on OpenSSH', () => {
     const old = parsed.getPublicSSH();
     const f = join(work, 'kh-changed');
     writeFileSync(f, `${formatKnownHostsLine(knownHostsName('127.0.0.1', sshd.port), old)}\n`);
-    const err = await errorOf(pool({ knownHostsFiles: [f], acceptNewHostKeys: true }).get(host()).exec('true'));
+    const err = await errorOf(
+      pool({ knownHostsFiles: [f], acceptNewHostKeys: true })
+        .get(host())
+        .exec('true'),
+    );
     expect(err).toBeInstanceOf(UnreachableError);
     expect(err.message).toContain(sshd.hostKeyFingerprint);
     expect(err.message).toContain(sha256Fingerprint(old));
@@ -203,11 +217,21 @@ describe('host keys on OpenSSH', () => {
   it('refuses an unknown host, then accepts and records it with the flag', async () => {
     const f = join(work, 'kh-new');
     writeFileSync(f, '');
-    const err = await errorOf(pool({ knownHostsFiles: [f] }).get(host()).exec('true'));
+    const err = await errorOf(
+      pool({ knownHostsFiles: [f] })
+        .get(host())
+        .exec('true'),
+    );
     expect(err).toBeInstanceOf(UnreachableError);
     expect(err.message).toContain(sshd.hostKeyFingerprint);
     expect(readFileSync(f, 'utf8')).toBe('');
-    expect((await pool({ knownHostsFiles: [f], acceptNewHostKeys: true }).get(host()).exec('echo hi')).stdout).toBe('hi\n');
+    expect(
+      (
+        await pool({ knownHostsFiles: [f], acceptNewHostKeys: true })
+          .get(host())
+          .exec('echo hi')
+      ).stdout,
+    ).toBe('hi\n');
     expect(readFileSync(f, 'utf8')).toBe(`${sshd.knownHostsLine}\n`);
   });
 });
@@ -226,7 +250,11 @@ describe('jump host through a second sshd', () => {
     expect(bastion.sessionPids().length).toBeGreaterThan(0); // the tunnel's session on the bastion
 
     writeFileSync(kh, `${bastion.knownHostsLine}\n`);
-    const err = await errorOf(pool({ knownHostsFiles: [kh], inventory: makeInventory([hB, hT]) }).get(hT).exec('true'));
+    const err = await errorOf(
+      pool({ knownHostsFiles: [kh], inventory: makeInventory([hB, hT]) })
+        .get(hT)
+        .exec('true'),
+    );
     expect(err).toBeInstanceOf(UnreachableError);
     expect(err.message).toMatch(/via bastion/);
     expect(err.message).toContain(sshd.hostKeyFingerprint);

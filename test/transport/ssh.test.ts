@@ -203,7 +203,10 @@ describe('unreachable hosts', () => {
     const port = (silent.address() as AddressInfo).port;
     try {
       const started = Date.now();
-      const err = await poolFor(srv, { connectTimeoutMs: 300 }).get(makeHost('mute', srv.connectionFor({ port }))).exec('true').catch((e: unknown) => e);
+      const err = await poolFor(srv, { connectTimeoutMs: 300 })
+        .get(makeHost('mute', srv.connectionFor({ port })))
+        .exec('true')
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UnreachableError);
       expect((err as Error).message).toMatch(/^mute: cannot connect to .*: no SSH handshake within 0.3 s/);
       expect(Date.now() - started).toBeLessThan(2000);
@@ -301,7 +304,10 @@ describe('host keys', () => {
 
   it('refuses a key marked @revoked', async () => {
     const f = khFile('kh-revoked', `${srv.knownHostsLine}\n@revoked * ssh-ed25519 ${srv.hostKeyBlob.toString('base64')}\n`);
-    const err = await poolFor(srv, { knownHostsFiles: [f] }).get(makeHost('rev', srv.connectionFor())).exec('true').catch((e: unknown) => e);
+    const err = await poolFor(srv, { knownHostsFiles: [f] })
+      .get(makeHost('rev', srv.connectionFor()))
+      .exec('true')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnreachableError);
     expect((err as Error).message).toContain('@revoked');
   });
@@ -328,12 +334,18 @@ describe('authentication', () => {
 
   it('explains a missing passphrase and a rejected key', async () => {
     const enc = srv.connectionFor({ privateKeyFile: srv.encryptedClientKeyFile });
-    const e1 = await poolFor(srv).get(makeHost('k', enc)).exec('true').catch((e: unknown) => e);
+    const e1 = await poolFor(srv)
+      .get(makeHost('k', enc))
+      .exec('true')
+      .catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(UnreachableError);
     expect((e1 as Error).message).toMatch(/encrypted and no passphrase.*REMEDY_SSH_PASSPHRASE/);
     const stranger = join(work, 'stranger_key');
     writeFileSync(stranger, generateUserKey().private, { mode: 0o600 });
-    const e2 = await poolFor(srv).get(makeHost('k', srv.connectionFor({ privateKeyFile: stranger }))).exec('true').catch((e: unknown) => e);
+    const e2 = await poolFor(srv)
+      .get(makeHost('k', srv.connectionFor({ privateKeyFile: stranger })))
+      .exec('true')
+      .catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(UnreachableError);
     expect((e2 as Error).message).toMatch(new RegExp(`authentication failed for user ${srv.user} \\(tried key ${stranger}`));
   });
@@ -436,7 +448,9 @@ describe('fetch', () => {
   it('reports a become read that fails', async () => {
     const t = poolFor(srv).get(makeHost('h', srv.connectionFor()));
     const local = join(work, 'out', 'denied');
-    const err = await t.fetch(join(work, 'remote.bin'), local, { becomeWrap: () => `echo 'sudo: a password is required' >&2; exit 1` }).catch((e: unknown) => e);
+    const err = await t
+      .fetch(join(work, 'remote.bin'), local, { becomeWrap: () => `echo 'sudo: a password is required' >&2; exit 1` })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FetchError);
     expect((err as Error).message).toContain('sudo: a password is required');
     expect(existsSync(local)).toBe(false);

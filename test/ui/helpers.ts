@@ -16,7 +16,6 @@ export class Capture extends Writable {
   }
   /** Without ANSI escapes (colours, cursor moves). */
   get plain(): string {
-     
     return this.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   }
 }

@@ -59,7 +59,11 @@ describe('ListrView', () => {
     const out = new Capture(true);
     const v = view(out);
     const ids = Array.from({ length: 19 }, (_, i) => `busy_dumps.step_${i}`);
-    for (const ev of seq([runStart(['mp-1']), ...ids.map((step) => ({ type: 'step-skip' as const, step, reason: 'condition is false: cause is "mps-busy"' })), { type: 'run-end', outcome: 'nothing-to-do', cause: null, exitCode: 0, durationMs: 5, hosts: { 'mp-1': 'ok' } }]))
+    for (const ev of seq([
+      runStart(['mp-1']),
+      ...ids.map((step) => ({ type: 'step-skip' as const, step, reason: 'condition is false: cause is "mps-busy"' })),
+      { type: 'run-end', outcome: 'nothing-to-do', cause: null, exitCode: 0, durationMs: 5, hosts: { 'mp-1': 'ok' } },
+    ]))
       v.write(ev);
     await v.close();
     const row = out.plain.split('\n').find((l) => l.startsWith('skipped: ')) ?? '';
@@ -158,7 +162,7 @@ describe('ListrView', () => {
     expect(out.text.length).toBe(atPause);
     v.resume();
     await v.close();
-     
+
     const after = out.text.slice(atPause).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     expect(after).toContain('warning: operator chose retry');
     expect(after).toContain('✔ Restart [r] ⚑ mutates · continued — ok 30ms');
@@ -176,7 +180,18 @@ describe('ListrView', () => {
         ...hosts.map((host) => ({ type: 'host-start' as const, step: 'u', host, attempt: 1 })),
         ...hosts.map((host, i) =>
           i === 7
-            ? { type: 'host-end' as const, step: 'u', host, status: 'failed' as const, attempt: 1, exitCode: 1, signal: null, durationMs: 3, error: 'exit code 1', final: true }
+            ? {
+                type: 'host-end' as const,
+                step: 'u',
+                host,
+                status: 'failed' as const,
+                attempt: 1,
+                exitCode: 1,
+                signal: null,
+                durationMs: 3,
+                error: 'exit code 1',
+                final: true,
+              }
             : { type: 'host-end' as const, step: 'u', host, status: 'ok' as const, attempt: 1, exitCode: 0, signal: null, durationMs: 2, final: true },
         ),
         { type: 'step-end', step: 'u', status: 'partial', durationMs: 9, counts: counts({ ok: 29, failed: 1 }), next: null },

@@ -15,7 +15,9 @@ describe('PlainSink', () => {
     await sink.close();
     const lines = out.text.trimEnd().split('\n');
     expect(out.text).not.toContain(ESC);
-    expect(lines[0]).toBe('13:45:01 run apigee-502-bad-gateway plan sha256:abc123 · 2 hosts · unattended · operator alice · runs/20261124T134501Z-apigee-502-bad-gateway');
+    expect(lines[0]).toBe(
+      '13:45:01 run apigee-502-bad-gateway plan sha256:abc123 · 2 hosts · unattended · operator alice · runs/20261124T134501Z-apigee-502-bad-gateway',
+    );
     expect(lines).toContain('13:45:01 step check_mp start "Check message processors" on 2 hosts');
     expect(lines).toContain('13:45:01   mp-1 check_mp: ok (exit 0, 420ms)');
     expect(lines).toContain('13:45:01 step check_mp ok in 450ms (ok 2)');
@@ -36,7 +38,20 @@ describe('PlainSink', () => {
   it("an approval line carries the operator's comment when there is one", () => {
     const out = new Capture();
     const sink = new PlainSink(out);
-    for (const ev of seq([{ type: 'approval', step: 'restart', decision: 'refused', source: 'operator', operator: 'bob', hosts: ['mp-2'], planHash: 'h', batch: 2, comment: 'mp-2 serves payments until 22:00' }])) sink.write(ev);
+    for (const ev of seq([
+      {
+        type: 'approval',
+        step: 'restart',
+        decision: 'refused',
+        source: 'operator',
+        operator: 'bob',
+        hosts: ['mp-2'],
+        planHash: 'h',
+        batch: 2,
+        comment: 'mp-2 serves payments until 22:00',
+      },
+    ]))
+      sink.write(ev);
     expect(out.text.trimEnd()).toBe('13:45:01 approval restart: refused by bob (operator) batch 2 for mp-2: "mp-2 serves payments until 22:00"');
   });
 
@@ -60,7 +75,10 @@ describe('JsonlSink', () => {
     const events = resolvedRun();
     for (const ev of events) sink.write(ev);
     await sink.close();
-    const parsed = out.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const parsed = out.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(parsed).toEqual(events);
   });
 });

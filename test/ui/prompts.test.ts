@@ -65,16 +65,54 @@ beforeAll(() => {
   runDir = mkdtempSync(join(tmpdir(), 'remedy-prompts-'));
   mkdirSync(join(runDir, 'outputs/look'), { recursive: true });
   mkdirSync(join(runDir, 'outputs/fix'), { recursive: true });
-  writeFileSync(join(runDir, 'outputs/look/mp1.stdout'), 'ssl=true\nport=8998\nerror_log: peer closed connection in SSL handshake\n\nerror_log: upstream 10.0.0.1:8998\n');
+  writeFileSync(
+    join(runDir, 'outputs/look/mp1.stdout'),
+    'ssl=true\nport=8998\nerror_log: peer closed connection in SSL handshake\n\nerror_log: upstream 10.0.0.1:8998\n',
+  );
   writeFileSync(join(runDir, 'outputs/look/mp2.stdout'), 'ssl=false\nport=8998\n');
   writeFileSync(join(runDir, 'outputs/fix/mp2.stderr'), `${Array.from({ length: 30 }, (_, i) => `err line ${i + 1}`).join('\n')}\n`);
   writeFileSync(join(runDir, 'outputs/fix/mp2.stdout'), 'restarting\n');
   log = new EvidenceLog(runDir);
   const events: RunEvent[] = [
     ev<'step-start'>({ type: 'step-start', step: 'look', name: 'look at the MPs', kind: 'run', mutates: false, hosts: ['mp1', 'mp2', 'mp3'] }),
-    ev<'host-end'>({ type: 'host-end', step: 'look', host: 'mp1', status: 'ok', attempt: 1, exitCode: 0, signal: null, durationMs: 5, facts: { ssl: true, port: 8998 }, outputs: { stdout: 'outputs/look/mp1.stdout', stderr: '' }, final: true }),
-    ev<'host-end'>({ type: 'host-end', step: 'look', host: 'mp2', status: 'ok', attempt: 1, exitCode: 0, signal: null, durationMs: 5, facts: { ssl: false, port: 8998 }, outputs: { stdout: 'outputs/look/mp2.stdout', stderr: '' }, final: true }),
-    ev<'host-end'>({ type: 'host-end', step: 'look', host: 'mp3', status: 'unreachable', attempt: 1, exitCode: null, signal: null, durationMs: 5, error: 'connection refused', final: true }),
+    ev<'host-end'>({
+      type: 'host-end',
+      step: 'look',
+      host: 'mp1',
+      status: 'ok',
+      attempt: 1,
+      exitCode: 0,
+      signal: null,
+      durationMs: 5,
+      facts: { ssl: true, port: 8998 },
+      outputs: { stdout: 'outputs/look/mp1.stdout', stderr: '' },
+      final: true,
+    }),
+    ev<'host-end'>({
+      type: 'host-end',
+      step: 'look',
+      host: 'mp2',
+      status: 'ok',
+      attempt: 1,
+      exitCode: 0,
+      signal: null,
+      durationMs: 5,
+      facts: { ssl: false, port: 8998 },
+      outputs: { stdout: 'outputs/look/mp2.stdout', stderr: '' },
+      final: true,
+    }),
+    ev<'host-end'>({
+      type: 'host-end',
+      step: 'look',
+      host: 'mp3',
+      status: 'unreachable',
+      attempt: 1,
+      exitCode: null,
+      signal: null,
+      durationMs: 5,
+      error: 'connection refused',
+      final: true,
+    }),
   ];
   for (const e of events) log.write(e);
 });
@@ -88,7 +126,10 @@ const causeReq: CauseRequest = {
     { cause: 'tls', summary: 'TLS on at the plain port', condition: 'hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)' },
     { cause: 'none', summary: null, condition: null },
   ],
-  evidence: { condition: 'hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)', facts: { mp1: { ssl: true, port: 8998 }, mp2: { ssl: false, port: 8998 } } },
+  evidence: {
+    condition: 'hosts("mps").exists(m, m.facts.ssl && m.facts.port != 8443)',
+    facts: { mp1: { ssl: true, port: 8998 }, mp2: { ssl: false, port: 8998 } },
+  },
 };
 
 function approvalReq(extra: Partial<ApprovalRequest> = {}): ApprovalRequest {
@@ -113,7 +154,16 @@ function approvalReq(extra: Partial<ApprovalRequest> = {}): ApprovalRequest {
 const failureReq: FailureRequest = {
   step: plan.steps.find((s) => s.id === 'fix') as PlanStep,
   batch: { index: 1, count: 2 },
-  failed: [{ host: 'mp2', status: 'failed', exitCode: 3, error: 'exit code 3', outputs: { stdout: 'outputs/fix/mp2.stdout', stderr: 'outputs/fix/mp2.stderr' }, verification: false }],
+  failed: [
+    {
+      host: 'mp2',
+      status: 'failed',
+      exitCode: 3,
+      error: 'exit code 3',
+      outputs: { stdout: 'outputs/fix/mp2.stdout', stderr: 'outputs/fix/mp2.stderr' },
+      verification: false,
+    },
+  ],
   unreachable: ['mp3'],
   policy: { action: 'abort' },
   canRollback: true,
@@ -194,7 +244,9 @@ describe('rendering', () => {
   && hosts('routers').exists(f, f.vars.region == m.vars.region))
 .exists(m, m.facts.mp_ssl && m.facts.mp_cfg_port != int(m.vars.mp_tls_port))`;
     expect(foldCondition(tls, 79)).toBe('….exists(m, m.facts.mp_ssl && m.facts.mp_cfg_port != int(m.vars.mp_tls_port))');
-    expect(foldCondition(tls, 120)).toMatch(/^hosts\('message_processors'\)\.filter\(m,.*….exists\(m, m\.facts\.mp_ssl && m\.facts\.mp_cfg_port != int\(m\.vars\.mp_tls_port\)\)$/);
+    expect(foldCondition(tls, 120)).toMatch(
+      /^hosts\('message_processors'\)\.filter\(m,.*….exists\(m, m\.facts\.mp_ssl && m\.facts\.mp_cfg_port != int\(m\.vars\.mp_tls_port\)\)$/,
+    );
     expect(foldCondition(tls, 120).length).toBeLessThanOrEqual(120);
     // A short one is only joined into one line; spaces inside it stay.
     expect(foldCondition('a == "x  y"\n  && b', 79)).toBe('a == "x  y" && b');
@@ -205,7 +257,11 @@ describe('rendering', () => {
     expect(cut).toMatch(/…/);
     expect(cut.endsWith('f.facts.x29 > 0')).toBe(true);
 
-    const req: CauseRequest = { ...causeReq, candidates: causeReq.candidates.map((k) => (k.cause === 'tls' ? { ...k, condition: when } : k)), evidence: { ...causeReq.evidence, condition: when } };
+    const req: CauseRequest = {
+      ...causeReq,
+      candidates: causeReq.candidates.map((k) => (k.cause === 'tls' ? { ...k, condition: when } : k)),
+      evidence: { ...causeReq.evidence, condition: when },
+    };
     const summary = renderCause(req, { evidence: log, width: 100 }, false);
     const row = summary.split('\n').find((l) => l.startsWith('  because this held: ')) ?? '';
     expect(row.length).toBeLessThanOrEqual(100);
@@ -220,12 +276,21 @@ describe('rendering', () => {
     expect(text.length).toBeLessThanOrEqual(100);
     expect(text).toMatch(/^━━ Approval: Restart the Message Processor.*… \[fix\] · batch 1\/1 ━━━+$/);
     expect(heading(c, 'Approval', step('fix'), '', 100)).toMatch(/^━━ Approval: fix the port \[fix\] ━+$/);
-    const many = ['a-cause', 'b-cause', 'c-cause', 'd-cause', 'e-cause', 'f-cause', 'g-cause', 'h-cause', 'i-cause'].map((cause) => ({ cause, summary: null, condition: 'x' }));
+    const many = ['a-cause', 'b-cause', 'c-cause', 'd-cause', 'e-cause', 'f-cause', 'g-cause', 'h-cause', 'i-cause'].map((cause) => ({
+      cause,
+      summary: null,
+      condition: 'x',
+    }));
     const req: CauseRequest = { ...causeReq, candidates: [...causeReq.candidates, ...many] };
-    const other = renderCause(req, { evidence: log, width: 60 }, false).split('\n').find((l) => l.startsWith('Other causes: ')) ?? '';
+    const other =
+      renderCause(req, { evidence: log, width: 60 }, false)
+        .split('\n')
+        .find((l) => l.startsWith('Other causes: ')) ?? '';
     expect(other.length).toBeLessThanOrEqual(60);
     expect(other).toMatch(/^Other causes: none, a-cause, .*, \+\d+ more \(d: why not\)$/);
-    expect(renderCause(req, { evidence: log, width: 200 }, false)).toContain('Other causes: none, a-cause, b-cause, c-cause, d-cause, e-cause, f-cause, g-cause, h-cause, i-cause (d: why not)');
+    expect(renderCause(req, { evidence: log, width: 200 }, false)).toContain(
+      'Other causes: none, a-cause, b-cause, c-cause, d-cause, e-cause, f-cause, g-cause, h-cause, i-cause (d: why not)',
+    );
   });
 
   test('an approval: confirm text, hosts and batch, the same commands grouped for every host', () => {
@@ -238,7 +303,12 @@ describe('rendering', () => {
 
   test('commands that differ per host are listed per host; long ones are clipped in the summary, whole in the details', () => {
     const long = Array.from({ length: 20 }, (_, i) => `cmd ${i + 1}`).join('\n');
-    const req = approvalReq({ commands: [{ host: 'mp1', command: long }, { host: 'mp2', command: 'short' }] });
+    const req = approvalReq({
+      commands: [
+        { host: 'mp1', command: long },
+        { host: 'mp2', command: 'short' },
+      ],
+    });
     const summary = renderApproval(req, {}, false);
     expect(summary).toContain('  mp1:\n    cmd 1\n');
     expect(summary).toContain('… 8 more lines (d shows all)');
@@ -290,7 +360,10 @@ describe('rendering', () => {
 });
 
 /** A prompt kit that records each question and answers from a script. */
-function fakeKit(answers: unknown[]): { kit: PromptKit; asked: { kind: string; config: { message: string; choices: { value: string; key?: string }[] }; signal?: AbortSignal | undefined }[] } {
+function fakeKit(answers: unknown[]): {
+  kit: PromptKit;
+  asked: { kind: string; config: { message: string; choices: { value: string; key?: string }[] }; signal?: AbortSignal | undefined }[];
+} {
   const asked: { kind: string; config: { message: string; choices: { value: string; key?: string }[] }; signal?: AbortSignal | undefined }[] = [];
   const next = async (kind: string, config: unknown, context: { signal?: AbortSignal | undefined }): Promise<never> => {
     asked.push({ kind, config: config as never, signal: context.signal });
@@ -432,7 +505,10 @@ describe('inquirer prompter', () => {
 
 describe('collapsing alike hosts', () => {
   test('identical evidence facts share one line; commands differing only in host name and ports fold into the first', () => {
-    const req: CauseRequest = { ...causeReq, evidence: { condition: 'x', facts: { mp1: { running: false }, mp2: { running: false }, mp3: { running: true } } } };
+    const req: CauseRequest = {
+      ...causeReq,
+      evidence: { condition: 'x', facts: { mp1: { running: false }, mp2: { running: false }, mp3: { running: true } } },
+    };
     const text = renderCause(req, {}, false);
     expect(text).toMatch(/ {2}mp1, mp2 {2}running=false\n {2}mp3 {7}running=true/);
     const approval = renderApproval(
@@ -447,8 +523,22 @@ describe('collapsing alike hosts', () => {
       {},
       false,
     );
-    expect(approval).toContain('  mp1:\n    /lab/hosts/mp1/apigee-service restart && curl http://127.0.0.1:29407/up\n  [mp2 alike: the same with their own host name, paths and ports; d shows each]\n  mp3:\n    something else entirely');
+    expect(approval).toContain(
+      '  mp1:\n    /lab/hosts/mp1/apigee-service restart && curl http://127.0.0.1:29407/up\n  [mp2 alike: the same with their own host name, paths and ports; d shows each]\n  mp3:\n    something else entirely',
+    );
     expect(approval).not.toContain('/lab/hosts/mp2/');
-    expect(renderApproval(approvalReq({ hosts: ['mp1', 'mp2'], commands: [{ host: 'mp1', command: 'a 1' }, { host: 'mp2', command: 'a 2' }] }), {}, true)).toContain('  mp2:\n    a 2');
+    expect(
+      renderApproval(
+        approvalReq({
+          hosts: ['mp1', 'mp2'],
+          commands: [
+            { host: 'mp1', command: 'a 1' },
+            { host: 'mp2', command: 'a 2' },
+          ],
+        }),
+        {},
+        true,
+      ),
+    ).toContain('  mp2:\n    a 2');
   });
 });

@@ -44,7 +44,9 @@ interface GuideCliOptions extends SessionOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('guide')
-    .description('Remediate with an operator deciding: the diagnosis runs on its own, then the evidence and the cause are shown and every mutating step waits for approval. Needs a terminal.')
+    .description(
+      'Remediate with an operator deciding: the diagnosis runs on its own, then the evidence and the cause are shown and every mutating step waits for approval. Needs a terminal.',
+    )
     .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
     .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
     .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (one that matches no host is refused, exit 64)')
@@ -61,8 +63,14 @@ export function register(program: Command): void {
     .action(
       action(async (runbook: string, opts: GuideCliOptions) => {
         requireTerminal('remedy guide');
-        if (opts.output === 'jsonl') throw new UsageError('remedy guide talks to a person: -f jsonl is for `remedy run` (the journal in the run directory has every event)');
-        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
+        if (opts.output === 'jsonl')
+          throw new UsageError('remedy guide talks to a person: -f jsonl is for `remedy run` (the journal in the run directory has every event)');
+        const inputs = planFromFiles(runbook, {
+          inventory: opts.inventory,
+          extraVars: opts.extraVar,
+          limit: opts.limit,
+          decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts,
+        });
         const { plan } = inputs;
         const { runDir } = startRun({
           inputs,
@@ -73,7 +81,13 @@ export function register(program: Command): void {
           options: { forks: opts.forks, knownHosts: opts.knownHosts, acceptNewHostKeys: opts.acceptNewHostKeys },
           runDir: opts.runDir,
         });
-        const guided = guidedSetup({ operator: opts.operator ?? osUser(), runDir: runDir.path, secrets: plan.secrets, approvalTimeoutMs: opts.approvalTimeout, verbose: opts.verbose === true });
+        const guided = guidedSetup({
+          operator: opts.operator ?? osUser(),
+          runDir: runDir.path,
+          secrets: plan.secrets,
+          approvalTimeoutMs: opts.approvalTimeout,
+          verbose: opts.verbose === true,
+        });
         const { result } = await runSession({
           plan,
           inventory: inputs.inventory,

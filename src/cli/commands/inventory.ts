@@ -20,17 +20,17 @@ export function register(program: Command): void {
   program
     .command('inventory')
     .description(
-      'Show an inventory as remedy reads it, in the formats of ansible-inventory: --list (JSON with _meta.hostvars), --graph, --host, or the hosts a pattern selects (--list-hosts), one per line in Ansible\'s order.',
+      "Show an inventory as remedy reads it, in the formats of ansible-inventory: --list (JSON with _meta.hostvars), --graph, --host, or the hosts a pattern selects (--list-hosts), one per line in Ansible's order.",
     )
     .option('-i, --inventory <path>', 'inventory file, or a directory of inventory files (default: inventory/example.yaml)', 'inventory/example.yaml')
-    .option('--list', 'every group (direct hosts and children) and every host\'s merged vars, as ansible-inventory --list')
+    .option('--list', "every group (direct hosts and children) and every host's merged vars, as ansible-inventory --list")
     .option('--graph [group]', 'the group tree from GROUP (default all), as ansible-inventory --graph')
-    .option('--host <host>', 'one host\'s merged vars as JSON, as ansible-inventory --host')
+    .option('--host <host>', "one host's merged vars as JSON, as ansible-inventory --host")
     .option('--list-hosts <pattern>', 'the hosts PATTERN selects, one per line, in the order a run (and serial batches) takes them')
     .option('-l, --limit <pattern>', 'with --list-hosts: keep only the hosts this pattern also selects (as --limit of run)')
     .addHelpText(
       'after',
-      '\nExamples:\n  remedy inventory -i inventory/example.yaml --graph\n  remedy inventory -i hosts.ini --list-hosts \'webservers:!web1\'\n  remedy inventory -i inventories/prod/ --host mp-1\n',
+      "\nExamples:\n  remedy inventory -i inventory/example.yaml --graph\n  remedy inventory -i hosts.ini --list-hosts 'webservers:!web1'\n  remedy inventory -i inventories/prod/ --host mp-1\n",
     )
     .action(
       action(async (opts: InventoryOptions) => {

@@ -3,7 +3,18 @@ import { relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from '../../errors.js';
-import { labBreakMany, labDown, labHeal, labStatus, labUp, parseScenario, DEFAULT_LAB_DIR, ROUTER_SCENARIOS, SCENARIOS, SCENARIO_HELP } from '../../lab/index.js';
+import {
+  labBreakMany,
+  labDown,
+  labHeal,
+  labStatus,
+  labUp,
+  parseScenario,
+  DEFAULT_LAB_DIR,
+  ROUTER_SCENARIOS,
+  SCENARIOS,
+  SCENARIO_HELP,
+} from '../../lab/index.js';
 import type { FaultRequest, LabInfo, LabStatus } from '../../lab/index.js';
 import { action } from '../exit.js';
 
@@ -22,7 +33,16 @@ function show(path: string): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => '  ' + r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map(
+      (r) =>
+        '  ' +
+        r
+          .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `mps-down --hosts mp-1,mp-2 backend-error`: each --hosts applies to the scenario just before it. */

@@ -15,7 +15,9 @@ type PlanFormat = (typeof PLAN_FORMATS)[number];
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('Show exactly which commands a runbook would run on which hosts, in which order, behind which conditions and approvals. Makes no connection unless --probe.')
+    .description(
+      'Show exactly which commands a runbook would run on which hosts, in which order, behind which conditions and approvals. Makes no connection unless --probe.',
+    )
     .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
     .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
     .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (one that matches no host is refused, exit 64)')
@@ -26,18 +28,60 @@ export function register(program: Command): void {
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against (with --probe)')
     .option('--accept-new-host-keys', 'record unknown host keys instead of refusing them (with --probe)')
     .option('--run-dir <dir>', 'where the probe keeps the full outputs of the commands it ran (with --probe; it writes no journal)')
-    .option('--server-alive-interval <seconds>', 'SSH keepalive interval (with --probe; see remedy run --help)', wholeNumberOption('--server-alive-interval', 0, 86_400))
-    .option('--server-alive-count-max <n>', 'unanswered keepalives before a host is unreachable (with --probe)', wholeNumberOption('--server-alive-count-max', 1, 1000))
+    .option(
+      '--server-alive-interval <seconds>',
+      'SSH keepalive interval (with --probe; see remedy run --help)',
+      wholeNumberOption('--server-alive-interval', 0, 86_400),
+    )
+    .option(
+      '--server-alive-count-max <n>',
+      'unanswered keepalives before a host is unreachable (with --probe)',
+      wholeNumberOption('--server-alive-count-max', 1, 1000),
+    )
     .option('--forks <n>', 'hosts contacted at once (with --probe)', (v) => Number.parseInt(v, 10), 50)
-    .addHelpText('after', '\nExamples:\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml --format markdown > change.md\n  remedy plan apigee-502-bad-gateway -i .remedy-lab/inventory.yaml --probe\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml\n  remedy plan apigee-502-bad-gateway -i inventory/example.yaml --format markdown > change.md\n  remedy plan apigee-502-bad-gateway -i .remedy-lab/inventory.yaml --probe\n',
+    )
     .action(
-      action(async (runbook: string, opts: { inventory: string; limit?: string; decideWithoutExcludedHosts?: boolean; extraVar: string[]; format: PlanFormat; probe?: boolean; knownHosts?: string; acceptNewHostKeys?: boolean; serverAliveInterval?: number; serverAliveCountMax?: number; runDir?: string; forks: number }) => {
-        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
-        const next = applyCommand({ runbook, inventory: opts.inventory, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts, extraVars: opts.extraVar, secretParams: inputs.plan.secretParams, planHash: inputs.plan.planHash });
-        if (opts.probe) return runProbe(inputs, { ...opts, applyCommand: next });
-        process.stdout.write(formatPlan(inputs.plan, opts.format, next));
-        return 0;
-      }),
+      action(
+        async (
+          runbook: string,
+          opts: {
+            inventory: string;
+            limit?: string;
+            decideWithoutExcludedHosts?: boolean;
+            extraVar: string[];
+            format: PlanFormat;
+            probe?: boolean;
+            knownHosts?: string;
+            acceptNewHostKeys?: boolean;
+            serverAliveInterval?: number;
+            serverAliveCountMax?: number;
+            runDir?: string;
+            forks: number;
+          },
+        ) => {
+          const inputs = planFromFiles(runbook, {
+            inventory: opts.inventory,
+            extraVars: opts.extraVar,
+            limit: opts.limit,
+            decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts,
+          });
+          const next = applyCommand({
+            runbook,
+            inventory: opts.inventory,
+            limit: opts.limit,
+            decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts,
+            extraVars: opts.extraVar,
+            secretParams: inputs.plan.secretParams,
+            planHash: inputs.plan.planHash,
+          });
+          if (opts.probe) return runProbe(inputs, { ...opts, applyCommand: next });
+          process.stdout.write(formatPlan(inputs.plan, opts.format, next));
+          return 0;
+        },
+      ),
     );
 }
 

@@ -55,7 +55,9 @@ function renderProbeText(r: ProbeResult, color: boolean, applyCommand: string): 
   const out: string[] = [];
   out.push('', c.bold(`Probe of ${r.runbook}`), `  plan hash  ${r.planHash}`);
   out.push(`  cause      ${r.cause === null ? c.dim('(no decision step ran)') : c.bold(c.magenta(r.cause))}`);
-  const unreachable = Object.entries(r.hosts).filter(([, s]) => s === 'unreachable').map(([h]) => h);
+  const unreachable = Object.entries(r.hosts)
+    .filter(([, s]) => s === 'unreachable')
+    .map(([h]) => h);
   if (unreachable.length > 0) out.push(`  ${c.red('unreachable')} ${unreachable.join(', ')}`);
   if (r.stoppedAt === null) {
     out.push('', r.mutations.length === 0 ? c.green('No mutating step would run: the runbook would change nothing.') : '');
@@ -78,7 +80,8 @@ function renderPreview(s: ProbeStepPreview, c: ReturnType<typeof pc.createColors
   if (s.unchanged.length > 0) out.push(`      unchanged ${s.unchanged.join(', ')} ${c.dim('(already as wanted)')}`);
   if (s.confirm) out.push(`      confirm   ${c.yellow(s.confirm)}`);
   for (const cmd of s.commands) out.push(`      ${c.dim(cmd.host)} $ ${cmd.command.split('\n').join(`\n      ${' '.repeat(cmd.host.length)}   `)}`);
-  for (const [host, diff] of Object.entries(s.diffs)) out.push(`      ${c.dim(host)}`, ...diff.split('\n').map((l) => `        ${l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l}`));
+  for (const [host, diff] of Object.entries(s.diffs))
+    out.push(`      ${c.dim(host)}`, ...diff.split('\n').map((l) => `        ${l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l}`));
   if (s.note) out.push(`      ${c.dim(s.note)}`);
   return out;
 }

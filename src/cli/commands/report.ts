@@ -9,11 +9,16 @@ import { action } from '../exit.js';
 export function register(program: Command): void {
   program
     .command('report')
-    .description('Write a readable account of a run: timeline per step and host, the diagnosis and its evidence, approvals, what changed, artifacts, final outcome.')
+    .description(
+      'Write a readable account of a run: timeline per step and host, the diagnosis and its evidence, approvals, what changed, artifacts, final outcome.',
+    )
     .argument('<dir>', 'the run directory (runs/<timestamp>-<runbook>/ or the --run-dir of the run)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(REPORT_FORMATS).default('markdown'))
     .option('-o, --output <file>', 'write to FILE instead of stdout')
-    .addHelpText('after', '\nExamples:\n  remedy report runs/20261124T134501Z-apigee-502-bad-gateway\n  remedy report runs/20261124T134501Z-apigee-502-bad-gateway --format html -o incident.html\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  remedy report runs/20261124T134501Z-apigee-502-bad-gateway\n  remedy report runs/20261124T134501Z-apigee-502-bad-gateway --format html -o incident.html\n',
+    )
     .action(
       action(async (dir: string, opts: { format: ReportFormat; output?: string }) => {
         const text = renderReport(loadReport(dir), opts.format);

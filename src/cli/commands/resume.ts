@@ -27,13 +27,18 @@ interface ResumeCliOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('resume')
-    .description('Continue an interrupted, refused or failed run from its journal: completed steps are not re-run, a mutating step cut short is re-checked through its verify before any re-run. Missing result.json/report.md are rebuilt from the journal first; a run that already ended (resolved, nothing to do, escalated) is not continued and resume exits with that run\'s own exit code.')
+    .description(
+      "Continue an interrupted, refused or failed run from its journal: completed steps are not re-run, a mutating step cut short is re-checked through its verify before any re-run. Missing result.json/report.md are rebuilt from the journal first; a run that already ended (resolved, nothing to do, escalated) is not continued and resume exits with that run's own exit code.",
+    )
     .argument('<dir>', 'the run directory')
     .option('--retry-failed', 'run the step the run failed at again, on the hosts that failed only')
     .option('-y, --yes', 'apply mutating steps (as for remedy run)')
     .option('-e, --extra-var <key=value>', 'secret params of the original run (never stored in the run directory)', collect, []);
   addSessionOptions(cmd)
-    .addHelpText('after', '\nExamples:\n  remedy resume runs/20261124T134501Z-apigee-502-bad-gateway --yes\n  remedy resume runs/20261124T134501Z-apigee-502-bad-gateway --retry-failed --yes\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  remedy resume runs/20261124T134501Z-apigee-502-bad-gateway --yes\n  remedy resume runs/20261124T134501Z-apigee-502-bad-gateway --retry-failed --yes\n',
+    )
     .action(
       action(async (dir: string, opts: ResumeCliOptions) => {
         const run = openRun(dir, {

@@ -33,7 +33,9 @@ interface RunCliOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('run')
-    .description('Apply a runbook unattended: diagnose, decide, fix, verify, with a journal and an exit code a caller can act on. Never prompts; mutating steps need --yes.')
+    .description(
+      'Apply a runbook unattended: diagnose, decide, fix, verify, with a journal and an exit code a caller can act on. Never prompts; mutating steps need --yes.',
+    )
     .argument('<runbook>', 'runbook name (finds runbooks/**/<name>.yaml) or path')
     .requiredOption('-i, --inventory <file>', 'Ansible inventory (YAML or INI)')
     .option('-l, --limit <pattern>', 'restrict to hosts matching an Ansible pattern (one that matches no host is refused, exit 64)')
@@ -49,7 +51,12 @@ export function register(program: Command): void {
     )
     .action(
       action(async (runbook: string, opts: RunCliOptions) => {
-        const inputs = planFromFiles(runbook, { inventory: opts.inventory, extraVars: opts.extraVar, limit: opts.limit, decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts });
+        const inputs = planFromFiles(runbook, {
+          inventory: opts.inventory,
+          extraVars: opts.extraVar,
+          limit: opts.limit,
+          decideWithoutExcludedHosts: opts.decideWithoutExcludedHosts,
+        });
         const { plan } = inputs;
         const { runDir } = startRun({
           inputs,

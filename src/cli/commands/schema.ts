@@ -21,9 +21,14 @@ export function schemaText(name: SchemaName): string {
 export function register(program: Command): void {
   program
     .command('schema')
-    .description('Print the JSON Schema (draft-07) of runbooks, shared vars files (imports:), inventories, runbook tests (*.test.yaml) or the serve policy, for editors.')
+    .description(
+      'Print the JSON Schema (draft-07) of runbooks, shared vars files (imports:), inventories, runbook tests (*.test.yaml) or the serve policy, for editors.',
+    )
     .addArgument(new Argument('<which>', 'which schema').choices(SCHEMA_NAMES))
-    .addHelpText('after', '\nIn a runbook: # yaml-language-server: $schema=../../schema/runbook.schema.json\nIn a vars file: # yaml-language-server: $schema=../../schema/vars.schema.json\nIn a test:    # yaml-language-server: $schema=../../../schema/runbook-test.schema.json\n')
+    .addHelpText(
+      'after',
+      '\nIn a runbook: # yaml-language-server: $schema=../../schema/runbook.schema.json\nIn a vars file: # yaml-language-server: $schema=../../schema/vars.schema.json\nIn a test:    # yaml-language-server: $schema=../../../schema/runbook-test.schema.json\n',
+    )
     .action(
       action(async (which: SchemaName) => {
         process.stdout.write(schemaText(which));

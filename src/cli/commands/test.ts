@@ -25,7 +25,9 @@ export function register(program: Command): void {
   addFormatOption(
     program
       .command('test')
-      .description('Run runbook tests (*.test.yaml): scripted host replies through the real planner and executor, offline, on a fake clock. Exit 0 all passed, 1 a case failed, 64 an invalid test file.')
+      .description(
+        'Run runbook tests (*.test.yaml): scripted host replies through the real planner and executor, offline, on a fake clock. Exit 0 all passed, 1 a case failed, 64 an invalid test file.',
+      )
       .argument('[paths...]', 'test files, or directories searched for *.test.yaml (default: runbooks)'),
     'text (one line per case, diffs for failures) or jsonl (one JSON object per case, then a summary)',
     OUTPUTS,

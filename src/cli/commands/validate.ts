@@ -39,7 +39,9 @@ export function summaryLine(files: readonly CheckedFile[], diagnostics: readonly
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('Check runbooks (and inventories): YAML syntax, schema, references to params/vars/facts, conditions, host patterns, includes. Prints file:line:col: message; exit 64 on any error.')
+    .description(
+      'Check runbooks (and inventories): YAML syntax, schema, references to params/vars/facts, conditions, host patterns, includes. Prints file:line:col: message; exit 64 on any error.',
+    )
     .argument('<files...>', 'runbook files, or directories (every .yaml under them)')
     .option('-i, --inventory <file>', 'also check host patterns (and inventory vars) against this inventory')
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'))

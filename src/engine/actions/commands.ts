@@ -33,7 +33,13 @@ export async function prepareCommands(e: Engine, step: PlanStep, hosts: string[]
  * where a fact is gathered later, the plan's rendering with ⟨markers⟩. `extra` adds what the
  * kind does besides (a fetch's planned copy, a pause).
  */
-export function previewCommands(e: Engine, step: PlanStep, hosts: string[], p: ProbeStepPreview, extra?: (host: string, planned: PlannedCommand[]) => PlannedCommand[]): void {
+export function previewCommands(
+  e: Engine,
+  step: PlanStep,
+  hosts: string[],
+  p: ProbeStepPreview,
+  extra?: (host: string, planned: PlannedCommand[]) => PlannedCommand[],
+): void {
   const redact = (s: string): string => e.emitter.redactor.redact(s);
   const planned = new Map<string, PlannedCommand[]>();
   for (const c of step.commands) planned.set(c.host, [...(planned.get(c.host) ?? []), c]);

@@ -16,7 +16,8 @@ export const outcomeAction: ControllerAction = {
   on: 'controller',
   preview: (e, step, p) => {
     conditionNote(e, step, p);
-    if (step.templates.outcome) p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`${step.templates.outcome.status}: ${step.templates.outcome.message}`) });
+    if (step.templates.outcome)
+      p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`${step.templates.outcome.status}: ${step.templates.outcome.message}`) });
   },
   execute: async (e, step) => runOutcome(e, step),
 };
@@ -25,7 +26,8 @@ export const bundleAction: ControllerAction = {
   on: 'controller',
   preview: (e, step, p) => {
     conditionNote(e, step, p);
-    if (step.templates.bundle) p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`bundle artifacts into artifacts/${step.templates.bundle.name}`) });
+    if (step.templates.bundle)
+      p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`bundle artifacts into artifacts/${step.templates.bundle.name}`) });
   },
   execute: async (e, step, nextId) => {
     // tar-stream and picomatch load only for runs that pack a bundle (start-up time).

@@ -7,7 +7,8 @@ import { conditionNote, prepareCommands, previewCommands } from './commands.js';
 export const hostPauseAction: HostAction = {
   on: 'hosts',
   prepare: prepareCommands,
-  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, (host) => (step.templates.pauseMs !== undefined ? [{ host, command: `pause ${step.templates.pauseMs} ms` }] : [])),
+  preview: async (e, step, hosts, p) =>
+    previewCommands(e, step, hosts, p, (host) => (step.templates.pauseMs !== undefined ? [{ host, command: `pause ${step.templates.pauseMs} ms` }] : [])),
   execute: pauseOnHost,
 };
 

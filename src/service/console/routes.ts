@@ -32,7 +32,8 @@ export interface ConsoleDeps {
 
 /** Pages allow only their own scripts; styles inline for mermaid's SVG; never framed. */
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
@@ -56,7 +57,15 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
     if (req.url.startsWith('/api/') && req.headers.authorization === undefined) await d.sessions.resolve(req);
   });
 
-  const send = (reply: FastifyReply, status: number, title: string, who: ConsoleSession | null, section: Section, body: ReturnType<typeof html>, scripts?: string[]) =>
+  const send = (
+    reply: FastifyReply,
+    status: number,
+    title: string,
+    who: ConsoleSession | null,
+    section: Section,
+    body: ReturnType<typeof html>,
+    scripts?: string[],
+  ) =>
     reply
       .code(status)
       .headers(PAGE_HEADERS)
@@ -67,11 +76,23 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
   const session = async (req: FastifyRequest, reply: FastifyReply): Promise<ConsoleSession | null> => {
     const s = await d.sessions.get(req);
     if (s) return s;
-    await reply.code(303).header('location', `/login?next=${encodeURIComponent(req.url)}`).send();
+    await reply
+      .code(303)
+      .header('location', `/login?next=${encodeURIComponent(req.url)}`)
+      .send();
     return null;
   };
 
-  const notFound = (reply: FastifyReply, who: ConsoleSession, what: string) => send(reply, 404, 'Not found', who, null, html`<h1>Not found</h1><p>${what}</p>`);
+  const notFound = (reply: FastifyReply, who: ConsoleSession, what: string) =>
+    send(
+      reply,
+      404,
+      'Not found',
+      who,
+      null,
+      html`<h1>Not found</h1>
+        <p>${what}</p>`,
+    );
 
   app.get('/', async (_req, reply) => reply.code(303).header('location', '/runs').send());
 
@@ -101,19 +122,36 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
     if (wait > 0) {
       const csrf = d.sessions.loginToken(req, reply);
       reply.header('retry-after', String(wait));
-      return send(reply, 429, 'Log in', null, null, loginPage({ csrf, next: safeNext(f.get('next')), error: `Too many failed logins from ${req.ip}: try again in ${Math.ceil(wait / 60)} min.` }));
+      return send(
+        reply,
+        429,
+        'Log in',
+        null,
+        null,
+        loginPage({ csrf, next: safeNext(f.get('next')), error: `Too many failed logins from ${req.ip}: try again in ${Math.ceil(wait / 60)} min.` }),
+      );
     }
     const principal = d.sessions.principalForToken(f.get('token') ?? '');
     if (!principal) {
       await d.sessions.loginFailed(req.ip);
       d.log(`remedy: console: failed login from ${req.ip}`);
       const csrf = d.sessions.loginToken(req, reply);
-      return send(reply, 401, 'Log in', null, null, loginPage({ csrf, next: safeNext(f.get('next')), error: 'That token is not a viewer, operator or admin token of this policy.' }));
+      return send(
+        reply,
+        401,
+        'Log in',
+        null,
+        null,
+        loginPage({ csrf, next: safeNext(f.get('next')), error: 'That token is not a viewer, operator or admin token of this policy.' }),
+      );
     }
     const { id } = await d.sessions.create(principal);
     d.sessions.setSessionCookie(reply, id);
     d.log(`remedy: console: ${principal.name} (${principal.role}) logged in from ${req.ip}`);
-    return reply.code(303).header('location', safeNext(f.get('next'))).send();
+    return reply
+      .code(303)
+      .header('location', safeNext(f.get('next')))
+      .send();
   });
 
   app.post('/logout', async (req, reply) => {
@@ -149,7 +187,18 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
     if (!who) return reply;
     const r = await loadRun(req.params.id);
     if (!r) return notFound(reply, who, `No run ${req.params.id}.`);
-    return send(reply, 200, `${r.run.runbook} ${r.run.id}`, who, 'runs', runPage(r.run, r.events.map((e) => e.event), who));
+    return send(
+      reply,
+      200,
+      `${r.run.runbook} ${r.run.id}`,
+      who,
+      'runs',
+      runPage(
+        r.run,
+        r.events.map((e) => e.event),
+        who,
+      ),
+    );
   });
 
   /** What console.js fetches while a run goes on: the live section, and the panel when its wait changed. */
@@ -179,17 +228,27 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
     if (rel === '' || rel === 'report.html') {
       const events = r.events.map((e) => e.event);
       if (events.length === 0) return notFound(reply, who, `Run ${r.run.id} has no journal (${r.run.outcome}).`);
-      return reply.headers({ ...PAGE_HEADERS, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'" }).type('text/html; charset=utf-8').send(renderReport(buildReportModel(events, { runDir: r.run.runDir ?? undefined }), 'html'));
+      return reply
+        .headers({ ...PAGE_HEADERS, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'" })
+        .type('text/html; charset=utf-8')
+        .send(renderReport(buildReportModel(events, { runDir: r.run.runDir ?? undefined }), 'html'));
     }
     const runDir = r.run.runDir;
-    if (!/^(outputs|artifacts)\/[^\0]+$/.test(rel) || rel.split('/').some((p) => p === '..' || p === '.' || p === '')) return notFound(reply, who, `No file ${rel}.`);
-    if (!runDir || !existsSync(join(runDir, rel))) return notFound(reply, who, `${rel} is not on this server (the run directory is on the worker that ran it${r.run.worker ? `, ${r.run.worker}` : ''}).`);
+    if (!/^(outputs|artifacts)\/[^\0]+$/.test(rel) || rel.split('/').some((p) => p === '..' || p === '.' || p === ''))
+      return notFound(reply, who, `No file ${rel}.`);
+    if (!runDir || !existsSync(join(runDir, rel)))
+      return notFound(reply, who, `${rel} is not on this server (the run directory is on the worker that ran it${r.run.worker ? `, ${r.run.worker}` : ''}).`);
     // Symlinks must not lead out of the run directory.
     const real = realpathSync(join(runDir, rel));
     if (!real.startsWith(realpathSync(runDir) + sep) || !statSync(real).isFile()) return notFound(reply, who, `No file ${rel}.`);
     const name = rel.split('/').pop() as string;
     return reply
-      .headers({ 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+      .headers({
+        'content-type': 'application/octet-stream',
+        'content-disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      })
       .send(createReadStream(real));
   });
 
@@ -222,5 +281,4 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
     }
     return send(reply, 200, 'Policy', who, 'policy', policyPage(d.policy, budgets, await d.safety.breakers(), who));
   });
-
 }

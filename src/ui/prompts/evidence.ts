@@ -45,7 +45,14 @@ export class EvidenceLog implements EventSink {
     if (ev.type !== 'host-end' || ev.phase === 'verify') return;
     const step = this.steps.get(ev.step);
     if (!step) return;
-    step.hosts.set(ev.host, { status: ev.status, exitCode: ev.exitCode, facts: ev.facts ?? {}, outputs: ev.outputs, error: ev.error ?? ev.reason, evidence: ev.evidence });
+    step.hosts.set(ev.host, {
+      status: ev.status,
+      exitCode: ev.exitCode,
+      facts: ev.facts ?? {},
+      outputs: ev.outputs,
+      error: ev.error ?? ev.reason,
+      evidence: ev.evidence,
+    });
   }
 
   async close(): Promise<void> {}

@@ -30,7 +30,10 @@ export interface PromptContext {
 
 /** The inquirer functions used, injectable for tests. */
 export interface PromptKit {
-  expand(config: { message: string; choices: { key: ExpandKey; name: string; value: string }[]; default?: ExpandKey | 'h' | undefined }, context: PromptContext): Promise<string>;
+  expand(
+    config: { message: string; choices: { key: ExpandKey; name: string; value: string }[]; default?: ExpandKey | 'h' | undefined },
+    context: PromptContext,
+  ): Promise<string>;
   select(config: { message: string; choices: { name: string; value: string; description?: string | undefined }[] }, context: PromptContext): Promise<string>;
   checkbox(config: { message: string; choices: { name: string; value: string }[]; required?: boolean | undefined }, context: PromptContext): Promise<string[]>;
 }
@@ -101,7 +104,12 @@ export class InquirerPrompter implements Prompter {
 
   async present(item: Presentation): Promise<void> {
     const columns = (this.#out as { columns?: number }).columns;
-    const text = renderPresentation(item, { c: this.#c, evidence: this.#o.evidence, runDir: this.#o.runDir, width: columns !== undefined && columns >= 40 ? columns : undefined });
+    const text = renderPresentation(item, {
+      c: this.#c,
+      evidence: this.#o.evidence,
+      runDir: this.#o.runDir,
+      width: columns !== undefined && columns >= 40 ? columns : undefined,
+    });
     this.#out.write(`${text}\n\n`);
   }
 
@@ -149,7 +157,13 @@ export class InquirerPrompter implements Prompter {
           choices: [
             { key: 'y', name: `run it on ${req.hosts.length === 1 ? hosts : `all ${req.hosts.length} hosts`}`, value: 'run' },
             ...(ctx.canApproveRemaining
-              ? [{ key: 'r' as const, name: `approve this and the remaining batches of this step (${(req.batch?.count ?? 0) - (req.batch?.index ?? 0)} more, not asked again)`, value: 'run-remaining' }]
+              ? [
+                  {
+                    key: 'r' as const,
+                    name: `approve this and the remaining batches of this step (${(req.batch?.count ?? 0) - (req.batch?.index ?? 0)} more, not asked again)`,
+                    value: 'run-remaining',
+                  },
+                ]
               : []),
             ...(ctx.canPick ? [{ key: 'p' as const, name: 'run it on some hosts only (choose which)', value: 'pick' }] : []),
             { key: 's', name: 'skip this step and go on', value: 'skip' },

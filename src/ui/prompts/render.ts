@@ -108,7 +108,10 @@ export function formatValue(value: unknown, max = 80): string {
 }
 
 /** `k=v  k=v …`, wrapped at `width` with continuation lines indented by `indentBy`. */
-function factLine(facts: Record<string, unknown>, options: { keys?: readonly string[] | undefined; max?: number; width?: number; indentBy?: number } = {}): string {
+function factLine(
+  facts: Record<string, unknown>,
+  options: { keys?: readonly string[] | undefined; max?: number; width?: number; indentBy?: number } = {},
+): string {
   const names = options.keys ?? Object.keys(facts);
   const items = names.filter((k) => k in facts).map((k) => `${k}=${formatValue(facts[k], options.max ?? 60)}`);
   const width = options.width ?? Number.POSITIVE_INFINITY;
@@ -163,7 +166,7 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
   // The summary folds the condition into one row (d shows it as written); the facts it read follow.
   const because = '  because this held: ';
   const condition = req.evidence.condition === null ? null : details ? req.evidence.condition : foldCondition(req.evidence.condition, width - because.length);
-  out.push(condition !== null ? `${because}${c.dim(condition)}` : `  ${c.dim('no cause\'s condition held: this is the default')}`);
+  out.push(condition !== null ? `${because}${c.dim(condition)}` : `  ${c.dim("no cause's condition held: this is the default")}`);
   // Hosts the condition read nothing of (another group's) are left out; hosts whose facts are
   // identical share one line (four dead MPs are one line, not four).
   const evidenceHosts = Object.keys(req.evidence.facts).filter((h) => Object.keys(req.evidence.facts[h] ?? {}).length > 0);
@@ -178,7 +181,9 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
   if (log) {
     const all = log.facts();
     const shown = new Set(evidenceHosts.flatMap((h) => Object.keys(req.evidence.facts[h] ?? {}).map((k) => `${h}\0${k}`)));
-    const rest = [...all].map(([host, facts]) => [host, Object.fromEntries(Object.entries(facts).filter(([k]) => details || !shown.has(`${host}\0${k}`)))] as const).filter(([, f]) => Object.keys(f).length > 0);
+    const rest = [...all]
+      .map(([host, facts]) => [host, Object.fromEntries(Object.entries(facts).filter(([k]) => details || !shown.has(`${host}\0${k}`)))] as const)
+      .filter(([, f]) => Object.keys(f).length > 0);
     let otherFacts = '';
     if (rest.length > 0 && details) {
       out.push('', 'Every fact gathered:');
@@ -215,7 +220,9 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
     const counts = log.counts();
     const steps = log.diagnosis().length;
     if (steps > 0) {
-      const parts = (['ok', 'failed', 'timed-out', 'unreachable', 'skipped'] as const).filter((s) => counts[s] > 0).map((s) => paintStatus(c, s, `${counts[s]} ${s}`));
+      const parts = (['ok', 'failed', 'timed-out', 'unreachable', 'skipped'] as const)
+        .filter((s) => counts[s] > 0)
+        .map((s) => paintStatus(c, s, `${counts[s]} ${s}`));
       out.push('', `Diagnosis: ${steps} read-only step${steps === 1 ? '' : 's'} · ${parts.join(', ') || 'nothing ran'}${otherFacts}`);
     }
   }
@@ -224,7 +231,9 @@ export function renderCause(req: CauseRequest, ctx: RenderContext, details: bool
     out.push('', 'Candidate causes:');
     for (const k of req.candidates) {
       const mark = k.cause === req.cause ? c.yellow('▸') : ' ';
-      out.push(`  ${mark} ${k.cause === req.cause ? c.bold(k.cause) : k.cause}${k.summary ? ` — ${k.summary}` : k.condition === null ? c.dim(' — the default') : ''}`);
+      out.push(
+        `  ${mark} ${k.cause === req.cause ? c.bold(k.cause) : k.cause}${k.summary ? ` — ${k.summary}` : k.condition === null ? c.dim(' — the default') : ''}`,
+      );
       if (k.condition !== null) out.push(`      ${c.dim(`when: ${k.condition}`)}`);
     }
   } else {
@@ -297,7 +306,17 @@ function clip(text: string, lines: number, c: Colors, hint: string): string {
 export function colorDiff(diff: string, c: Colors): string {
   return diff
     .split('\n')
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? c.bold(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l.startsWith('@@') ? c.cyan(l) : l))
+    .map((l) =>
+      l.startsWith('+++') || l.startsWith('---')
+        ? c.bold(l)
+        : l.startsWith('+')
+          ? c.green(l)
+          : l.startsWith('-')
+            ? c.red(l)
+            : l.startsWith('@@')
+              ? c.cyan(l)
+              : l,
+    )
     .join('\n');
 }
 
@@ -311,7 +330,11 @@ export function renderApproval(req: ApprovalRequest, ctx: RenderContext, details
   if (details) {
     out.push(`Step ${step.id}, ${step.kind}, written at ${step.source.file}:${step.source.line}:${step.source.col}`);
     if (step.whenText ?? step.when) out.push(`  when: ${step.whenText ?? step.when}`);
-    const limits = [step.timeoutMs !== null ? `timeout ${formatDuration(step.timeoutMs)}` : '', step.retries > 0 ? `${step.retries} retries` : '', `on_failure ${step.onFailure.action}${step.onFailure.action === 'goto' ? ` ${step.onFailure.step}` : ''}`].filter(Boolean);
+    const limits = [
+      step.timeoutMs !== null ? `timeout ${formatDuration(step.timeoutMs)}` : '',
+      step.retries > 0 ? `${step.retries} retries` : '',
+      `on_failure ${step.onFailure.action}${step.onFailure.action === 'goto' ? ` ${step.onFailure.step}` : ''}`,
+    ].filter(Boolean);
     out.push(`  ${limits.join(' · ')}`);
     if (step.rollback.length > 0) out.push(`  rollback: ${step.rollback.map((r) => `${r.name} [${r.id}]`).join(', ')}`);
     out.push(`  plan ${req.planHash}`);
@@ -322,7 +345,8 @@ export function renderApproval(req: ApprovalRequest, ctx: RenderContext, details
     // The summary shows one command per shape: hosts whose commands differ only in their own
     // name, paths and ports are listed as alike (d shows each in full).
     const shown = details ? groups.map((x) => ({ ...x, alike: [] as string[] })) : alikeGroups(groups, (x) => x.commands.join('\n'));
-    const label = (g: { hosts: string[] }): string => c.bold(g.hosts.length === req.hosts.length && req.hosts.length > 1 ? `every host (${g.hosts.join(', ')})` : g.hosts.join(', '));
+    const label = (g: { hosts: string[] }): string =>
+      c.bold(g.hosts.length === req.hosts.length && req.hosts.length > 1 ? `every host (${g.hosts.join(', ')})` : g.hosts.join(', '));
     // One group: its hosts go in the section's own line (one row less on a full screen).
     if (shown.length !== 1) out.push('Commands:');
     for (const g of shown) {
@@ -370,7 +394,11 @@ export function renderFailure(req: FailureRequest, ctx: RenderContext, full: boo
   if (req.unreachable.length > 0) out.push(`  ${paintStatus(c, 'unreachable', 'unreachable')}: ${req.unreachable.join(', ')}`);
   if (!full) {
     const policy = req.policy.action === 'goto' ? `goto ${req.policy.step}` : req.policy.action;
-    const bits = [`on_failure: ${policy}`, req.canRollback ? `rollback: ${req.step.rollback.map((r) => r.id).join(', ')}` : 'no rollback steps', req.withinThresholds ? 'within the failure thresholds' : 'beyond the failure thresholds'];
+    const bits = [
+      `on_failure: ${policy}`,
+      req.canRollback ? `rollback: ${req.step.rollback.map((r) => r.id).join(', ')}` : 'no rollback steps',
+      req.withinThresholds ? 'within the failure thresholds' : 'beyond the failure thresholds',
+    ];
     if (req.retried > 0) out.push(`  ${c.dim(`retried ${req.retried} time${req.retried === 1 ? '' : 's'} already`)}`);
     out.push(`The runbook says: ${bits.join(' · ')}`);
   }

@@ -20,7 +20,15 @@ import { alertmanager, AUTH_YAML, ENV, TOKENS, until } from '../helpers.js';
 const ROOT = join(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const FAST = `{ dump_interval: "1s", monitor_checks: "2", monitor_interval: "1s", up_timeout: "3s" }`;
 /** Where the screenshots go: a temp dir, or REMEDY_SCREENSHOTS (the README's are made that way). */
 const SHOTS = process.env['REMEDY_SCREENSHOTS'];
@@ -54,7 +62,9 @@ async function api(path: string, init: { body?: unknown; token?: string } = {}):
 }
 
 function routerStatuses(): number[] {
-  return lab.routers.map((r) => Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-m', '15', '-w', '%{http_code}', r.url], { encoding: 'utf8' }).stdout) || 0);
+  return lab.routers.map(
+    (r) => Number(spawnSync('curl', ['-s', '-o', '/dev/null', '-m', '15', '-w', '%{http_code}', r.url], { encoding: 'utf8' }).stdout) || 0,
+  );
 }
 
 function mpStarts(): Record<string, number> {
@@ -104,7 +114,10 @@ async function photograph(page: Page, name: string): Promise<void> {
 }
 
 async function postAlert(fingerprint: string): Promise<string> {
-  const posted = await api('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'Apigee502', severity: 'page' }, 'firing', fingerprint) });
+  const posted = await api('/hooks/alertmanager', {
+    token: TOKENS.hook,
+    body: alertmanager({ alertname: 'Apigee502', severity: 'page' }, 'firing', fingerprint),
+  });
   expect(posted.results[0].action).toBe('enqueued');
   return posted.results[0].run as string;
 }
@@ -120,8 +133,15 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   lab = await labUp({ dir: join(work, 'lab') });
   const policy = join(work, 'policy.yaml');
-  writeFileSync(policy, `${AUTH_YAML}maintenance:\n  - { name: quarterly-upgrade, match: { alertname: Upgrade }, start: "2026-01-01T00:00:00Z", end: "2099-01-01T00:00:00Z" }\nroutes:\n  - name: apigee-502\n    match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: approve\n    params: ${FAST}\n    budget: { max: 10, per: 1h }\n    breaker: false\n`);
-  serve = spawn(process.execPath, [CLI, 'serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', join(work, 'data')], { cwd: ROOT, env: { ...process.env, ...ENV, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    policy,
+    `${AUTH_YAML}maintenance:\n  - { name: quarterly-upgrade, match: { alertname: Upgrade }, start: "2026-01-01T00:00:00Z", end: "2099-01-01T00:00:00Z" }\nroutes:\n  - name: apigee-502\n    match: { alertname: Apigee502 }\n    runbook: apigee-502-bad-gateway\n    inventory: ${lab.inventory}\n    mode: approve\n    params: ${FAST}\n    budget: { max: 10, per: 1h }\n    breaker: false\n`,
+  );
+  serve = spawn(process.execPath, [CLI, 'serve', '--policy', policy, '--listen', '127.0.0.1:0', '--data', join(work, 'data')], {
+    cwd: ROOT,
+    env: { ...process.env, ...ENV, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   url = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`remedy serve not ready within 60 s:\n${err}`)), 60_000);
@@ -159,7 +179,7 @@ afterEach(() => {
 });
 
 describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => {
-  it('an operator watches an alert\'s run live, approves it on every MP, and it resolves; the journal names the operator', async () => {
+  it("an operator watches an alert's run live, approves it on every MP, and it resolves; the journal names the operator", async () => {
     const page = await login(TOKENS.operator);
     await expect(page.getByRole('heading', { name: 'Runs' }).isVisible()).resolves.toBe(true);
     await labHeal(lab.dir);
@@ -186,12 +206,16 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
     // Approve every wait on every MP until nothing waits any more.
     const approved: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const state = await until('an approval or the end', async () => {
-        const r = await api(`/api/runs/${id}`);
-        if (!['queued', 'running'].includes(r.outcome)) return { end: true as const };
-        const key = r.approval ? `${r.approval.step}#${r.approval.batch ?? 0}` : null;
-        return key && !approved.includes(key) ? { end: false as const, key, hosts: r.approval.hosts as string[] } : null;
-      }, 90_000);
+      const state = await until(
+        'an approval or the end',
+        async () => {
+          const r = await api(`/api/runs/${id}`);
+          if (!['queued', 'running'].includes(r.outcome)) return { end: true as const };
+          const key = r.approval ? `${r.approval.step}#${r.approval.batch ?? 0}` : null;
+          return key && !approved.includes(key) ? { end: false as const, key, hosts: r.approval.hosts as string[] } : null;
+        },
+        90_000,
+      );
       if (state.end) break;
       const form = page.locator(`#panel[data-key^="${state.key}#"] form.approve`);
       await form.waitFor({ timeout: 30_000 });
@@ -212,12 +236,18 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
     await photograph(page, 'run');
     expect(routerStatuses()).toEqual(lab.routers.map(() => 200));
     // The journal: every approval by alice, with its time and the plan hash.
-    const journal = readFileSync(join(work, 'data', 'runs', id, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const journal = readFileSync(join(work, 'data', 'runs', id, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const approvals = journal.filter((e) => e.type === 'approval');
     expect(approvals.length).toBeGreaterThanOrEqual(approved.length);
-    for (const a of approvals) expect(a).toMatchObject({ decision: 'approved', operator: 'alice', source: 'operator', planHash: planHash?.trim(), time: expect.any(String) });
+    for (const a of approvals)
+      expect(a).toMatchObject({ decision: 'approved', operator: 'alice', source: 'operator', planHash: planHash?.trim(), time: expect.any(String) });
     const mps = lab.hosts.filter((h) => h.role === 'message-processor').map((h) => h.name);
-    expect([...new Set(approvals.flatMap((a) => a.hosts))].filter((h) => mps.includes(h)).sort()).toEqual(mps.filter((m) => journal.some((e) => e.type === 'host-end' && e.host === m && e.status === 'ok' && /restart/.test(e.step))).sort());
+    expect([...new Set(approvals.flatMap((a) => a.hosts))].filter((h) => mps.includes(h)).sort()).toEqual(
+      mps.filter((m) => journal.some((e) => e.type === 'host-end' && e.host === m && e.status === 'ok' && /restart/.test(e.step))).sort(),
+    );
     await page.context().close();
   });
 
@@ -232,15 +262,21 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
 
     const viewer = await login(TOKENS.viewer);
     await viewer.goto(`${url}/runs/${id}`);
-    await viewer.locator('#panel').getByRole('heading', { name: /Approval needed/ }).waitFor({ timeout: 30_000 });
+    await viewer
+      .locator('#panel')
+      .getByRole('heading', { name: /Approval needed/ })
+      .waitFor({ timeout: 30_000 });
     expect(await viewer.locator('form.approve').count()).toBe(0);
     await expect(viewer.locator('#panel .note').textContent()).resolves.toContain('only an operator or admin can approve');
     // Even posted by hand from the page, with the session's CSRF token, the role refuses it.
-    const byViewer = await viewer.evaluate(async ([u, b]) => {
-      const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
-      const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(b) });
-      return { status: r.status, text: await r.text() };
-    }, [`/api/runs/${id}/approvals`, body] as const);
+    const byViewer = await viewer.evaluate(
+      async ([u, b]) => {
+        const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+        const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(b) });
+        return { status: r.status, text: await r.text() };
+      },
+      [`/api/runs/${id}/approvals`, body] as const,
+    );
     expect(byViewer.status).toBe(403);
     expect(byViewer.text).toContain('needs operator');
     await viewer.context().close();
@@ -248,10 +284,13 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
     const op = await login(TOKENS.operator);
     await op.goto(`${url}/runs/${id}`);
     // The operator's session without the CSRF token: refused, nothing recorded.
-    const noCsrf = await op.evaluate(async ([u, b]) => {
-      const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
-      return { status: r.status, text: await r.text() };
-    }, [`/api/runs/${id}/approvals`, body] as const);
+    const noCsrf = await op.evaluate(
+      async ([u, b]) => {
+        const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
+        return { status: r.status, text: await r.text() };
+      },
+      [`/api/runs/${id}/approvals`, body] as const,
+    );
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.text).toContain('CSRF');
     expect((await api(`/api/runs/${id}`)).approval).not.toBeNull();
@@ -273,8 +312,13 @@ describe('the web console in Chromium, on the lab', { timeout: 300_000 }, () => 
     await op.locator('#live[data-final="yes"]').waitFor({ timeout: 15_000 });
     expect(mpStarts()).toEqual(before);
     expect(routerStatuses().some((c) => c !== 200)).toBe(true);
-    const journal = readFileSync(join(work, 'data', 'runs', id, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(journal.filter((e) => e.type === 'approval')).toEqual([expect.objectContaining({ decision: 'refused', operator: 'alice', planHash: pending.planHash, comment: 'not during the release freeze' })]);
+    const journal = readFileSync(join(work, 'data', 'runs', id, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(journal.filter((e) => e.type === 'approval')).toEqual([
+      expect.objectContaining({ decision: 'refused', operator: 'alice', planHash: pending.planHash, comment: 'not during the release freeze' }),
+    ]);
     expect(journal.some((e) => e.type === 'host-start' && /restart/.test(e.step))).toBe(false);
     await op.context().close();
     await labHeal(lab.dir);

@@ -16,7 +16,10 @@ function rolling(): { runbook: string; inventory: string } {
   const runbook = join(ws.dir, 'svc-roll.yaml');
   writeFileSync(runbook, FIX_RUNBOOK.replace('name: svc-fix', 'name: svc-roll').replace('    mutates: true\n', '    mutates: true\n    serial: 1\n'));
   const inventory = join(ws.dir, 'three.yaml');
-  writeFileSync(inventory, 'all:\n  hosts:\n    local1: { ansible_connection: local }\n    local2: { ansible_connection: local }\n    local3: { ansible_connection: local }\n');
+  writeFileSync(
+    inventory,
+    'all:\n  hosts:\n    local1: { ansible_connection: local }\n    local2: { ansible_connection: local }\n    local3: { ansible_connection: local }\n',
+  );
   return { runbook, inventory };
 }
 
@@ -70,7 +73,12 @@ async function login(token: string): Promise<Browser & { setCookie: string }> {
   const form = await raw('/login');
   const loginCookie = (cookiesOf(form.headers)[0] ?? '').split(';')[0] as string;
   const field = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] as string;
-  const r = await raw('/login', { method: 'POST', cookie: loginCookie, body: new URLSearchParams({ _csrf: field, token, next: '/runs' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const r = await raw('/login', {
+    method: 'POST',
+    cookie: loginCookie,
+    body: new URLSearchParams({ _csrf: field, token, next: '/runs' }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   expect(r.status).toBe(303);
   const setCookie = cookiesOf(r.headers).find((c) => c.startsWith('remedy_session=')) as string;
   const cookie = setCookie.split(';')[0] as string;
@@ -79,7 +87,8 @@ async function login(token: string): Promise<Browser & { setCookie: string }> {
   return { cookie, csrf, setCookie };
 }
 
-const approvalBody = (run: any, extra: Record<string, unknown> = {}) => JSON.stringify({ step: run.approval.step, planHash: run.approval.planHash, decision: 'approved', ...extra });
+const approvalBody = (run: any, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ step: run.approval.step, planHash: run.approval.planHash, decision: 'approved', ...extra });
 
 beforeAll(async () => {
   ws = workspace();
@@ -111,7 +120,8 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     const form = await raw('/login');
     const loginCookie = (cookiesOf(form.headers)[0] ?? '').split(';')[0] as string;
     const field = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] as string;
-    const post = (body: Record<string, string>, cookie = loginCookie) => raw('/login', { method: 'POST', cookie, body: new URLSearchParams(body).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const post = (body: Record<string, string>, cookie = loginCookie) =>
+      raw('/login', { method: 'POST', cookie, body: new URLSearchParams(body).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const wrong = await post({ _csrf: field, token: 'not-a-token' });
     expect(wrong.status).toBe(401);
     expect(cookiesOf(wrong.headers).some((c) => c.startsWith('remedy_session='))).toBe(false);
@@ -127,7 +137,10 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
 
   it('an approval needs the CSRF token, a viewer is refused, and the journal names the operator who approved', async () => {
     const root = ws.target('c1', 'STUCK');
-    const posted = await s.call('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'StuckApprove', root }, 'firing', 'fp-console-1') });
+    const posted = await s.call('/hooks/alertmanager', {
+      token: TOKENS.hook,
+      body: alertmanager({ alertname: 'StuckApprove', root }, 'firing', 'fp-console-1'),
+    });
     const id = posted.json.results[0].run as string;
     const waiting = await until('the approval wait', async () => {
       const r = (await s.call(`/api/runs/${id}`)).json;
@@ -151,9 +164,20 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.text).toContain('CSRF');
     // Another session's token does not do either.
-    expect((await raw(url, { method: 'POST', cookie: op.cookie, body: approvalBody(waiting), headers: { ...json, 'x-csrf-token': viewer.csrf } })).status).toBe(403);
+    expect((await raw(url, { method: 'POST', cookie: op.cookie, body: approvalBody(waiting), headers: { ...json, 'x-csrf-token': viewer.csrf } })).status).toBe(
+      403,
+    );
     // A cross-origin page cannot post even with the token.
-    expect((await raw(url, { method: 'POST', cookie: op.cookie, body: approvalBody(waiting), headers: { ...json, 'x-csrf-token': op.csrf, origin: 'http://evil.example' } })).status).toBe(403);
+    expect(
+      (
+        await raw(url, {
+          method: 'POST',
+          cookie: op.cookie,
+          body: approvalBody(waiting),
+          headers: { ...json, 'x-csrf-token': op.csrf, origin: 'http://evil.example' },
+        })
+      ).status,
+    ).toBe(403);
     // A viewer with a valid session and token: the role refuses it.
     const byViewer = await raw(url, { method: 'POST', cookie: viewer.cookie, body: approvalBody(waiting), headers: { ...json, 'x-csrf-token': viewer.csrf } });
     expect(byViewer.status).toBe(403);
@@ -173,7 +197,10 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     const report = JSON.parse((await raw(`/api/runs/${id}/report?format=json`, { cookie: op.cookie })).text);
     const approvals = report.approvals ?? report.result?.approvals;
     expect(JSON.stringify(approvals)).toContain('alice');
-    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
     const approval = events.find((e) => e.type === 'approval');
     expect(approval).toMatchObject({ decision: 'approved', operator: 'alice', planHash: waiting.approval.planHash, hosts: ['local1'] });
     expect(Date.parse(approval.time)).toBeGreaterThan(Date.parse(waiting.approval.requestedAt) - 1);
@@ -197,7 +224,10 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
 
   it('"approve this and the remaining batches": one answer, every batch runs and is journaled with the operator', async () => {
     const root = ws.target('roll', 'STUCK');
-    const posted = await s.call('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'StuckRolling', root }, 'firing', 'fp-console-roll') });
+    const posted = await s.call('/hooks/alertmanager', {
+      token: TOKENS.hook,
+      body: alertmanager({ alertname: 'StuckRolling', root }, 'firing', 'fp-console-roll'),
+    });
     const id = posted.json.results[0].run as string;
     const waiting = await until('the approval wait', async () => {
       const r = (await s.call(`/api/runs/${id}`)).json;
@@ -206,14 +236,22 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     expect(waiting.approval).toMatchObject({ step: 'unstick', batch: 1, batchCount: 3, hosts: ['local1'] });
     const op = await login(TOKENS.operator);
     expect((await raw(`/runs/${id}`, { cookie: op.cookie })).text).toContain('Approve this and the remaining batches');
-    const ok = await raw(`/api/runs/${id}/approvals`, { method: 'POST', cookie: op.cookie, body: approvalBody(waiting, { remaining: true }), headers: { 'content-type': 'application/json', 'x-csrf-token': op.csrf } });
+    const ok = await raw(`/api/runs/${id}/approvals`, {
+      method: 'POST',
+      cookie: op.cookie,
+      body: approvalBody(waiting, { remaining: true }),
+      headers: { 'content-type': 'application/json', 'x-csrf-token': op.csrf },
+    });
     expect(ok.status).toBe(202);
     const done = await until('the run to end', async () => {
       const r = (await s.call(`/api/runs/${id}`)).json;
       return ['queued', 'running'].includes(r.outcome) ? null : r;
     });
     expect(done).toMatchObject({ outcome: 'resolved', hosts: { local1: 'ok', local2: 'ok', local3: 'ok' } });
-    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const events = (await raw(`/api/runs/${id}/events`, { cookie: op.cookie })).text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
     const approvals = events.filter((e) => e.type === 'approval');
     expect(approvals.map((a) => [a.batch, a.hosts, a.operator, a.decision])).toEqual([
       [1, ['local1'], 'alice', 'approved'],
@@ -224,9 +262,13 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
 
   it('the policy page shows an open breaker; only an admin session resets it (with its CSRF token)', async () => {
     const root = ws.target('brk', 'STUCK');
-    const alert = (status: 'firing' | 'resolved') => s.call('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'Stuck', root }, status, 'fp-console-brk') });
+    const alert = (status: 'firing' | 'resolved') =>
+      s.call('/hooks/alertmanager', { token: TOKENS.hook, body: alertmanager({ alertname: 'Stuck', root }, status, 'fp-console-brk') });
     const first = (await alert('firing')).json.results[0].run as string;
-    const firstRun = await until('the first run to end', async () => { const r = (await s.call(`/api/runs/${first}`)).json; return ['queued', 'running'].includes(r.outcome) ? null : r; });
+    const firstRun = await until('the first run to end', async () => {
+      const r = (await s.call(`/api/runs/${first}`)).json;
+      return ['queued', 'running'].includes(r.outcome) ? null : r;
+    });
     expect(firstRun).toMatchObject({ outcome: 'resolved' });
     await alert('resolved');
     const again = (await alert('firing')).json.results[0];
@@ -240,7 +282,8 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     const opPage = (await raw('/policy', { cookie: op.cookie })).text;
     expect(opPage).not.toContain('data-reset-breaker');
     expect(opPage).toContain('Only an admin can reset it.');
-    const reset = (b: { cookie: string }, csrf?: string) => raw(`/api/breakers/${breaker.id}/reset`, { method: 'POST', cookie: b.cookie, headers: csrf ? { 'x-csrf-token': csrf } : {} });
+    const reset = (b: { cookie: string }, csrf?: string) =>
+      raw(`/api/breakers/${breaker.id}/reset`, { method: 'POST', cookie: b.cookie, headers: csrf ? { 'x-csrf-token': csrf } : {} });
     expect((await reset(op, op.csrf)).status).toBe(403);
     expect((await reset(admin)).status).toBe(403);
     expect((await s.call('/api/breakers')).json.breakers).toHaveLength(1);
@@ -254,7 +297,13 @@ describe('web console over HTTP', { timeout: 90_000 }, () => {
     const form = await raw('/login');
     const loginCookie = (cookiesOf(form.headers)[0] ?? '').split(';')[0] as string;
     const field = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] as string;
-    const post = (token: string) => raw('/login', { method: 'POST', cookie: loginCookie, body: new URLSearchParams({ _csrf: field, token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const post = (token: string) =>
+      raw('/login', {
+        method: 'POST',
+        cookie: loginCookie,
+        body: new URLSearchParams({ _csrf: field, token }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
     const redis = new Redis({ path: s.redisSocket as string, lazyConnect: true });
     const clear = async () => {
       const keys = await redis.keys('remedy:console:login-failures:*');

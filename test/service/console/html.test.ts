@@ -46,13 +46,25 @@ const RUN: RunRecord = {
 describe('console HTML', () => {
   it('escapes every interpolated value unless it is Html itself', () => {
     const evil = `<script>alert("x")</script>' onmouseover='1`;
-    expect(html`<p title="${evil}">${evil}</p>`.value).toBe('<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;1">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;1</p>');
-    expect(html`<ul>${['<a>', html`<li>ok</li>`, null, false, undefined]}</ul>`.value).toBe('<ul>&lt;a&gt;<li>ok</li></ul>');
+    expect(html`<p title="${evil}">${evil}</p>`.value).toBe(
+      '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;1">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;1</p>',
+    );
+    expect(
+      html`<ul>
+        ${['<a>', html`<li>ok</li>`, null, false, undefined]}
+      </ul>`.value,
+    ).toBe('<ul>&lt;a&gt;<li>ok</li></ul>');
     expect(html`${trusted('<svg/>')}`.value).toBe('<svg/>');
   });
 
   it('folds hosts with identical text, keeping the host order', () => {
-    expect(foldByText([{ host: 'a', text: 'x' }, { host: 'b', text: 'y' }, { host: 'c', text: 'x' }])).toEqual([
+    expect(
+      foldByText([
+        { host: 'a', text: 'x' },
+        { host: 'b', text: 'y' },
+        { host: 'c', text: 'x' },
+      ]),
+    ).toEqual([
       { text: 'x', hosts: ['a', 'c'] },
       { text: 'y', hosts: ['b'] },
     ]);
@@ -60,11 +72,18 @@ describe('console HTML', () => {
 
   it('redirects after login only to a path on this server', () => {
     expect(safeNext('/runs/abc?x=1')).toBe('/runs/abc?x=1');
-    for (const bad of ['//evil.example/', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/login', '', null, undefined, '/runs x']) expect(safeNext(bad), String(bad)).toBe('/runs');
+    for (const bad of ['//evil.example/', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/login', '', null, undefined, '/runs x'])
+      expect(safeNext(bad), String(bad)).toBe('/runs');
   });
 
   it('keeps only known outcome and time filters', () => {
-    expect(readFilter({ outcome: 'resolved', since: '24h', runbook: 'rb', host: ' mp-1 ', attention: '1' })).toEqual({ outcome: 'resolved', since: '24h', runbook: 'rb', host: 'mp-1', attention: true });
+    expect(readFilter({ outcome: 'resolved', since: '24h', runbook: 'rb', host: ' mp-1 ', attention: '1' })).toEqual({
+      outcome: 'resolved',
+      since: '24h',
+      runbook: 'rb',
+      host: 'mp-1',
+      attention: true,
+    });
     expect(readFilter({ outcome: 'drop table', since: '1y' })).toMatchObject({ outcome: '', since: '' });
   });
 
@@ -80,7 +99,10 @@ describe('console HTML', () => {
     const viewer = approvalPanel(RUN, [], { name: 'dash', role: 'viewer' }).value;
     expect(viewer).not.toContain('<form');
     expect(viewer).toContain('only an operator or admin can approve');
-    const lastBatch = approvalPanel({ ...RUN, approval: { ...(RUN.approval as NonNullable<RunRecord['approval']>), batch: 2 } }, [], { name: 'alice', role: 'operator' }).value;
+    const lastBatch = approvalPanel({ ...RUN, approval: { ...(RUN.approval as NonNullable<RunRecord['approval']>), batch: 2 } }, [], {
+      name: 'alice',
+      role: 'operator',
+    }).value;
     expect(lastBatch).not.toContain('remaining batches');
     expect(approvalPanel({ ...RUN, approval: null }, [], { name: 'alice', role: 'operator' }).value).toContain('hidden');
   });
