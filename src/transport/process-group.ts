@@ -40,7 +40,9 @@ function checkPgid(pgid: number): void {
  * Signals everything a command started: its process group and every descendant of the group's
  * processes, also those in a session of their own (sudo with use_pty puts the command in one).
  * The tree is walked through `ps`, before anything is signalled, so processes whose parent dies
- * are still reached. Prints the pids it signalled after SIGNALED_MARKER, for the survivor check.
+ * are still reached. The group is signalled first, in one kill(2), then the rest parents before
+ * children: a shell whose child died first would otherwise run on (echo "finished", exit 0)
+ * for the moment before its own signal. Prints the pids it signalled after SIGNALED_MARKER, for the survivor check.
  * Run through the command's become path, it reaches processes the login user may not signal.
  */
 export function signalTreeCommand(pgid: number, signal: 'TERM' | 'KILL', alsoPids: readonly number[] = []): string {
@@ -48,12 +50,12 @@ export function signalTreeCommand(pgid: number, signal: 'TERM' | 'KILL', alsoPid
   const extra = alsoPids.filter((p) => Number.isSafeInteger(p) && p > 1).join(' ');
   const walk =
     `ps -e -o pid= -o ppid= -o pgid= 2>/dev/null | awk -v r=${pgid} ` +
-    `'{ p[NR] = $1; pp[NR] = $2; g[NR] = $3; if ($1 == r) k[r] = 1 } ` +
-    `END { do { c = 0; for (i = 1; i <= NR; i++) if (!(p[i] in k) && (g[i] == r || (pp[i] in k))) { k[p[i]] = 1; c = 1 } } while (c); for (x in k) print x }'`;
+    `'{ p[NR] = $1; pp[NR] = $2; g[NR] = $3; if ($1 == r) { k[r] = 1; o[++n] = r } } ` +
+    `END { do { c = 0; for (i = 1; i <= NR; i++) if (!(p[i] in k) && (g[i] == r || (pp[i] in k))) { k[p[i]] = 1; o[++n] = p[i]; c = 1 } } while (c); for (j = 1; j <= n; j++) print o[j] }'`;
   return (
     `remedy_pids=$(${walk}); ` +
-    `for p in $remedy_pids ${extra}; do kill -s ${signal} "$p" 2>/dev/null; done; ` +
     `kill -s ${signal} -- -${pgid} 2>/dev/null; ` +
+    `for p in $remedy_pids ${extra}; do kill -s ${signal} "$p" 2>/dev/null; done; ` +
     `echo ${SIGNALED_MARKER} $remedy_pids ${extra}`
   );
 }
