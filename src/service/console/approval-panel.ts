@@ -31,58 +31,32 @@ export function approvalPanel(run: RunRecord, events: readonly RunEvent[], who: 
     html`<span class="hosts">${hosts.length === p.hosts.length && p.hosts.length > 1 ? `all ${hosts.length} hosts: ` : ''}${hosts.join(', ')}</span>`;
   const remaining = p.batch !== null && batches !== null && p.batch < batches;
   return html`<section id="panel" class="panel" data-key="${panelKey(p)}" aria-labelledby="panel-h">
-    <h2 id="panel-h">Approval needed: step <code>${p.step}</code>${p.batch !== null ? html` · batch ${p.batch}${batches ? ` of ${batches}` : ''}` : ''}</h2>
-    <p class="cause">
-      Concluded cause:
-      <strong>${decision?.cause ?? run.cause ?? 'not decided yet'}</strong
-      >${decision?.evidence.condition ? html` because <code>${decision.evidence.condition}</code>` : ''}
-    </p>
-    ${decision ? factsTable(decision.evidence.facts) : ''}
-    <p>Plan hash <code class="hash" data-hash>${p.planHash}</code> · asked ${p.requestedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</p>
-    <h3>Commands it would run</h3>
-    ${
-      commands.length === 0
-        ? html`<p class="muted">No command (a step without a shell command).</p>`
-        : commands.map(
-            (g) =>
-              html`<div class="cmd">
-                <div class="for">${hostList(g.hosts)}</div>
-                <pre><code>${g.text}</code></pre>
-              </div>`,
-          )
-    }
-    ${
-      diffs.length > 0
-        ? html`<h3>Properties changes</h3>
-            ${diffs.map(
-              (g) =>
-                html`<div class="cmd">
-                  <div class="for">${hostList(g.hosts)}</div>
-                  <pre class="diff"><code>${g.text}</code></pre>
-                </div>`,
-            )}`
-        : ''
-    }
-    ${
-      canApprove
-        ? html`<form class="approve" data-run="${run.id}" data-step="${p.step}" data-plan-hash="${p.planHash}">
-            <fieldset>
-              <legend>Hosts</legend>
-              ${p.hosts.map((h) => html`<label class="check"><input type="checkbox" name="host" value="${h}" checked /> ${h}</label>`)}
-            </fieldset>
-            <label for="comment">Comment (required to deny)</label>
-            <textarea id="comment" name="comment" rows="2" maxlength="4096"></textarea>
-            <div class="buttons">
-              <button type="submit" name="decision" value="approved" class="primary">Approve on selected hosts</button>
-              ${remaining ? html`<button type="submit" name="decision" value="approved-remaining">Approve this and the remaining batches</button>` : ''}
-              <button type="submit" name="decision" value="skipped">Skip this step</button>
-              <button type="submit" name="decision" value="refused" class="danger">Deny</button>
-            </div>
-            <p class="result" role="status" aria-live="polite"></p>
-          </form>`
-        : html`<p class="note" role="note">You are logged in as ${who.name} (${who.role}): only an operator or admin can approve.</p>`
-    }
-  </section>`;
+  <h2 id="panel-h">Approval needed: step <code>${p.step}</code>${p.batch !== null ? html` · batch ${p.batch}${batches ? ` of ${batches}` : ''}` : ''}</h2>
+  <p class="cause">Concluded cause: <strong>${decision?.cause ?? run.cause ?? 'not decided yet'}</strong>${decision?.evidence.condition ? html` because <code>${decision.evidence.condition}</code>` : ''}</p>
+  ${decision ? factsTable(decision.evidence.facts) : ''}
+  <p>Plan hash <code class="hash" data-hash>${p.planHash}</code> · asked ${p.requestedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</p>
+  <h3>Commands it would run</h3>
+  ${commands.length === 0 ? html`<p class="muted">No command (a step without a shell command).</p>` : commands.map((g) => html`<div class="cmd"><div class="for">${hostList(g.hosts)}</div><pre><code>${g.text}</code></pre></div>`)}
+  ${diffs.length > 0 ? html`<h3>Properties changes</h3>${diffs.map((g) => html`<div class="cmd"><div class="for">${hostList(g.hosts)}</div><pre class="diff"><code>${g.text}</code></pre></div>`)}` : ''}
+  ${
+    canApprove
+      ? html`<form class="approve" data-run="${run.id}" data-step="${p.step}" data-plan-hash="${p.planHash}">
+    <fieldset><legend>Hosts</legend>
+    ${p.hosts.map((h) => html`<label class="check"><input type="checkbox" name="host" value="${h}" checked> ${h}</label>`)}
+    </fieldset>
+    <label for="comment">Comment (required to deny)</label>
+    <textarea id="comment" name="comment" rows="2" maxlength="4096"></textarea>
+    <div class="buttons">
+      <button type="submit" name="decision" value="approved" class="primary">Approve on selected hosts</button>
+      ${remaining ? html`<button type="submit" name="decision" value="approved-remaining">Approve this and the remaining batches</button>` : ''}
+      <button type="submit" name="decision" value="skipped">Skip this step</button>
+      <button type="submit" name="decision" value="refused" class="danger">Deny</button>
+    </div>
+    <p class="result" role="status" aria-live="polite"></p>
+  </form>`
+      : html`<p class="note" role="note">You are logged in as ${who.name} (${who.role}): only an operator or admin can approve.</p>`
+  }
+</section>`;
 }
 
 export function factsTable(facts: Record<string, Record<string, unknown>>): Html {
@@ -91,26 +65,6 @@ export function factsTable(facts: Record<string, Record<string, unknown>>): Html
   const keys = [...new Set(rows.flatMap(([, f]) => Object.keys(f)))];
   // Hosts with the same facts fold into one row, as in the guided screen.
   const folded = foldByText(rows.map(([host, f]) => ({ host, text: JSON.stringify(keys.map((k) => f[k] ?? null)) })));
-  return html`<div class="scroll">
-    <table class="facts">
-      <caption>
-        Facts the decision read
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Hosts</th>
-          ${keys.map((k) => html`<th scope="col">${k}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${folded.map(
-          (g) =>
-            html`<tr>
-              <th scope="row">${g.hosts.join(', ')}</th>
-              ${(JSON.parse(g.text) as unknown[]).map((v) => (v === null ? html`<td class="muted">—</td>` : html`<td><code>${typeof v === 'string' ? v : JSON.stringify(v)}</code></td>`))}
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
+  return html`<div class="scroll"><table class="facts"><caption>Facts the decision read</caption><thead><tr><th scope="col">Hosts</th>${keys.map((k) => html`<th scope="col">${k}</th>`)}</tr></thead>
+  <tbody>${folded.map((g) => html`<tr><th scope="row">${g.hosts.join(', ')}</th>${(JSON.parse(g.text) as unknown[]).map((v) => (v === null ? html`<td class="muted">—</td>` : html`<td><code>${typeof v === 'string' ? v : JSON.stringify(v)}</code></td>`))}</tr>`)}</tbody></table></div>`;
 }

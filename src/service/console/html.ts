@@ -51,15 +51,8 @@ export interface PageFrame {
 
 export function page(f: PageFrame): string {
   const nav = f.who
-    ? html`<nav aria-label="Main">
-          <a href="/runs" ${f.section === 'runs' ? trusted('aria-current="page"') : ''}>Runs</a
-          ><a href="/runbooks" ${f.section === 'runbooks' ? trusted('aria-current="page"') : ''}>Runbooks</a
-          ><a href="/policy" ${f.section === 'policy' ? trusted('aria-current="page"') : ''}>Policy</a>
-        </nav>
-        <form method="post" action="/logout" class="who">
-          <span>${f.who.name} <span class="role">${f.who.role}</span></span
-          ><input type="hidden" name="_csrf" value="${f.csrf ?? ''}" /><button type="submit">Log out</button>
-        </form>`
+    ? html`<nav aria-label="Main"><a href="/runs" ${f.section === 'runs' ? trusted('aria-current="page"') : ''}>Runs</a><a href="/runbooks" ${f.section === 'runbooks' ? trusted('aria-current="page"') : ''}>Runbooks</a><a href="/policy" ${f.section === 'policy' ? trusted('aria-current="page"') : ''}>Policy</a></nav>
+      <form method="post" action="/logout" class="who"><span>${f.who.name} <span class="role">${f.who.role}</span></span><input type="hidden" name="_csrf" value="${f.csrf ?? ''}"><button type="submit">Log out</button></form>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

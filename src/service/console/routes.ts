@@ -83,16 +83,7 @@ export async function registerConsole(app: FastifyInstance, d: ConsoleDeps): Pro
     return null;
   };
 
-  const notFound = (reply: FastifyReply, who: ConsoleSession, what: string) =>
-    send(
-      reply,
-      404,
-      'Not found',
-      who,
-      null,
-      html`<h1>Not found</h1>
-        <p>${what}</p>`,
-    );
+  const notFound = (reply: FastifyReply, who: ConsoleSession, what: string) => send(reply, 404, 'Not found', who, null, html`<h1>Not found</h1><p>${what}</p>`);
 
   app.get('/', async (_req, reply) => reply.code(303).header('location', '/runs').send());
 

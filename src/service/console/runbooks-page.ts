@@ -86,19 +86,13 @@ export function catalogue(policy: Policy): CatalogueEntry[] {
 
 export function cataloguePage(entries: readonly CatalogueEntry[]): Html {
   return html`<h1>Runbooks</h1>
-    <ul class="catalogue">
-      ${entries.map(
-        (e) =>
-          html`<li>
-            <h2><a href="/runbooks/${e.name}">${e.name}</a></h2>
-            ${e.problem ? html`<p class="error">${e.problem}</p>` : html`<p>${e.summary}</p>`}
-            <p class="muted">
-              ${e.params.length} param${e.params.length === 1 ? '' : 's'} ·
-              ${e.routes.length > 0 ? `routes: ${e.routes.map((r) => `${r.name} (${r.mode})`).join(', ')}` : 'no route runs it'}
-            </p>
-          </li>`,
-      )}
-    </ul>`;
+  <ul class="catalogue">${entries.map(
+    (e) => html`<li>
+    <h2><a href="/runbooks/${e.name}">${e.name}</a></h2>
+    ${e.problem ? html`<p class="error">${e.problem}</p>` : html`<p>${e.summary}</p>`}
+    <p class="muted">${e.params.length} param${e.params.length === 1 ? '' : 's'} · ${e.routes.length > 0 ? `routes: ${e.routes.map((r) => `${r.name} (${r.mode})`).join(', ')}` : 'no route runs it'}</p>
+  </li>`,
+  )}</ul>`;
 }
 
 export interface PlanRequest {
@@ -141,74 +135,40 @@ export function runbookPage(e: CatalogueEntry, who: Principal, req: PlanRequest 
   const route = e.routes.find((r) => r.name === req?.route) ?? e.routes[0];
   const canRun = Authenticator.allows(who, 'operator');
   return html`<h1>${e.name}</h1>
-    <p>${e.summary}</p>
-    ${e.description ? html`<p class="muted">${e.description}</p>` : ''}
-    <h2>Params</h2>
+  <p>${e.summary}</p>
+  ${e.description ? html`<p class="muted">${e.description}</p>` : ''}
+  <h2>Params</h2>
+  ${e.params.length === 0 ? html`<p class="muted">None.</p>` : html`<dl class="params">${e.params.map((p) => html`<dt><code>${p.name}</code> <span class="muted">${p.type}${p.required ? ', required' : ''}${p.default !== null ? `, default ${p.secret ? '********' : p.default}` : ''}</span></dt><dd>${p.description ?? ''}${p.values ? html` <span class="muted">(${p.values.join(' | ')})</span>` : ''}</dd>`)}</dl>`}
+  <h2>Decision graph</h2>
+  ${'mermaid' in graph ? html`<div class="graph"><pre class="mermaid" aria-label="Decision graph of ${e.name}">${graph.mermaid}</pre></div><details><summary>Mermaid source</summary><pre><code>${graph.mermaid}</code></pre></details>` : html`<p class="error">${graph.error}</p>`}
+  <h2 id="plan-h">Plan</h2>
+  ${
+    e.routes.length === 0
+      ? html`<p class="muted">No route of the policy runs this runbook, so there is no inventory to plan against.</p>`
+      : html`<form class="planform" method="get" action="/runbooks/${e.name}" aria-labelledby="plan-h">
+    <label>Route (inventory) <select name="route">${e.routes.map((r) => html`<option value="${r.name}"${r.name === route?.name ? SELECTED : ''}>${r.name} · ${r.inventory} · ${r.mode}</option>`)}</select></label>
+    ${e.params.map((p) => html`<label>${p.name} <input name="p.${p.name}" value="${req?.params[p.name] ?? ''}" placeholder="${p.secret ? '' : (p.default ?? '')}" ${p.secret ? html`type="password"` : ''} autocomplete="off"></label>`)}
+    <label>Limit <input name="limit" value="${req?.limit ?? ''}" placeholder="all hosts" autocomplete="off"></label>
+    <button type="submit">Show the plan</button>
+  </form>`
+  }
+  ${
+    planned
+      ? 'error' in planned
+        ? html`<p class="error" role="alert">${planned.error}</p>`
+        : html`<pre class="plan" tabindex="0"><code>${planned.text}</code></pre>
     ${
-      e.params.length === 0
-        ? html`<p class="muted">None.</p>`
-        : html`<dl class="params">
-            ${e.params.map(
-              (p) =>
-                html`<dt>
-                    <code>${p.name}</code>
-                    <span class="muted"
-                      >${p.type}${p.required ? ', required' : ''}${p.default !== null ? `, default ${p.secret ? '********' : p.default}` : ''}</span
-                    >
-                  </dt>
-                  <dd>${p.description ?? ''}${p.values ? html` <span class="muted">(${p.values.join(' | ')})</span>` : ''}</dd>`,
-            )}
-          </dl>`
-    }
-    <h2>Decision graph</h2>
-    ${
-      'mermaid' in graph
-        ? html`<div class="graph"><pre class="mermaid" aria-label="Decision graph of ${e.name}">${graph.mermaid}</pre></div>
-            <details>
-              <summary>Mermaid source</summary>
-              <pre><code>${graph.mermaid}</code></pre>
-            </details>`
-        : html`<p class="error">${graph.error}</p>`
-    }
-    <h2 id="plan-h">Plan</h2>
-    ${
-      e.routes.length === 0
-        ? html`<p class="muted">No route of the policy runs this runbook, so there is no inventory to plan against.</p>`
-        : html`<form class="planform" method="get" action="/runbooks/${e.name}" aria-labelledby="plan-h">
-            <label
-              >Route (inventory)
-              <select name="route">
-                ${e.routes.map((r) => html`<option value="${r.name}" ${r.name === route?.name ? SELECTED : ''}>${r.name} · ${r.inventory} · ${r.mode}</option>`)}
-              </select></label
-            >
-            ${e.params.map((p) => html`<label>${p.name} <input name="p.${p.name}" value="${req?.params[p.name] ?? ''}" placeholder="${p.secret ? '' : (p.default ?? '')}" ${p.secret ? html`type="password"` : ''} autocomplete="off" /></label>`)}
-            <label>Limit <input name="limit" value="${req?.limit ?? ''}" placeholder="all hosts" autocomplete="off" /></label>
-            <button type="submit">Show the plan</button>
-          </form>`
-    }
-    ${
-      planned
-        ? 'error' in planned
-          ? html`<p class="error" role="alert">${planned.error}</p>`
-          : html`<pre class="plan" tabindex="0"><code>${planned.text}</code></pre>
-              ${
-                canRun && req
-                  ? html`<form
-                      class="startrun"
-                      data-runbook="${route?.ref ?? ''}"
-                      data-route="${req.route}"
-                      data-params="${JSON.stringify(req.params)}"
-                      data-limit="${req.limit}"
-                    >
-                      <button type="submit" name="mode" value="plan">Probe (read-only diagnosis)</button>
-                      <button type="submit" name="mode" value="approve" class="primary">Start run (approve each fix)</button>
-                      <button type="submit" name="mode" value="auto" class="danger">Start run (auto)</button>
-                      <p class="result" role="status" aria-live="polite"></p>
-                    </form>`
-                  : html`<p class="note">Probing and starting runs needs the operator role.</p>`
-              }`
-        : ''
-    }`;
+      canRun && req
+        ? html`<form class="startrun" data-runbook="${route?.ref ?? ''}" data-route="${req.route}" data-params="${JSON.stringify(req.params)}" data-limit="${req.limit}">
+      <button type="submit" name="mode" value="plan">Probe (read-only diagnosis)</button>
+      <button type="submit" name="mode" value="approve" class="primary">Start run (approve each fix)</button>
+      <button type="submit" name="mode" value="auto" class="danger">Start run (auto)</button>
+      <p class="result" role="status" aria-live="polite"></p>
+    </form>`
+        : html`<p class="note">Probing and starting runs needs the operator role.</p>`
+    }`
+      : ''
+  }`;
 }
 
 const SELECTED = html` selected`;

@@ -33,50 +33,31 @@ export const needsPeople = (r: RunRecord): boolean => r.approval !== null || r.o
 
 export function runsList(runs: readonly RunRecord[]): Html {
   if (runs.length === 0) return html`<p class="muted" id="runs-empty">No runs match.</p>`;
-  return html`<ul class="runs">
-    ${runs.map((r) => {
-      const took = r.startedAt && r.endedAt ? duration(Date.parse(r.endedAt) - Date.parse(r.startedAt)) : null;
-      const hosts = Object.keys(r.hosts);
-      return html`<li class="runrow" data-id="${r.id}" data-outcome="${r.outcome}">
-        <a class="runlink" href="/runs/${r.id}"><strong>${r.runbook}</strong> <span class="muted id">${r.id}</span></a>
-        <span class="badges">${runBadges(r)}</span>
-        <span class="detail"
-          >${r.cause ? html`cause <strong>${r.cause}</strong> · ` : ''}${r.alert ? `alert ${r.alert.labels['alertname'] ?? r.alert.fingerprint}` : r.decision.requestedBy ? `manual by ${r.decision.requestedBy}` : ''}${hosts.length > 0 ? ` · ${hosts.length <= 3 ? hosts.join(', ') : `${hosts.length} hosts`}` : r.limit ? ` · limit ${r.limit}` : ''}</span
-        >
-        <span class="when">${when(r.createdAt)}${took ? ` · ${took}` : ''}</span>
-        ${r.outcome === 'refused' && r.decision.reason ? html`<span class="reason">${r.decision.reason}</span>` : ''}
-      </li>`;
-    })}
-  </ul>`;
+  return html`<ul class="runs">${runs.map((r) => {
+    const took = r.startedAt && r.endedAt ? duration(Date.parse(r.endedAt) - Date.parse(r.startedAt)) : null;
+    const hosts = Object.keys(r.hosts);
+    return html`<li class="runrow" data-id="${r.id}" data-outcome="${r.outcome}">
+      <a class="runlink" href="/runs/${r.id}"><strong>${r.runbook}</strong> <span class="muted id">${r.id}</span></a>
+      <span class="badges">${runBadges(r)}</span>
+      <span class="detail">${r.cause ? html`cause <strong>${r.cause}</strong> · ` : ''}${r.alert ? `alert ${r.alert.labels['alertname'] ?? r.alert.fingerprint}` : r.decision.requestedBy ? `manual by ${r.decision.requestedBy}` : ''}${hosts.length > 0 ? ` · ${hosts.length <= 3 ? hosts.join(', ') : `${hosts.length} hosts`}` : r.limit ? ` · limit ${r.limit}` : ''}</span>
+      <span class="when">${when(r.createdAt)}${took ? ` · ${took}` : ''}</span>
+      ${r.outcome === 'refused' && r.decision.reason ? html`<span class="reason">${r.decision.reason}</span>` : ''}
+    </li>`;
+  })}</ul>`;
 }
 
 export function runsPage(runs: readonly RunRecord[], f: RunsFilter, runbooks: readonly string[]): Html {
-  const opt = (value: string, label: string, current: string) => html`<option value="${value}" ${value === current ? SELECTED : ''}>${label}</option>`;
+  const opt = (value: string, label: string, current: string) => html`<option value="${value}"${value === current ? SELECTED : ''}>${label}</option>`;
   return html`<h1>Runs</h1>
-    <form class="filters" method="get" action="/runs" role="search">
-      <label
-        >Outcome
-        <select name="outcome">
-          ${opt('', 'any', f.outcome)}${OUTCOME_FILTERS.map((o) => opt(o, o, f.outcome))}
-        </select></label
-      >
-      <label
-        >Runbook
-        <select name="runbook">
-          ${opt('', 'any', f.runbook)}${runbooks.map((r) => opt(r, r, f.runbook))}
-        </select></label
-      >
-      <label>Host <input name="host" value="${f.host}" size="12" autocomplete="off" /></label>
-      <label
-        >Since
-        <select name="since">
-          ${opt('', 'any time', f.since)}${Object.keys(SINCE_CHOICES).map((s) => opt(s, `last ${s}`, f.since))}
-        </select></label
-      >
-      <label class="check"><input type="checkbox" name="attention" value="1" ${f.attention ? CHECKED : ''} /> needs people</label>
-      <button type="submit">Filter</button>
-    </form>
-    <div id="runs" data-live-list aria-live="polite">${runsList(runs)}</div>`;
+  <form class="filters" method="get" action="/runs" role="search">
+    <label>Outcome <select name="outcome">${opt('', 'any', f.outcome)}${OUTCOME_FILTERS.map((o) => opt(o, o, f.outcome))}</select></label>
+    <label>Runbook <select name="runbook">${opt('', 'any', f.runbook)}${runbooks.map((r) => opt(r, r, f.runbook))}</select></label>
+    <label>Host <input name="host" value="${f.host}" size="12" autocomplete="off"></label>
+    <label>Since <select name="since">${opt('', 'any time', f.since)}${Object.keys(SINCE_CHOICES).map((s) => opt(s, `last ${s}`, f.since))}</select></label>
+    <label class="check"><input type="checkbox" name="attention" value="1" ${f.attention ? CHECKED : ''}> needs people</label>
+    <button type="submit">Filter</button>
+  </form>
+  <div id="runs" data-live-list aria-live="polite">${runsList(runs)}</div>`;
 }
 
 const SELECTED = html` selected`;

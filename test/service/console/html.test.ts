@@ -49,11 +49,7 @@ describe('console HTML', () => {
     expect(html`<p title="${evil}">${evil}</p>`.value).toBe(
       '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;1">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;1</p>',
     );
-    expect(
-      html`<ul>
-        ${['<a>', html`<li>ok</li>`, null, false, undefined]}
-      </ul>`.value,
-    ).toBe('<ul>&lt;a&gt;<li>ok</li></ul>');
+    expect(html`<ul>${['<a>', html`<li>ok</li>`, null, false, undefined]}</ul>`.value).toBe('<ul>&lt;a&gt;<li>ok</li></ul>');
     expect(html`${trusted('<svg/>')}`.value).toBe('<svg/>');
   });
 
