@@ -86,7 +86,8 @@ export async function runDecide(e: Engine, step: PlanStep, nextId: string | null
     ...(spec.causes.some((c) => c.cause === spec.default) ? [] : [{ cause: spec.default, summary: null, condition: null }]),
   ];
   const redacted = e.emitter.redactor.redactValue(evidence);
-  const confirmed = await e.strategy.confirmCause({ step, cause, candidates, evidence: redacted });
+  const answer = await e.strategy.confirmCause({ step, cause, candidates, evidence: redacted });
+  const confirmed = answer.cause;
   e.state.cause = confirmed;
   e.emitter.emit({
     type: 'decision',
@@ -95,6 +96,9 @@ export async function runDecide(e: Engine, step: PlanStep, nextId: string | null
     evidence,
     candidates: candidates.map((c) => c.cause),
     override: confirmed !== cause ? { from: cause, operator: e.strategy.operator } : undefined,
+    // Who settled the cause, when a person did (accepted or overrode); absent when the
+    // conditions' conclusion stands unasked, so a report never names someone who was not asked.
+    confirmedBy: answer.source === 'operator' ? e.strategy.operator : undefined,
   });
   end(e, step, started, nextId);
   return { kind: 'next' };

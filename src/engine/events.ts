@@ -146,6 +146,8 @@ export type RunEvent = Base &
         evidence: { condition: string | null; facts: Record<string, Record<string, unknown>> };
         candidates: string[];
         override?: { from: string; operator: string } | undefined;
+        /** The operator who answered the cause prompt (accepted or overrode); absent when nobody was asked. */
+        confirmedBy?: string | undefined;
       }
     | {
         type: 'approval';

@@ -4,7 +4,7 @@
 // src/ui/prompts, a script in tests). Like Ansible's debug strategy, it is a small layer over the
 // one executor; every answer it gives is journaled by the executor (approval, decision override).
 import { InterruptedError } from '../errors.js';
-import type { ApprovalAnswer, ApprovalRequest, CauseRequest, FailureAnswer, FailureRequest, Strategy } from './strategy.js';
+import type { ApprovalAnswer, ApprovalRequest, CauseAnswer, CauseRequest, FailureAnswer, FailureRequest, Strategy } from './strategy.js';
 
 /** What the operator can answer before a mutating step (or rolling batch). */
 export type ApprovalChoice = 'run' | 'run-remaining' | 'pick' | 'skip' | 'details' | 'abort';
@@ -100,7 +100,7 @@ export class GuidedStrategy implements Strategy {
     this.#timeoutSignal = options.timeoutSignal ?? ((ms) => AbortSignal.timeout(ms));
   }
 
-  async confirmCause(req: CauseRequest): Promise<string> {
+  async confirmCause(req: CauseRequest): Promise<CauseAnswer> {
     const r = await this.#interaction(`the decision of step ${req.step.id}`, async (ctx) => {
       const p = this.#prompter;
       await p.present({ kind: 'cause', req });
@@ -118,7 +118,8 @@ export class GuidedStrategy implements Strategy {
         if (req.candidates.some((c) => c.cause === picked)) return picked;
       }
     });
-    return 'answered' in r ? r.answered : req.cause;
+    // A prompt that timed out leaves the conditions' conclusion standing: nobody accepted it.
+    return 'answered' in r ? { cause: r.answered, source: 'operator' } : { cause: req.cause, source: 'runbook' };
   }
 
   async approve(req: ApprovalRequest): Promise<ApprovalAnswer> {

@@ -13,6 +13,7 @@ export {
   type FailureAnswer,
   type FailureAction,
   type HostOutcome,
+  type CauseAnswer,
   type CauseRequest,
 } from './strategy.js';
 export { GuidedStrategy, type Prompter } from './guided.js';

@@ -90,6 +90,16 @@ export interface CauseRequest {
   evidence: { condition: string | null; facts: Record<string, Record<string, unknown>> };
 }
 
+/**
+ * The cause to go on with, and who settled it: `operator` when a person answered (accepted the
+ * concluded cause or picked another), `runbook` when the conditions' conclusion stands unasked
+ * (unattended, probe, a prompt that timed out). The journal records the operator only for the first.
+ */
+export interface CauseAnswer {
+  cause: string;
+  source: 'operator' | 'runbook';
+}
+
 export interface Strategy {
   readonly mode: RunMode;
   /** Name recorded with approvals and overrides. */
@@ -98,8 +108,8 @@ export interface Strategy {
   approve(req: ApprovalRequest): Promise<ApprovalAnswer>;
   /** After a failure on some hosts: retry / skip / rollback / abort / continue-as-policy. */
   onFailure(req: FailureRequest): Promise<FailureAnswer>;
-  /** After a decide step: accept or override the cause (returns the cause to use). */
-  confirmCause(req: CauseRequest): Promise<string>;
+  /** After a decide step: accept or override the cause (returns the cause to use, and who chose it). */
+  confirmCause(req: CauseRequest): Promise<CauseAnswer>;
   /**
    * A mutating step would change these hosts: true stops the run before it, and the executor
    * previews the rest of the plan instead (probe). A strategy with this hook always gets the
@@ -128,8 +138,8 @@ export class UnattendedStrategy implements Strategy {
   async onFailure(_req: FailureRequest): Promise<FailureAnswer> {
     return { action: 'policy' };
   }
-  async confirmCause(req: CauseRequest): Promise<string> {
-    return req.cause;
+  async confirmCause(req: CauseRequest): Promise<CauseAnswer> {
+    return { cause: req.cause, source: 'runbook' };
   }
 }
 
@@ -153,7 +163,7 @@ export class ProbeStrategy implements Strategy {
   async onFailure(): Promise<FailureAnswer> {
     return { action: 'policy' };
   }
-  async confirmCause(req: CauseRequest): Promise<string> {
-    return req.cause;
+  async confirmCause(req: CauseRequest): Promise<CauseAnswer> {
+    return { cause: req.cause, source: 'runbook' };
   }
 }

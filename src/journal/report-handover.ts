@@ -181,6 +181,8 @@ export function buildSummary(input: {
   outcomes: readonly { status: string; message: string }[];
   /** The cause the operator chose instead of the concluded one, when they did. */
   override?: { time: string; step: string; cause: string; from: string; operator: string } | null | undefined;
+  /** The concluded cause, when a person was asked and accepted it. */
+  accepted?: { time: string; step: string; cause: string; operator: string } | null | undefined;
   runDir?: string | undefined;
 }): ReportSummary {
   const { result } = input;
@@ -223,7 +225,7 @@ export function buildSummary(input: {
     hosts,
     changed,
     leftForPeople: left,
-    decisions: describeDecisions(input.approvals, input.override),
+    decisions: describeDecisions(input.approvals, input.override, input.accepted),
   };
 }
 
@@ -238,6 +240,7 @@ const SOURCE_WORDS: Record<ReportApproval['source'], string> = {
 export function describeDecisions(
   approvals: readonly ReportApproval[],
   override?: { time: string; step: string; cause: string; from: string; operator: string } | null,
+  accepted?: { time: string; step: string; cause: string; operator: string } | null,
 ): string[] {
   const items: { time: string; text: string }[] = approvals.map((a) => {
     const verb = a.decision === 'timed-out' ? 'did not answer in time for' : a.decision;
@@ -251,6 +254,11 @@ export function describeDecisions(
     items.push({
       time: override.time,
       text: `${override.time} ${override.operator} overrode the cause at ${override.step}: ${override.cause}, not ${override.from} as concluded`,
+    });
+  if (accepted)
+    items.push({
+      time: accepted.time,
+      text: `${accepted.time} ${accepted.operator} accepted the concluded cause at ${accepted.step}: ${accepted.cause}`,
     });
   return items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).map((i) => i.text);
 }

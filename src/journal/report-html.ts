@@ -112,6 +112,7 @@ export function renderReportHtml(m: ReportModel): string {
     b.push(`<li>Matched condition: ${d.evidence.condition === null ? 'none (the default cause)' : code(d.evidence.condition)}</li>`);
     if (d.candidates.length > 0) b.push(`<li>Candidates: ${d.candidates.map(code).join(', ')}</li>`);
     if (d.override) b.push(`<li>Overridden by ${esc(d.override.operator)} (concluded ${code(d.override.from)})</li>`);
+    else if (d.confirmedBy !== undefined) b.push(`<li>Accepted by ${esc(d.confirmedBy)}</li>`);
     b.push('</ul>');
     const facts = Object.entries(d.evidence.facts);
     if (facts.length > 0)

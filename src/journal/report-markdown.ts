@@ -95,6 +95,7 @@ export function renderReportMarkdown(m: ReportModel): string {
     out.push(`- Matched condition: ${d.evidence.condition === null ? 'none (the default cause)' : mdCode(d.evidence.condition)}`);
     if (d.candidates.length > 0) out.push(`- Candidates: ${d.candidates.map(mdCode).join(', ')}`);
     if (d.override) out.push(`- Overridden by ${mdText(d.override.operator)} (concluded ${mdCode(d.override.from)})`);
+    else if (d.confirmedBy !== undefined) out.push(`- Accepted by ${mdText(d.confirmedBy)}`);
     out.push('');
     const facts = Object.entries(d.evidence.facts);
     if (facts.length > 0) {

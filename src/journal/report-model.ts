@@ -280,7 +280,15 @@ export function buildReportModel(
         break;
       }
       case 'decision':
-        model.diagnosis = { time: ev.time, step: ev.step, cause: ev.cause, evidence: ev.evidence, candidates: ev.candidates, override: ev.override };
+        model.diagnosis = {
+          time: ev.time,
+          step: ev.step,
+          cause: ev.cause,
+          evidence: ev.evidence,
+          candidates: ev.candidates,
+          override: ev.override,
+          ...(ev.confirmedBy !== undefined ? { confirmedBy: ev.confirmedBy } : {}),
+        };
         entryFor(ev.step, ev.time).decided = ev.cause;
         break;
       case 'approval':
@@ -325,6 +333,7 @@ export function buildReportModel(
     artifacts: model.artifacts,
     outcomes: model.outcomes,
     override,
+    accepted: d && !d.override && d.confirmedBy !== undefined ? { time: d.time, step: d.step, cause: d.cause, operator: d.confirmedBy } : null,
   });
   return model;
 }

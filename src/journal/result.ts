@@ -40,6 +40,8 @@ export interface ResultDecision {
   evidence: Ev<'decision'>['evidence'];
   candidates: string[];
   override?: { from: string; operator: string } | undefined;
+  /** The operator who answered the cause prompt (accepted or overrode); absent when nobody was asked. */
+  confirmedBy?: string | undefined;
 }
 
 export interface ResultArtifact {
@@ -130,7 +132,14 @@ export class ResultBuilder {
         this.#artifacts.push({ host: 'controller', step: ev.step, path: ev.path, bytes: ev.bytes, sha256: ev.sha256 });
         break;
       case 'decision':
-        this.#decision = { step: ev.step, cause: ev.cause, evidence: ev.evidence, candidates: ev.candidates, override: ev.override };
+        this.#decision = {
+          step: ev.step,
+          cause: ev.cause,
+          evidence: ev.evidence,
+          candidates: ev.candidates,
+          override: ev.override,
+          ...(ev.confirmedBy !== undefined ? { confirmedBy: ev.confirmedBy } : {}),
+        };
         break;
       case 'run-end':
         this.#runEnd = ev;

@@ -4,7 +4,7 @@
 // and plan hash it is waiting on. The operator recorded with the approval is the token's name.
 import type { Redis } from 'ioredis';
 import type { ApprovalDecision } from '../engine/events.js';
-import type { ApprovalAnswer, ApprovalRequest, CauseRequest, FailureAnswer, FailureRequest, Strategy } from '../engine/strategy.js';
+import type { ApprovalAnswer, ApprovalRequest, CauseAnswer, CauseRequest, FailureAnswer, FailureRequest, Strategy } from '../engine/strategy.js';
 import { duplicate, KEY_PREFIX } from './redis.js';
 import type { PendingApproval, RunStore } from './store.js';
 
@@ -97,7 +97,7 @@ export class ApiApprovalStrategy implements Strategy {
     return { action: 'policy' };
   }
 
-  async confirmCause(req: CauseRequest): Promise<string> {
-    return req.cause;
+  async confirmCause(req: CauseRequest): Promise<CauseAnswer> {
+    return { cause: req.cause, source: 'runbook' };
   }
 }

@@ -58,7 +58,7 @@ export function formatPlainLine(ev: RunEvent, c: Colors = colors(false)): string
       return `${c.bold('step')} ${ev.step} ${paintStatus(c, ev.status)} in ${formatDuration(ev.durationMs)}${counts ? ` (${counts})` : ''}${ev.next === null ? c.dim(' · run ends') : ''}`;
     }
     case 'decision':
-      return `${c.bold('decision')} ${ev.step}: cause ${c.bold(ev.cause)}${ev.evidence.condition ? ` ${c.dim(`because ${ev.evidence.condition}`)}` : c.dim(' (default)')}${ev.override ? ` ${c.yellow(`overridden by ${ev.override.operator}, was ${ev.override.from}`)}` : ''}`;
+      return `${c.bold('decision')} ${ev.step}: cause ${c.bold(ev.cause)}${ev.evidence.condition ? ` ${c.dim(`because ${ev.evidence.condition}`)}` : c.dim(' (default)')}${ev.override ? ` ${c.yellow(`overridden by ${ev.override.operator}, was ${ev.override.from}`)}` : ev.confirmedBy !== undefined ? ` ${c.dim(`accepted by ${ev.confirmedBy}`)}` : ''}`;
     case 'approval': {
       const d = ev.decision === 'approved' ? c.green(ev.decision) : c.yellow(ev.decision);
       return `${c.bold('approval')} ${ev.step}: ${d} by ${ev.operator} (${ev.source})${ev.batch !== undefined ? ` batch ${ev.batch}` : ''} for ${ev.hosts.join(', ') || 'no host'}${ev.comment ? `: "${ev.comment}"` : ''}`;

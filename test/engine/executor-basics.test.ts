@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { UnattendedStrategy, type CauseRequest } from '../../src/engine/strategy.js';
+import { UnattendedStrategy, type CauseAnswer, type CauseRequest } from '../../src/engine/strategy.js';
 import { FakeClock, FakeFleet, lastEnds, planOf, runPlan, tempDir } from './helpers.js';
 
 describe('captures and per-host conditions', () => {
@@ -157,6 +157,8 @@ steps:
     expect(decision).toMatchObject({ step: 'diagnose', cause: 'some-mps-down', candidates: ['all-mps-down', 'some-mps-down', 'none'] });
     expect(decision?.evidence.condition).toBe('hosts("mps").exists(h, h.facts.up == false)');
     expect(decision?.evidence.facts).toEqual({ mp1: { up: true }, mp2: { up: false }, mp3: { up: true }, mp4: { up: true } });
+    // Unattended: nobody was asked, so nobody is recorded as having accepted the cause.
+    expect(decision?.confirmedBy).toBeUndefined();
     expect(fleet.commands().filter((c) => c.startsWith('restart'))).toEqual(['restart-one']);
     expect(fleet.commands('mp2')).toContain('restart-one');
     expect(ran.result).toMatchObject({ cause: 'some-mps-down', outcome: 'resolved', exitCode: 0 });
@@ -170,20 +172,34 @@ steps:
     expect(ran.result.outcome).toBe('nothing-to-do');
   });
 
+  test('a person who accepts the concluded cause is recorded with it (no override)', async () => {
+    const { plan, inventory } = planOf(runbook);
+    const fleet = new FakeFleet().on('check-health', { stdout: 'false' }, { host: 'mp2' }).on('check-health', { stdout: 'true' });
+    const strategy = new (class extends UnattendedStrategy {
+      override async confirmCause(req: CauseRequest): Promise<CauseAnswer> {
+        return { cause: req.cause, source: 'operator' };
+      }
+    })({ yes: true, operator: 'alice' });
+    const ran = await runPlan(plan, inventory, fleet, { strategy });
+    const [decision] = ran.of('decision');
+    expect(decision).toMatchObject({ cause: 'some-mps-down', confirmedBy: 'alice' });
+    expect(decision?.override).toBeUndefined();
+  });
+
   test('the strategy may override the cause; the override is recorded with the operator', async () => {
     const { plan, inventory } = planOf(runbook);
     const fleet = new FakeFleet().on('check-health', { stdout: 'false' }, { host: 'mp2' }).on('check-health', { stdout: 'true' });
     const asked: CauseRequest[] = [];
     const strategy = new (class extends UnattendedStrategy {
-      override async confirmCause(req: CauseRequest): Promise<string> {
+      override async confirmCause(req: CauseRequest): Promise<CauseAnswer> {
         asked.push(req);
-        return 'all-mps-down';
+        return { cause: 'all-mps-down', source: 'operator' };
       }
     })({ yes: true, operator: 'alice' });
     const ran = await runPlan(plan, inventory, fleet, { strategy });
     expect(asked[0]?.cause).toBe('some-mps-down');
     expect(asked[0]?.candidates.map((c) => c.cause)).toEqual(['all-mps-down', 'some-mps-down', 'none']);
-    expect(ran.of('decision')[0]).toMatchObject({ cause: 'all-mps-down', override: { from: 'some-mps-down', operator: 'alice' } });
+    expect(ran.of('decision')[0]).toMatchObject({ cause: 'all-mps-down', override: { from: 'some-mps-down', operator: 'alice' }, confirmedBy: 'alice' });
     expect(fleet.commands().filter((c) => c === 'restart-all')).toHaveLength(4);
   });
 });

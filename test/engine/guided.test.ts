@@ -155,7 +155,7 @@ describe('approvals', () => {
 
   test('after one unanswered question (the cause), every later one is refused at once: nobody waits twice', async () => {
     const { strategy, prompter } = guided({ cause: [noAnswer()], approval: ['run'] }, { approvalTimeoutMs: 300_000 });
-    expect(await strategy.confirmCause(causeReq())).toBe('stuck');
+    expect(await strategy.confirmCause(causeReq())).toEqual({ cause: 'stuck', source: 'runbook' });
     expect(await strategy.approve(approvalReq())).toEqual({ decision: 'timed-out', source: 'policy' });
     expect(await strategy.onFailure(failureReq())).toEqual({ action: 'abort' });
     // Only the cause was asked; the approval was never put to the absent operator.
@@ -204,26 +204,26 @@ describe('approvals', () => {
 });
 
 describe('decisions', () => {
-  test('accept: the diagnosed cause', async () => {
+  test('accept: the diagnosed cause, settled by the operator (journaled with their name)', async () => {
     const { strategy, prompter } = guided({ cause: ['accept'] });
-    expect(await strategy.confirmCause(causeReq())).toBe('stuck');
+    expect(await strategy.confirmCause(causeReq())).toEqual({ cause: 'stuck', source: 'operator' });
     expect(prompter.shown.map((s) => s.kind)).toEqual(['cause']);
   });
 
   test('details, then another candidate: the override', async () => {
     const { strategy, prompter } = guided({ cause: ['details', 'other'], pickCause: ['none'] });
-    expect(await strategy.confirmCause(causeReq())).toBe('none');
+    expect(await strategy.confirmCause(causeReq())).toEqual({ cause: 'none', source: 'operator' });
     expect(prompter.shown.map((s) => s.kind)).toEqual(['cause', 'cause-details']);
   });
 
   test('a cause the step cannot name is not taken: asked again', async () => {
     const { strategy } = guided({ cause: ['other', 'accept'], pickCause: ['made-up'] });
-    expect(await strategy.confirmCause(causeReq())).toBe('stuck');
+    expect(await strategy.confirmCause(causeReq())).toEqual({ cause: 'stuck', source: 'operator' });
   });
 
-  test('no answer in time: the diagnosed cause stands (the approvals that follow time out on their own)', async () => {
+  test('no answer in time: the diagnosed cause stands, and nobody is said to have accepted it', async () => {
     const { strategy } = guided({ cause: [noAnswer()] }, { approvalTimeoutMs: 1000 });
-    expect(await strategy.confirmCause(causeReq())).toBe('stuck');
+    expect(await strategy.confirmCause(causeReq())).toEqual({ cause: 'stuck', source: 'runbook' });
   });
 
   test('Ctrl-C at the decision interrupts the run', async () => {

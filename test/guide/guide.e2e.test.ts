@@ -195,7 +195,7 @@ describe('remedy guide in a terminal', () => {
     const start = of(events, 'run-start')[0];
     expect(start).toMatchObject({ mode: 'guided', operator: 'alice' });
     const decisions = of(events, 'decision');
-    expect(decisions.map((d) => [d.step, d.cause, d.override])).toEqual([['diagnose', 'broken-flag', undefined]]);
+    expect(decisions.map((d) => [d.step, d.cause, d.override, d.confirmedBy])).toEqual([['diagnose', 'broken-flag', undefined, 'alice']]);
     const approvals = of(events, 'approval').map((a) => ({
       step: a.step,
       decision: a.decision,

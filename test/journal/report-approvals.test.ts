@@ -153,6 +153,25 @@ describe('report: approvals and who decided', () => {
     expect(json.summary.decisions[2]).toContain(DENIAL);
   });
 
+  it('a cause the operator accepted names them (summary, Markdown, HTML); one nobody was asked names nobody', () => {
+    const events = (confirmedBy: string | undefined): RunEvent[] =>
+      decidedRun().map((ev) =>
+        ev.type === 'decision'
+          ? (() => {
+              const { override: _override, ...rest } = ev;
+              return { ...rest, ...(confirmedBy !== undefined ? { confirmedBy } : {}) };
+            })()
+          : ev,
+      );
+    const accepted = buildReportModel(events('carol'));
+    expect(accepted.summary.decisions[0]).toBe(`${accepted.diagnosis?.time} carol accepted the concluded cause at diagnose: mps-busy`);
+    expect(renderReport(accepted, 'markdown')).toContain('- Accepted by carol');
+    expect(renderReport(accepted, 'html')).toContain('<li>Accepted by carol</li>');
+    const unasked = buildReportModel(events(undefined));
+    expect(unasked.summary.decisions.some((d) => d.includes('cause'))).toBe(false);
+    expect(renderReport(unasked, 'markdown')).not.toContain('Accepted by');
+  });
+
   it('a comment carrying a secret is redacted in the journal and in every report format, the rest of it kept', async () => {
     const redactor = new Redactor([SECRET]);
     const dir = createRunDir({ runbook: 'rb', base });
