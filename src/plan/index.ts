@@ -5,5 +5,6 @@ export { planHash, canonicalJson } from './hash.js';
 export { renderPlanText } from './render-text.js';
 export { renderPlanMarkdown } from './render-markdown.js';
 export { renderPlanMermaid } from './render-mermaid.js';
+export { flowDiagnostics } from './flow-check.js';
 export { renderHostCommand, renderHostText, hostScope, becomeUser, type HostRuntime } from './render-host.js';
 export type { Plan, PlanStep, PlannedCommand, StepTemplates, OnFailurePolicy } from './types.js';

@@ -3,8 +3,10 @@
 import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { EXIT, formatDiagnostic, type Diagnostic } from '../../errors.js';
-import { loadInventory } from '../../inventory/index.js';
-import { validatePaths, type CheckedFile } from '../../runbook/index.js';
+import { loadInventory, parseInventory } from '../../inventory/index.js';
+import type { Inventory } from '../../inventory/types.js';
+import { flowDiagnostics } from '../../plan/index.js';
+import { loadRunbook, validatePaths, type CheckedFile } from '../../runbook/index.js';
 import { action } from '../exit.js';
 
 const FORMATS = ['text', 'json'] as const;
@@ -36,6 +38,26 @@ export function summaryLine(files: readonly CheckedFile[], diagnostics: readonly
   return `${bad.size} of ${countFiles(files)} invalid: ${plural(errors.length, 'error')}, ${warned}`;
 }
 
+/**
+ * The step graph's warnings (plan/flow-check.ts) for each runbook that has no error: planned as
+ * `remedy graph` plans it, against the inventory given or none.
+ */
+function flowWarnings(files: readonly CheckedFile[], diagnostics: readonly Diagnostic[], inventory: Inventory | undefined): Diagnostic[] {
+  const fleet = inventory ?? parseInventory('all: {}\n', '(no inventory)', { format: 'yaml' });
+  const broken = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.file));
+  const out: Diagnostic[] = [];
+  for (const f of files) {
+    if (f.kind !== 'runbook' || broken.has(f.file)) continue;
+    try {
+      out.push(...flowDiagnostics(loadRunbook(f.file).loaded, fleet));
+    } catch {
+      // An include that fails to load is already reported above, at its position.
+    }
+  }
+  // A decide step in a shared include is warned about once.
+  return out.filter((d, i) => out.findIndex((o) => o.file === d.file && o.line === d.line && o.message === d.message) === i);
+}
+
 export function register(program: Command): void {
   program
     .command('validate')
@@ -50,6 +72,7 @@ export function register(program: Command): void {
       action(async (paths: string[], opts: { inventory?: string; format: Format }) => {
         const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
         const { files, diagnostics } = validatePaths(paths, { inventory });
+        diagnostics.push(...flowWarnings(files, diagnostics, inventory));
         const errors = diagnostics.filter((d) => d.severity === 'error').length;
         if (opts.format === 'json') {
           const out = { valid: errors === 0, files, errors, warnings: diagnostics.length - errors, diagnostics };
