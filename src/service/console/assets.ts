@@ -1,14 +1,24 @@
 // Static files of the console, served from this package only (no CDN: the console works with no
 // internet): its own CSS and script, and mermaid's browser bundle from node_modules. Read once,
 // gzipped once, cached by the browser for an hour.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
-/** src/service/console and dist/service/console are both three levels below the package root. */
-const OWN = (name: string): string => fileURLToPath(new URL(`../../../src/service/console/assets/${name}`, import.meta.url));
+const ASSET_DIR = 'src/service/console/assets';
+/**
+ * The package root: the nearest directory above this module that holds the assets. This module
+ * runs from src/service/console (tests), dist/service/console (tsc) or dist/cli (the CLI bundle).
+ */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, ASSET_DIR)) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const OWN = (name: string): string => join(packageRoot(), ASSET_DIR, name);
 
 export const ASSETS: Record<string, { file: () => string; type: string }> = {
   'console.css': { file: () => OWN('console.css'), type: 'text/css; charset=utf-8' },
