@@ -30,13 +30,21 @@ export function renderHostCommand(
   runtime: HostRuntime | null,
   become: string | null = becomeUser(step, host),
 ): WrappedCommand {
-  const scope = stepScope(step, host, runtime);
   // A YAML block scalar (`run: |`) ends in a newline; the shell does not need it and plans read better without.
-  const command = renderCommand(template, scope, runtime ? undefined : { deferred: DEFERRED_ROOTS }).replace(/\s+$/, '');
+  // A command with no Liquid in it renders as itself: no scope is built for it (once per host and step).
+  const rendered = isPlainText(template)
+    ? template
+    : renderCommand(template, stepScope(step, host, runtime), runtime ? undefined : { deferred: DEFERRED_ROOTS });
+  const command = rendered.replace(/\s+$/, '');
   if (become === null) return { command };
   return wrapBecome(command, { method: host.become.method, user: become, password: host.become.password });
 }
 
 export function renderHostText(_plan: Plan | null, step: PlanStep, host: Host | null, template: string, runtime: HostRuntime | null): string {
   return renderText(template, stepScope(step, host, runtime), runtime ? undefined : { deferred: DEFERRED_ROOTS });
+}
+
+/** Text without Liquid output or tags: what any render of it returns. */
+function isPlainText(template: string): boolean {
+  return !template.includes('{{') && !template.includes('{%');
 }

@@ -38,6 +38,7 @@ export interface TemplateAnalysis {
 }
 
 const analysisCache = new Map<string, TemplateAnalysis>();
+const NO_REFERENCES: TemplateAnalysis = Object.freeze({ references: [], rawOffsets: [] });
 
 function lineStarts(text: string): number[] {
   const starts = [0];
@@ -49,6 +50,9 @@ function lineStarts(text: string): number[] {
 export function analyzeTemplate(template: string): TemplateAnalysis {
   const cached = analysisCache.get(template);
   if (cached) return cached;
+  // Plain text references nothing: no Liquid engine for it (creating one initialises Intl,
+  // a cost `remedy run` would pay before its first connection).
+  if (!template.includes('{{') && !template.includes('{%')) return NO_REFERENCES;
   const liquid = liquidFor('text');
   let globals: Record<string, Variable[]>;
   try {
