@@ -116,13 +116,24 @@ export class RedactingOutputWriter {
 
   #flush(text: string): void {
     if (text === '') return;
-    if (this.#fd === null) {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      this.#fd = openSync(this.path, 'a', 0o600);
-    }
+    this.#fd ??= openCreatingDir(this.path);
     const buf = Buffer.from(text, 'utf8');
     writeAll(this.#fd, buf);
     this.#bytesOut += buf.length;
+  }
+}
+
+/**
+ * Opens for appending, creating the directory only when it is missing: a step's directory
+ * exists after its first host's file, and a fan-out opens hundreds of files in it.
+ */
+function openCreatingDir(path: string): number {
+  try {
+    return openSync(path, 'a', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    return openSync(path, 'a', 0o600);
   }
 }
 

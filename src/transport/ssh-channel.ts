@@ -186,7 +186,9 @@ export function runOnChannel(ctx: ChannelRunContext, ch: ClientChannel, options:
     ch.on('error', () => undefined);
 
     if (options.stdin !== undefined) ch.write(options.stdin);
-    ch.end();
+    // A fast command's channel may have closed (and ssh2 ended it) before this runs; end() on an
+    // ended stream only builds an error nobody sees, with a stack trace, once per command.
+    if (!ch.writableEnded) ch.end();
 
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       timer = setTimeout(() => {

@@ -64,35 +64,44 @@ export function loadSshConfig(file: string = defaultSshConfigFile()): SshConfigL
 
 export function parseSshConfig(text: string): SshConfigLookup {
   const config = SSHConfig.parse(text);
+  // One computation per alias: the ssh-config package asks the OS for the local user on every
+  // compute, and a fleet's hosts often share an address or a config that has no entries at all.
+  const computed = new Map<string, SshConfigValues>();
   return {
     lookup(alias: string): SshConfigValues {
-      // matchExec false: `Match exec` would run commands from the config text.
-      const c = config.compute(alias, { ignoreCase: true, matchExec: false });
-      const one = (k: string): string | undefined => {
-        const v = c[k];
-        return Array.isArray(v) ? v[0] : v;
-      };
-      const many = (k: string): string[] => {
-        const v = c[k];
-        return v === undefined ? [] : Array.isArray(v) ? v : [v];
-      };
-      const port = one('port');
-      const user = one('user');
-      const hostName = one('hostname');
-      const tokens = { alias, host: hostName ? expandTokens(hostName, { alias, host: alias }) : alias, port: port ?? '22', user };
-      return {
-        hostName: hostName ? tokens.host : undefined,
-        user,
-        port: port !== undefined && /^\d+$/.test(port) ? Number(port) : undefined,
-        identityFiles: many('identityfile')
-          .filter((f) => f.toLowerCase() !== 'none')
-          .map((f) => expandHome(expandTokens(f, tokens))),
-        proxyJump: one('proxyjump'),
-        serverAliveInterval: wholeNumber(one('serveraliveinterval'), 0),
-        serverAliveCountMax: wholeNumber(one('serveralivecountmax'), 1),
-      };
+      let values = computed.get(alias);
+      if (!values) computed.set(alias, (values = compute(alias)));
+      return values;
     },
   };
+
+  function compute(alias: string): SshConfigValues {
+    // matchExec false: `Match exec` would run commands from the config text.
+    const c: Record<string, string | string[] | undefined> = config.length === 0 ? {} : config.compute(alias, { ignoreCase: true, matchExec: false });
+    const one = (k: string): string | undefined => {
+      const v = c[k];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const many = (k: string): string[] => {
+      const v = c[k];
+      return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    };
+    const port = one('port');
+    const user = one('user');
+    const hostName = one('hostname');
+    const tokens = { alias, host: hostName ? expandTokens(hostName, { alias, host: alias }) : alias, port: port ?? '22', user };
+    return {
+      hostName: hostName ? tokens.host : undefined,
+      user,
+      port: port !== undefined && /^\d+$/.test(port) ? Number(port) : undefined,
+      identityFiles: many('identityfile')
+        .filter((f) => f.toLowerCase() !== 'none')
+        .map((f) => expandHome(expandTokens(f, tokens))),
+      proxyJump: one('proxyjump'),
+      serverAliveInterval: wholeNumber(one('serveraliveinterval'), 0),
+      serverAliveCountMax: wholeNumber(one('serveralivecountmax'), 1),
+    };
+  }
 }
 
 function wholeNumber(value: string | undefined, min: number): number | undefined {
@@ -109,9 +118,15 @@ export interface ResolveOptions {
   localUser?: string | undefined;
 }
 
+let localUserCache: string | undefined;
+/** The local login name (os.userInfo reads the user database: once per process, not per host). */
+function localUserName(): string {
+  return (localUserCache ??= userInfo().username);
+}
+
 /** Resolves an inventory host's connection into a route of endpoints. */
 export function resolveSshRoute(label: string, conn: Connection, options: ResolveOptions = {}): SshRoute {
-  const localUser = options.localUser ?? userInfo().username;
+  const localUser = options.localUser ?? localUserName();
   const cfg = options.config?.lookup(conn.address) ?? { identityFiles: [] };
   // `explicit` says what the inventory set itself; without it, the defaults (address = the
   // inventory name, port 22) are taken as unset.

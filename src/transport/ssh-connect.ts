@@ -219,6 +219,9 @@ interface LoadedAuth {
  * inventory's password (ansible_password): as `password`, and as `keyboard-interactive` for
  * servers that ask through PAM. The password itself is never in a message.
  */
+/** Key files whose exact bytes parsed as an unencrypted private key. */
+const usableKeys = new Map<string, Buffer>();
+
 async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<LoadedAuth> {
   const methods: AuthAttempt[] = [];
   const tried: string[] = [];
@@ -234,6 +237,12 @@ async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<Lo
       continue;
     }
     let passphrase: string | undefined;
+    // The same unencrypted key for every host of a fleet: parsed (checked) once per process.
+    if (usableKeys.get(file)?.equals(data)) {
+      methods.push({ type: 'publickey' as const, username: ep.user, key: data });
+      tried.push(`key ${file}`);
+      continue;
+    }
     let parsed = utils.parseKey(data);
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
       passphrase = typeof options.passphrase === 'function' ? await options.passphrase(file) : options.passphrase;
@@ -247,6 +256,7 @@ async function loadAuth(ep: SshEndpoint, options: SshConnectOptions): Promise<Lo
       problems.push(`cannot use key ${file}: ${parsed.message}`);
       continue;
     }
+    if (passphrase === undefined) usableKeys.set(file, data);
     methods.push({ type: 'publickey' as const, username: ep.user, key: data, ...(passphrase !== undefined ? { passphrase } : {}) });
     tried.push(`key ${file}`);
   }
