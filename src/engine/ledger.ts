@@ -51,13 +51,30 @@ export class StepLedger {
   readonly #changed = new Set<string>();
   /** Inventory order, so lists read as the fleet does, not in completion order. */
   #order = new Map<string, number>();
+  /** Bumped by every change: a view computed at this version is still true. */
+  #version = 0;
+  readonly #views = new Map<string, { version: number; view: StepView }>();
+  /** `steps` objects by the prefix of the step reading them (scopeFor), for the step ids they were made for. */
+  readonly #scopes = new Map<string, { ids: readonly string[]; scope: Record<string, StepView> }>();
 
   configure(options: { skippable?: Iterable<string>; hostOrder?: readonly string[] }): void {
+    this.#version++;
     if (options.skippable) this.#skippable = new Set(options.skippable);
     if (options.hostOrder) this.#order = new Map(options.hostOrder.map((h, i) => [h, i]));
   }
 
   add(ev: RunEvent): void {
+    switch (ev.type) {
+      case 'step-start':
+      case 'step-skip':
+      case 'step-end':
+      case 'host-end':
+      case 'approval':
+        this.#version++;
+        break;
+      default:
+        return;
+    }
     switch (ev.type) {
       case 'step-start':
         // A new visit (or the first batch) starts over; later batches add to it.
@@ -138,24 +155,35 @@ export class StepLedger {
     };
   }
 
+  /** The view of a step as the ledger is now (computed again only after a change). */
+  #currentView(id: string): StepView {
+    const cached = this.#views.get(id);
+    if (cached !== undefined && cached.version === this.#version) return cached.view;
+    const view = this.view(id);
+    this.#views.set(id, { version: this.#version, view });
+    return view;
+  }
+
   /**
    * `steps` as a step sees it: every plan step by its qualified id and, for steps of the same
    * include level, by the id written in its own runbook (`heap_dump` inside `busy_dumps`).
+   * Views are computed when read (a condition evaluated on 500 hosts rarely reads them) and
+   * always as the ledger is at that moment; the object itself is made once per include level,
+   * not once per host and step that reads it.
    */
   scopeFor(stepIds: readonly string[], from: string | null): Record<string, StepView> {
-    // Views are computed when read: a condition evaluated on 500 hosts rarely reads them.
-    const out: Record<string, StepView> = {};
+    const dot = from === null ? -1 : from.lastIndexOf('.');
+    const prefix = dot >= 0 ? (from as string).slice(0, dot + 1) : '';
+    const known = this.#scopes.get(prefix);
+    if (known !== undefined && sameIds(known.ids, stepIds)) return known.scope;
+    const scope: Record<string, StepView> = {};
     const define = (key: string, id: string): void => {
-      let cached: StepView | undefined;
-      Object.defineProperty(out, key, { enumerable: true, configurable: true, get: () => (cached ??= this.view(id)) });
+      Object.defineProperty(scope, key, { enumerable: true, configurable: true, get: () => this.#currentView(id) });
     };
     for (const id of stepIds) define(id, id);
-    const dot = from === null ? -1 : from.lastIndexOf('.');
-    if (dot >= 0) {
-      const prefix = (from as string).slice(0, dot + 1);
-      for (const id of stepIds) if (id.startsWith(prefix)) define(id.slice(prefix.length), id);
-    }
-    return out;
+    if (prefix !== '') for (const id of stepIds) if (id.startsWith(prefix)) define(id.slice(prefix.length), id);
+    this.#scopes.set(prefix, { ids: [...stepIds], scope });
+    return scope;
   }
 
   snapshot(): LedgerSnapshot {
@@ -175,6 +203,7 @@ export class StepLedger {
   }
 
   restore(snapshot: LedgerSnapshot): void {
+    this.#version++;
     for (const [id, s] of Object.entries(snapshot.steps)) {
       this.#status.set(id, s.status);
       this.#hosts.set(id, new Map(Object.entries(s.hosts)));
@@ -183,6 +212,12 @@ export class StepLedger {
     for (const [h, steps] of Object.entries(snapshot.tolerated ?? {})) for (const s of steps) this.#tolerate(h, s);
     for (const [step, hosts] of Object.entries(snapshot.changed ?? {})) for (const h of hosts) this.#changed.add(`${step}\u0000${h}`);
   }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The ledger a sequence of events builds (resume reads the journal through this). */

@@ -2,7 +2,7 @@
 // loads them, an unattended strategy (--yes unless the case says otherwise), the scripted fleet
 // instead of SSH and a fake clock instead of time. What the run shows is gathered into an
 // Observation the assertions read.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -132,37 +132,50 @@ export async function runCase(inputs: CaseInputs, file: LoadedTestFile, index: n
   // temporary one, removed after. Other plans run without, so nothing touches the disk.
   const fetches = plan.steps.some((s) => s.templates.fetch !== undefined || s.rollback.some((r) => r.templates.fetch !== undefined));
   const runDir = fetches ? caseRunDir() : null;
-  try {
-    const result = await executePlan({
-      plan,
-      inventory,
-      transports: fleet,
-      strategy: new UnattendedStrategy({ yes: c.yes ?? true, operator: 'remedy-test' }),
-      sinks: [tracker, memory],
-      runId: TEST_RUN_ID,
-      runDir,
-      keepOutputs: false,
-      user: 'remedy-test',
-      controller: 'remedy-test',
-      clock,
-    });
-    return { observation: observe(result, memory.events, fleet.sent, clock.t), inventory };
-  } finally {
-    if (runDir !== null) rmSync(runDir, { recursive: true, force: true });
-  }
+  const result = await executePlan({
+    plan,
+    inventory,
+    transports: fleet,
+    strategy: new UnattendedStrategy({ yes: c.yes ?? true, operator: 'remedy-test' }),
+    sinks: [tracker, memory],
+    runId: TEST_RUN_ID,
+    runDir,
+    keepOutputs: false,
+    user: 'remedy-test',
+    controller: 'remedy-test',
+    clock,
+  });
+  return { observation: observe(result, memory.events, fleet.sent, clock.t), inventory };
 }
 
 let scratch: string | null = null;
 let cases = 0;
 
 /**
- * A run directory for one case, inside one private (0700) directory per process: it is made only
- * when a fetch writes into it (most cases of a plan with fetch steps never reach one), so a
- * case costs no directory made and removed on a disk that is shared with other work.
+ * Where case run directories go: RAM (/dev/shm) where there is one, else the temporary
+ * directory. What a case writes (a few fetched files, a bundle) is thrown away, and a disk
+ * shared with other work made each directory made and removed cost milliseconds.
+ */
+function scratchRoot(): string {
+  try {
+    accessSync(SHM, constants.W_OK | constants.X_OK);
+    if (statSync(SHM).isDirectory()) return SHM;
+  } catch {
+    // No /dev/shm (not Linux, or a container without it).
+  }
+  return tmpdir();
+}
+const SHM = '/dev/shm';
+
+/**
+ * A run directory for one case, inside one private (0700) directory per process (per worker
+ * thread) that is removed, whole, when it ends: a case costs no removal of its own. The case's
+ * directory is made only when a fetch writes into it (most cases of a plan with fetch steps never
+ * reach one).
  */
 function caseRunDir(): string {
   if (scratch === null) {
-    const dir = mkdtempSync(join(tmpdir(), 'remedy-test-'));
+    const dir = mkdtempSync(join(scratchRoot(), 'remedy-test-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     scratch = dir;
   }

@@ -62,20 +62,48 @@ function stepMatcher(pattern: string): (id: string) => boolean {
   return (id) => re.test(id);
 }
 
+const REPLY_KEYS: ReadonlySet<string> = new Set(['stdout', 'stderr', 'exit_code', 'timeout', 'unreachable', 'duration', 'verify']);
+
 function isReplyMap(value: unknown): value is Record<string, ReplySequence> {
   if (Array.isArray(value) || value === null || typeof value !== 'object') return false;
-  const replyKeys = new Set(['stdout', 'stderr', 'exit_code', 'timeout', 'unreachable', 'duration', 'verify']);
-  return Object.keys(value).some((k) => !replyKeys.has(k));
+  return Object.keys(value).some((k) => !REPLY_KEYS.has(k));
+}
+
+/** A `returns` layer as a lookup: exact step ids before wildcards, so `*` defaults never shadow a named step. */
+interface CompiledEntry {
+  matches: (id: string) => boolean;
+  /** One reply sequence for every host, or per host pattern (in the order written). */
+  replies: ReplySequence | [string, ReplySequence][];
+  perHost: boolean;
+}
+
+/** Layers are the file's `returns` (shared by its cases) and each case's: compiled once each. */
+const compiledLayers = new WeakMap<Returns, CompiledEntry[]>();
+
+function compileLayer(layer: Returns): CompiledEntry[] {
+  let compiled = compiledLayers.get(layer);
+  if (!compiled) {
+    compiled = Object.entries(layer)
+      .sort(([a], [b]) => Number(a.includes('*')) - Number(b.includes('*')))
+      .map(([pattern, replies]) =>
+        isReplyMap(replies)
+          ? { matches: stepMatcher(pattern), replies: Object.entries(replies), perHost: true }
+          : { matches: stepMatcher(pattern), replies, perHost: false },
+      );
+    compiledLayers.set(layer, compiled);
+  }
+  return compiled;
 }
 
 /** Replies in the order they are tried: the case's before the file's. */
 export class ReplyBook {
-  readonly #layers: Returns[];
+  readonly #layers: CompiledEntry[][];
   readonly #inventory: Inventory;
   readonly #hostsOf = new Map<string, Set<string>>();
+  readonly #found = new Map<string, ReplySequence | null>();
 
   constructor(layers: Returns[], inventory: Inventory) {
-    this.#layers = layers;
+    this.#layers = layers.map(compileLayer);
     this.#inventory = inventory;
   }
 
@@ -95,13 +123,18 @@ export class ReplyBook {
 
   /** The reply sequence for a step on a host, or null when nothing is scripted. */
   find(step: string, host: string): ReplySequence | null {
+    const key = `${step}\u0000${host}`;
+    let found = this.#found.get(key);
+    if (found === undefined) this.#found.set(key, (found = this.#lookup(step, host)));
+    return found;
+  }
+
+  #lookup(step: string, host: string): ReplySequence | null {
     for (const layer of this.#layers) {
-      // Exact step ids before wildcards, so `*` defaults never shadow a named step.
-      const entries = Object.entries(layer).sort(([a], [b]) => Number(a.includes('*')) - Number(b.includes('*')));
-      for (const [pattern, replies] of entries) {
-        if (!stepMatcher(pattern)(step)) continue;
-        if (!isReplyMap(replies)) return replies;
-        const byHost = Object.entries(replies);
+      for (const entry of layer) {
+        if (!entry.matches(step)) continue;
+        if (!entry.perHost) return entry.replies as ReplySequence;
+        const byHost = entry.replies as [string, ReplySequence][];
         const exact = byHost.find(([p]) => p === host);
         if (exact) return exact[1];
         const hit = byHost.find(([p]) => this.#selects(p, host));

@@ -67,4 +67,38 @@ describe('remedy test', { timeout: 120_000 }, () => {
     expect(r.code).toBe(64);
     expect(r.err).toMatch(/no \*\.test\.yaml files/);
   });
+
+  it('--jobs N runs the cases on N worker threads: the same results in the same order as in one process', () => {
+    // Three files (one invalid, one with a failing case) and a file big enough to be split into shards.
+    const many = Array.from({ length: 7 }, (_, i) =>
+      i % 3 === 0
+        ? `  - name: case ${i} down\n    returns: { check: { w2: { stdout: "000" }, "*": { stdout: "200" } }, restart: { verify: { stdout: "200" } } }\n    expect: { cause: down, outcome: resolved }\n`
+        : `  - name: case ${i} fine\n    returns: { check: { stdout: "200" } }\n    expect: { cause: none, outcome: nothing-to-do }\n`,
+    ).join('');
+    const dir = miniProject({
+      'a.test.yaml': `runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n${many}`,
+      'b.test.yaml':
+        'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: wrong\n    returns: { check: { stdout: "200" } }\n    expect: { outcome: resolved }\n',
+      'c.test.yaml': 'runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: x\n    expect: { outcome: fixed }\n',
+    });
+    const withoutTimes = (out: string): string[] => out.split('\n').map((l) => l.replace(/"ms":[0-9.]+/g, '"ms":0'));
+    const one = remedy('test', dir, '--jobs', '1', '-f', 'jsonl');
+    expect(one.code).toBe(64);
+    expect(one.out.match(/"type":"case"/g)).toHaveLength(8);
+    for (const jobs of ['2', '3']) {
+      const r = remedy('test', dir, '--jobs', jobs, '-f', 'jsonl');
+      expect(r.code, r.err).toBe(64);
+      expect(withoutTimes(r.out)).toEqual(withoutTimes(one.out));
+    }
+    // Text output too: the failure's diff and the summary line.
+    const text = remedy('test', dir, '--jobs', '2');
+    expect(text.out).toMatch(/b\.test\.yaml:6:24: expect\.outcome: the outcome differs/);
+    expect(text.out).toMatch(/7 passed, 1 failed, 1 invalid test file\(s\) — 8 cases in 3 files/);
+  });
+
+  it('--jobs takes a whole number from 1 up (64 otherwise)', () => {
+    const r = remedy('test', 'runbooks/', '--jobs', '0');
+    expect(r.code).toBe(64);
+    expect(r.err).toMatch(/--jobs takes a whole number from 1 to 64/);
+  });
 });

@@ -4,8 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../../errors.js';
+import { findTestFiles, suiteExitCode, type CaseResult, type SuiteResult } from '../../testing/files.js';
+import { runSuiteParallel, suiteWorkers } from '../../testing/parallel.js';
 import { caseJson, renderCaseText, renderSummaryText, summaryJson } from '../../testing/report.js';
-import { runSuite, suiteExitCode, type CaseResult } from '../../testing/suite.js';
 import { colorEnabled, colors } from '../../ui/format.js';
 import { action } from '../exit.js';
 import { addFormatOption } from '../session-options.js';
@@ -19,6 +20,13 @@ interface TestCliOptions {
   record?: string;
   out?: string;
   verbose?: boolean;
+  jobs?: number;
+}
+
+function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--jobs takes a whole number from 1 to 64, not ${JSON.stringify(value)}`);
+  return n;
 }
 
 export function register(program: Command): void {
@@ -36,6 +44,11 @@ export function register(program: Command): void {
     .option('--record <rundir>', 'write the case made from a recorded run (with -o FILE)')
     .option('-o, --out <file>', 'with --record: the test file to write')
     .option('-v, --verbose', 'text output: also list passing cases (default: failures and the summary)')
+    .option(
+      '-j, --jobs <n>',
+      'worker threads running the cases (default: one per CPU, at most 4, for a suite big enough to gain from them; 1: all in this process). Output order and verdicts do not depend on it',
+      parseJobs,
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  remedy test                                 # every runbooks/**/*.test.yaml\n  remedy test runbooks/apigee/tests/502.test.yaml -f jsonl\n  remedy test --record runs/20261129T101500Z-apigee-502-bad-gateway -o runbooks/apigee/tests/incident-1234.test.yaml\n  remedy test --from-run runs/20261129T101500Z-apigee-502-bad-gateway\n',
@@ -50,12 +63,22 @@ export function register(program: Command): void {
           if (jsonl) process.stdout.write(caseJson(r));
           else if (r.status !== 'passed' || opts.verbose) process.stdout.write(renderCaseText(r, c));
         };
-        const result = await runSuite(paths.length > 0 ? paths : ['runbooks'], onCase);
+        const result = await runTests(paths.length > 0 ? paths : ['runbooks'], opts.jobs, onCase);
         const code = suiteExitCode(result);
         process.stdout.write(jsonl ? summaryJson(result, code) : renderSummaryText(result, c));
         return code;
       }),
     );
+}
+
+/** In this process, or on worker threads when the suite is big enough and there are CPUs for them. */
+async function runTests(paths: string[], jobs: number | undefined, onCase: (r: CaseResult) => void): Promise<SuiteResult> {
+  const started = performance.now();
+  const files = findTestFiles(paths);
+  if (files.length === 0) throw new UsageError(`no *.test.yaml files under ${paths.join(', ')}`);
+  const workers = suiteWorkers(files, jobs);
+  const result = workers > 1 ? await runSuiteParallel(files, workers, onCase) : await (await import('../../testing/suite.js')).runSuite(files, onCase);
+  return { ...result, ms: performance.now() - started };
 }
 
 async function replayCommand(paths: string[], opts: TestCliOptions): Promise<number> {
