@@ -16,7 +16,7 @@ import picomatch from 'picomatch';
 import { pack as tarPack } from 'tar-stream';
 import { RUN_FILES } from '../journal/run-dir.js';
 import { renderHostText } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import type { StepOf } from '../plan/types.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { zeroCounts, type StepFlow } from './flow.js';
 
@@ -126,9 +126,8 @@ export async function writeBundle(
   return { file: out, manifest, bytes: statSync(out).size, sha256 };
 }
 
-export async function runBundle(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {
+export async function runBundle(e: Engine, step: StepOf<'bundle'>, nextId: string | null): Promise<StepFlow> {
   const spec = step.templates.bundle;
-  if (!spec) throw new Error(`step ${step.id} has no bundle`);
   if (step.when !== null) {
     let holds = false;
     try {

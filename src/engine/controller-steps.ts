@@ -1,7 +1,7 @@
 // Steps that run once, on the controller: decide (name the cause from the fleet's facts),
 // outcome (end the run), and pauses that name no hosts.
 import { renderHostText } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import type { PlanStep, StepOf } from '../plan/types.js';
 import { factsMentioned, varsMentioned } from './conditions.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { RunOutcome } from './events.js';
@@ -59,9 +59,8 @@ function allSteps(steps: readonly PlanStep[]): PlanStep[] {
   return steps.flatMap((s) => [s, ...allSteps(s.rollback)]);
 }
 
-export async function runDecide(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {
+export async function runDecide(e: Engine, step: StepOf<'decide'>, nextId: string | null): Promise<StepFlow> {
   const spec = step.templates.decide;
-  if (!spec) throw new Error(`step ${step.id} has no decide`);
   if (!controllerCondition(e, step)) {
     e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
     return { kind: 'next' };
@@ -110,9 +109,8 @@ const OUTCOMES: Record<'resolved' | 'escalate' | 'nothing-to-do', RunOutcome> = 
   'nothing-to-do': 'nothing-to-do',
 };
 
-export async function runOutcome(e: Engine, step: PlanStep): Promise<StepFlow> {
+export async function runOutcome(e: Engine, step: StepOf<'outcome'>): Promise<StepFlow> {
   const spec = step.templates.outcome;
-  if (!spec) throw new Error(`step ${step.id} has no outcome`);
   if (!controllerCondition(e, step)) {
     e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
     return { kind: 'next' };
@@ -155,13 +153,13 @@ function unmetRequirements(e: Engine, step: PlanStep, require: readonly string[]
   return unmet;
 }
 
-export async function runControllerPause(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow> {
+export async function runControllerPause(e: Engine, step: StepOf<'pause'>, nextId: string | null): Promise<StepFlow> {
   if (!controllerCondition(e, step)) {
     e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
     return { kind: 'next' };
   }
   const started = begin(e, step);
-  await e.clock.sleep(step.templates.pauseMs ?? 0, e.stop);
+  await e.clock.sleep(step.templates.pauseMs, e.stop);
   if (e.stop.aborted) return { kind: 'end', ending: { outcome: 'interrupted' } };
   end(e, step, started, nextId);
   return { kind: 'next' };

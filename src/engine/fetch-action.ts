@@ -5,7 +5,7 @@ import { UnreachableError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
 import { RUN_FILES } from '../journal/run-dir.js';
 import { becomeUser, renderHostText } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import type { StepOf } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { retrying } from './attempts.js';
@@ -24,9 +24,8 @@ export function artifactPath(host: string, dest: string): string {
   return [RUN_FILES.artifacts, safeName(host), ...(parts.length > 0 ? parts : ['file'])].join('/');
 }
 
-export async function fetchOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
+export async function fetchOnHost(e: Engine, step: StepOf<'fetch'>, host: Host): Promise<HostOutcome> {
   const spec = step.templates.fetch;
-  if (!spec) throw new Error(`step ${step.id} has no fetch`);
   const runtime = runtimeFor(e, host.name, step);
   // When the current attempt started (each attempt's host-end has its own duration).
   const started = { at: e.clock.now() };

@@ -2,7 +2,7 @@
 // (wait, verify) re-run until they pass; pauses. Properties edits and fetches have their own files.
 import type { Host } from '../inventory/types.js';
 import { becomeUser, renderHostCommand } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import type { PlanStep, StepOf } from '../plan/types.js';
 import { durationMs } from '../runbook/duration.js';
 import type { Check } from '../runbook/schema.js';
 import type { WrappedCommand } from '../shell/become.js';
@@ -102,8 +102,8 @@ function renderFailure(
  * between), then the `verify:` check after a mutating command. Facts are captured from every
  * iteration's last attempt, the last iteration winning.
  */
-export async function runShellOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
-  const template = step.templates.run as string;
+export async function runShellOnHost(e: Engine, step: StepOf<'run'>, host: Host): Promise<HostOutcome> {
+  const template = step.templates.run;
   const count = step.repeat?.count ?? 1;
   const verify = step.mutates ? step.templates.verify : undefined;
   // The last attempt so far (set inside the retry loop's attempts).
@@ -205,10 +205,10 @@ function minTimeout(stepTimeout: number | null, remaining: number | null): numbe
 }
 
 /** A pause on a host: a sleep the host takes part in (cut short by an interruption). */
-export async function pauseOnHost(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
-  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `pause ${step.templates.pauseMs ?? 0} ms` });
+export async function pauseOnHost(e: Engine, step: StepOf<'pause'>, host: Host): Promise<HostOutcome> {
+  e.emitter.emit({ type: 'host-start', step: step.id, host: host.name, attempt: 1, command: `pause ${step.templates.pauseMs} ms` });
   const started = e.clock.now();
-  await e.clock.sleep(step.templates.pauseMs ?? 0, e.stop);
+  await e.clock.sleep(step.templates.pauseMs, e.stop);
   const interrupted = e.stop.aborted;
   e.emitter.emit({
     type: 'host-end',

@@ -3,7 +3,7 @@
 // changes, then the step's action on every host of the batch in parallel (bounded by --forks),
 // then failure handling per batch. What the step does on a host is its action's (actions/).
 import { renderHostText } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import { verifyOf, type PlanStep } from '../plan/types.js';
 import type { HostAction, PreparedChange } from './actions/action.js';
 import { actionFor } from './actions/registry.js';
 import { errorMessage, hostOf, runtimeFor, type Engine } from './context.js';
@@ -121,7 +121,7 @@ async function runOnHost(e: Engine, step: PlanStep, action: HostAction, name: st
     }
   }
   if (options.resume?.unfinished.has(name) && step.mutates) {
-    const verify = step.templates.verify;
+    const verify = verifyOf(step);
     if (verify) {
       const check = await runCheckOnHost(e, step, host, verify, 'verify', 'pass');
       if (check.status === 'ok') {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Host } from '../inventory/types.js';
 import { becomeUser, renderHostText } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import type { PlanStep, StepOf } from '../plan/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
 import { shellQuote } from '../shell/quote.js';
 import { retrying } from './attempts.js';
@@ -25,9 +25,12 @@ function becomeWrap(step: PlanStep, host: Host, script: string): WrappedCommand 
   return user === null ? { command: script } : wrapBecome(script, { method: host.become.method, user, password: host.become.password });
 }
 
-function renderEdit(e: Engine, step: PlanStep, host: Host): { file: string; set: Record<string, string>; unset: string[]; owner: string; mode: string } {
+function renderEdit(
+  e: Engine,
+  step: StepOf<'properties'>,
+  host: Host,
+): { file: string; set: Record<string, string>; unset: string[]; owner: string; mode: string } {
   const p = step.templates.properties;
-  if (!p) throw new Error(`step ${step.id} has no properties edit`);
   const runtime = runtimeFor(e, host.name);
   const text = (t: string): string => renderHostText(e.plan, step, host, t, runtime);
   return {
@@ -54,7 +57,7 @@ async function readRemote(e: Engine, step: PlanStep, host: Host, file: string, a
 }
 
 /** Before approval: what the edit would change on this host (read-only). */
-export async function previewProperties(e: Engine, step: PlanStep, host: Host): Promise<PropertiesPreview | HostOutcome> {
+export async function previewProperties(e: Engine, step: StepOf<'properties'>, host: Host): Promise<PropertiesPreview | HostOutcome> {
   let edit;
   try {
     edit = renderEdit(e, step, host);
@@ -76,7 +79,7 @@ export function isPreview(x: PropertiesPreview | HostOutcome): x is PropertiesPr
 }
 
 /** Applies the edit (re-reading the file first: it may have changed since the preview). */
-export async function applyProperties(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome> {
+export async function applyProperties(e: Engine, step: StepOf<'properties'>, host: Host): Promise<HostOutcome> {
   const p = step.templates.properties;
   let edit;
   try {

@@ -1,6 +1,6 @@
 // The plan's JSON contract. Other tools read it: keep these names. Everything here is redacted;
 // the in-memory scope (real param values) is never part of it.
-import type { Plan, PlanStep, StepTemplates } from './types.js';
+import type { KindTemplates, Plan, PlanStep } from './types.js';
 
 /** Fields the JSON copies from the plan step unchanged: their types are PlanStep's, declared once. */
 type CopiedStepField =
@@ -30,9 +30,10 @@ type CopiedStepField =
 
 /** One step of plan.json: the copied fields, plus those the projection reshapes (see stepToJson). */
 export type PlanStepJson = Pick<PlanStep, CopiedStepField> & {
-  outcome: NonNullable<StepTemplates['outcome']> | null;
-  decide: NonNullable<StepTemplates['decide']> | null;
-  bundle?: StepTemplates['bundle'];
+  /** An outcome step's, else null (every step carries the key). */
+  outcome: KindTemplates['outcome']['outcome'] | null;
+  decide: KindTemplates['decide']['decide'] | null;
+  bundle?: KindTemplates['bundle']['bundle'];
   rollback: PlanStepJson[];
   rollbackHosts?: 'all' | undefined;
   /** file name:line:col (the file name alone: a path would vary with the working directory). */
@@ -90,10 +91,10 @@ function stepToJson(step: PlanStep): PlanStepJson {
     capture: step.capture,
     evidence: step.evidence,
     evidenceFacts: step.evidenceFacts,
-    outcome: step.templates.outcome ?? null,
-    decide: step.templates.decide ?? null,
+    outcome: step.kind === 'outcome' ? step.templates.outcome : null,
+    decide: step.kind === 'decide' ? step.templates.decide : null,
     // Only bundle steps carry this key, so every other step's JSON (and plan hash) is unchanged.
-    ...(step.templates.bundle ? { bundle: step.templates.bundle } : {}),
+    ...(step.kind === 'bundle' ? { bundle: step.templates.bundle } : {}),
     rollback: step.rollback.map(stepToJson),
     // Only set when not the default, so other plans' JSON (and hash) is unchanged.
     ...(step.rollbackHosts === 'all' ? { rollbackHosts: 'all' as const } : {}),

@@ -33,8 +33,8 @@ export function checkLimit(plan: Plan, inventory: Inventory, options: LimitCheck
   }
   const blind: { step: string; pattern: string; hosts: string[] }[] = [];
   for (const step of plan.steps) {
+    if (step.kind !== 'decide') continue;
     const decide = step.templates.decide;
-    if (step.kind !== 'decide' || !decide) continue;
     const patterns = new Set<string>();
     for (const c of decide.causes) {
       const checked = checkExpression(c.when);

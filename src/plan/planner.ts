@@ -13,7 +13,7 @@ import { renderText } from '../template/index.js';
 import { batchHosts, combinePatterns, countOf, joinConditions, renderCount, renderDuration, selectCombined, staticVerdict } from './controls.js';
 import { planHash } from './hash.js';
 import { renderHostCommand, renderHostText as renderHostTextAt } from './render-host.js';
-import type { OnFailurePolicy, Plan, PlanEvidence, PlanStep, PlannedCommand, StepTemplates } from './types.js';
+import { verifyOf, type KindPart, type OnFailurePolicy, type Plan, type PlanEvidence, type PlanStep, type PlannedCommand, type StepOf } from './types.js';
 
 export interface PlanInput {
   loaded: LoadedRunbook;
@@ -141,18 +141,10 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
   }
   // A bundle runs on the controller even inside an include that names hosts.
   const hosts = kind === 'bundle' ? null : combinePatterns(step.hosts ?? null, level.hosts);
-  return [buildStep(ctx, level, step, kind as PlanStep['kind'], when, hosts, path)];
+  return [buildStep(ctx, level, step, when, hosts, path)];
 }
 
-function buildStep(
-  ctx: PlanContext,
-  level: Level,
-  step: Step,
-  kind: PlanStep['kind'],
-  when: string | null,
-  hostPattern: string | null,
-  path: (string | number)[],
-): PlanStep {
+function buildStep(ctx: PlanContext, level: Level, step: Step, when: string | null, hostPattern: string | null, path: (string | number)[]): PlanStep {
   const scope = levelScope(level);
   const renderedPattern = hostPattern === null ? null : renderText(hostPattern, { ...scope.params, params: scope.params });
   let hosts: string[] = [];
@@ -164,15 +156,15 @@ function buildStep(
   }
   const at = planStepPos(level, path);
   const dur = (value: string): number => renderDuration(value, scope.params, at);
-  const templates = stepTemplates(step, dur);
-  if (templates.decide) {
-    for (const c of templates.decide.causes) ctx.causes.add(c.cause);
-    ctx.causes.add(templates.decide.default);
+  const part = kindPart(step, dur, planStepPos(level, path));
+  if (part.kind === 'decide') {
+    for (const c of part.templates.decide.causes) ctx.causes.add(c.cause);
+    ctx.causes.add(part.templates.decide.default);
   }
   const planStep: PlanStep = {
+    ...part,
     id: `${level.prefix}${step.id}`,
     name: step.name,
-    kind,
     mutates: stepMutates(step),
     skippable: 'run' in step && step.skippable === true,
     when,
@@ -204,7 +196,6 @@ function buildStep(
     includePath: level.includePath,
     source: { file: level.loaded.file, ...level.loaded.position(path) },
     scope,
-    templates,
     dynamic: false,
   };
   const rollback = 'rollback' in step ? (step.rollback ?? []) : [];
@@ -213,10 +204,10 @@ function buildStep(
   planStep.rollback = rollback.flatMap((r, i) => {
     if (r.when !== undefined && staticVerdict(r.when, level.params) === false) return [];
     const rWhen = r.when !== undefined && staticVerdict(r.when, level.params) === true ? null : (r.when ?? null);
-    return [buildStep(ctx, level, r, stepKind(r) as PlanStep['kind'], rWhen, r.hosts ?? renderedPattern, [...path, 'rollback', i])];
+    return [buildStep(ctx, level, r, rWhen, r.hosts ?? renderedPattern, [...path, 'rollback', i])];
   });
   planStep.commands = plannedCommands(ctx, planStep);
-  if (templates.properties) planStep.diff = intendedEdit(ctx, planStep);
+  if (planStep.kind === 'properties') planStep.diff = intendedEdit(ctx, planStep);
   planStep.dynamic = planStep.commands.some((c) => c.command.includes('⟨')) || /\b(facts|cause|hosts)\b/.test(when ?? '');
   return planStep;
 }
@@ -235,41 +226,48 @@ function plannedCommands(ctx: PlanContext, step: PlanStep): PlannedCommand[] {
 }
 
 function plannedCommandsForHost(ctx: PlanContext, step: PlanStep, name: string): PlannedCommand[] {
-  const t = step.templates;
-  const template = t.run ?? t.wait?.run;
-  const out: PlannedCommand[] = [];
-  {
-    const host = ctx.inventory.hosts.get(name) as Host;
-    let command: string;
-    if (template !== undefined) {
-      const become = t.wait?.become !== undefined ? (t.wait.become === true ? host.become.user : t.wait.become === false ? null : t.wait.become) : undefined;
-      command = renderHostCommand(null, step, host, template, null, become).command;
-    } else if (t.properties) {
-      const p = t.properties;
+  const host = ctx.inventory.hosts.get(name) as Host;
+  let command: string;
+  switch (step.kind) {
+    case 'run':
+      command = renderHostCommand(null, step, host, step.templates.run, null).command;
+      break;
+    case 'wait': {
+      const w = step.templates.wait;
+      const become = w.become !== undefined ? (w.become === true ? host.become.user : w.become === false ? null : w.become) : undefined;
+      command = renderHostCommand(null, step, host, w.run, null, become).command;
+      break;
+    }
+    case 'properties': {
+      const p = step.templates.properties;
       const file = renderHostText(step, host, p.file);
       const sets = Object.entries(p.set).map(([k, v]) => `set ${k}=${renderHostText(step, host, v)}`);
       const owner = p.owner ? `, owner ${renderHostText(step, host, p.owner)}` : '';
       command = `edit ${file}: ${[...sets, ...p.unset.map((k) => `unset ${k}`)].join(', ')}${owner}${p.backup ? ` (backup to ${file}.remedy-⟨run.id⟩.bak first)` : ''}`;
-    } else if (t.fetch) {
-      command = `fetch ${renderHostText(step, host, t.fetch.src)} → artifacts/${name}/`;
-    } else if (t.pauseMs !== undefined) {
-      command = `pause ${t.pauseMs} ms`;
-    } else {
-      return out;
+      break;
     }
-    out.push({ host: name, command: ctx.redactor.redact(command) });
-    if (t.verify) {
-      const verify = renderHostCommand(null, step, host, t.verify.run, null).command;
-      out.push({ host: name, command: ctx.redactor.redact(`verify: ${verify}`) });
-    }
+    case 'fetch':
+      command = `fetch ${renderHostText(step, host, step.templates.fetch.src)} → artifacts/${name}/`;
+      break;
+    case 'pause':
+      command = `pause ${step.templates.pauseMs} ms`;
+      break;
+    default:
+      // Controller kinds (decide, outcome, bundle) send nothing to hosts.
+      return [];
+  }
+  const out: PlannedCommand[] = [{ host: name, command: ctx.redactor.redact(command) }];
+  const verify = verifyOf(step);
+  if (verify) {
+    const rendered = renderHostCommand(null, step, host, verify.run, null).command;
+    out.push({ host: name, command: ctx.redactor.redact(`verify: ${rendered}`) });
   }
   return out;
 }
 
 /** The edit as +/- lines with values rendered per host; identical hosts share one listing. */
-function intendedEdit(ctx: PlanContext, step: PlanStep): string {
+function intendedEdit(ctx: PlanContext, step: StepOf<'properties'>): string {
   const p = step.templates.properties;
-  if (!p) return '';
   const listings = new Map<string, string[]>();
   for (const name of step.hosts) {
     const host = ctx.inventory.hosts.get(name) as Host;
@@ -285,7 +283,8 @@ function renderHostText(step: PlanStep, host: Host, template: string): string {
   return renderHostTextAt(null, step, host, template, null);
 }
 
-function stepTemplates(step: Step, durationMs: (value: string) => number): StepTemplates {
+/** The runbook step's kind and exactly its templates (include never gets here: it is inlined). */
+function kindPart(step: Step, durationMs: (value: string) => number, at: { file: string; line: number; col: number }): KindPart {
   // Checks keep their shape, with templated durations resolved to plain ones (e.g. "2500ms").
   const check = <C extends Check | undefined>(c: C): C =>
     c === undefined
@@ -295,34 +294,40 @@ function stepTemplates(step: Step, durationMs: (value: string) => number): StepT
           delay: c.delay === undefined ? undefined : `${durationMs(c.delay)}ms`,
           timeout: c.timeout === undefined ? undefined : `${durationMs(c.timeout)}ms`,
         } as C);
-  if ('run' in step) return { run: step.run, verify: check(step.verify) };
+  if ('run' in step) return { kind: 'run', templates: { run: step.run, verify: check(step.verify) } };
   if ('properties' in step) {
     const p = step.properties;
     return {
-      properties: {
-        file: p.file,
-        set: Object.fromEntries(Object.entries(p.set ?? {}).map(([k, v]) => [k, String(v)])),
-        unset: p.unset ?? [],
-        backup: p.backup,
-        owner: p.owner,
-        mode: p.mode,
+      kind: 'properties',
+      templates: {
+        properties: {
+          file: p.file,
+          set: Object.fromEntries(Object.entries(p.set ?? {}).map(([k, v]) => [k, String(v)])),
+          unset: p.unset ?? [],
+          backup: p.backup,
+          owner: p.owner,
+          mode: p.mode,
+        },
+        verify: check(step.verify),
       },
-      verify: check(step.verify),
     };
   }
-  if ('fetch' in step) return { fetch: { src: step.fetch.src, dest: step.fetch.dest, optional: step.fetch.optional ?? false } };
-  if ('wait' in step) return { wait: check(step.wait) };
+  if ('fetch' in step) return { kind: 'fetch', templates: { fetch: { src: step.fetch.src, dest: step.fetch.dest, optional: step.fetch.optional ?? false } } };
+  if ('wait' in step) return { kind: 'wait', templates: { wait: check(step.wait) } };
   if ('pause' in step) {
     const p = step.pause;
-    return typeof p === 'string' ? { pauseMs: durationMs(p) } : { pauseMs: durationMs(p.duration), pauseMessage: p.message };
+    return { kind: 'pause', templates: typeof p === 'string' ? { pauseMs: durationMs(p) } : { pauseMs: durationMs(p.duration), pauseMessage: p.message } };
   }
   if ('outcome' in step) {
     const r = step.outcome.require;
-    return { outcome: { status: step.outcome.status, message: step.outcome.message, require: r === undefined ? [] : typeof r === 'string' ? [r] : r } };
+    return {
+      kind: 'outcome',
+      templates: { outcome: { status: step.outcome.status, message: step.outcome.message, require: r === undefined ? [] : typeof r === 'string' ? [r] : r } },
+    };
   }
-  if ('decide' in step) return { decide: step.decide };
-  if ('bundle' in step) return { bundle: { name: step.bundle.name ?? DEFAULT_BUNDLE_NAME, files: step.bundle.files } };
-  return {};
+  if ('decide' in step) return { kind: 'decide', templates: { decide: step.decide } };
+  if ('bundle' in step) return { kind: 'bundle', templates: { bundle: { name: step.bundle.name ?? DEFAULT_BUNDLE_NAME, files: step.bundle.files } } };
+  throw new ValidationError([{ ...at, message: `step ${step.id}: a ${stepKind(step)} step cannot be planned here`, severity: 'error' }]);
 }
 
 function onFailure(step: Step): OnFailurePolicy {

@@ -32,11 +32,11 @@ function stepSection(s: PlanStep, number: string): string[] {
   if (s.hostPattern !== null) out.push(`- **Hosts:** \`${s.hostPattern}\` → ${s.hosts.join(', ') || 'none'}`);
   if (s.confirm) out.push(`- **Confirm:** ${s.confirm}`);
   if (s.batches) out.push(`- **Batches:** ${s.batches.map((b) => `[${b.join(', ')}]`).join(' → ')}`);
-  if (s.templates.decide) {
+  if (s.kind === 'decide') {
     for (const c of s.templates.decide.causes) out.push(`- **→ ${c.cause}** if \`${c.when}\``);
     out.push(`- **→ ${s.templates.decide.default}** otherwise`);
   }
-  if (s.templates.outcome) out.push(`- **Ends the run:** ${s.templates.outcome.status} — ${s.templates.outcome.message.trim()}`);
+  if (s.kind === 'outcome') out.push(`- **Ends the run:** ${s.templates.outcome.status} — ${s.templates.outcome.message.trim()}`);
   for (const g of groupCommands(s)) out.push('', `${g.hosts.join(', ')}:`, '', '```sh', g.command, '```');
   if (s.diff) out.push('', '```diff', s.diff, '```');
   s.rollback.forEach((r, i) => out.push('', ...stepSection(r, `${number}.rollback.${i + 1}`)));

@@ -51,13 +51,12 @@ function renderStep(step: PlanStep, number: string, indent: string, c: Palette):
   }
   if (step.diff)
     for (const line of step.diff.split('\n')) out.push(`${pad}  ${line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line}`);
-  const t = step.templates;
-  if (t.decide) {
-    for (const cause of t.decide.causes)
-      out.push(`${pad}  ${c.magenta(`→ ${cause.cause}`)} if ${cause.when}${cause.summary ? c.dim(`  (${cause.summary})`) : ''}`);
-    out.push(`${pad}  ${c.magenta(`→ ${t.decide.default}`)} otherwise`);
+  if (step.kind === 'decide') {
+    const d = step.templates.decide;
+    for (const cause of d.causes) out.push(`${pad}  ${c.magenta(`→ ${cause.cause}`)} if ${cause.when}${cause.summary ? c.dim(`  (${cause.summary})`) : ''}`);
+    out.push(`${pad}  ${c.magenta(`→ ${d.default}`)} otherwise`);
   }
-  if (t.outcome) out.push(`${pad}  ${c.bold(`ends the run: ${t.outcome.status}`)} — ${t.outcome.message.trim()}`);
+  if (step.kind === 'outcome') out.push(`${pad}  ${c.bold(`ends the run: ${step.templates.outcome.status}`)} — ${step.templates.outcome.message.trim()}`);
   if (step.rollback.length > 0) {
     out.push(`${pad}${c.cyan('on failure, roll back:')}`);
     step.rollback.forEach((r, i) => out.push(...renderStep(r, `${number}r${i + 1}`, `${pad}  `, c)));

@@ -1,7 +1,7 @@
 // The plan: runbook × inventory × params, expanded by a pure function (src/plan/planner.ts).
 // `remedy plan` renders it; `remedy run`/`guide` hand it to the executor, which applies it.
 // The JSON contract (src/plan/json.ts) is a projection of this model; keep its names stable.
-import type { CaptureSpec, Check, StepKind } from '../runbook/schema.js';
+import type { CaptureSpec, Check } from '../runbook/schema.js';
 
 export type OnFailurePolicy = { action: 'abort' } | { action: 'continue' } | { action: 'goto'; step: string };
 
@@ -24,36 +24,71 @@ export interface PlannedCommand {
   command: string;
 }
 
-/** Everything needed to (re-)render a step for one host at run time. */
-export interface StepTemplates {
-  /** Shell command template (`run`, `wait.run`). */
-  run?: string | undefined;
-  verify?: Check | undefined;
-  wait?: Check | undefined;
-  properties?:
-    | {
-        file: string;
-        set: Record<string, string>;
-        unset: string[];
-        backup: boolean;
-        owner?: string | undefined;
-        mode?: string | undefined;
-      }
-    | undefined;
-  fetch?: { src: string; dest?: string | undefined; optional: boolean } | undefined;
-  pauseMs?: number | undefined;
-  pauseMessage?: string | undefined;
-  /** `require`: fleet conditions an all-clear must see hold (normalised to a list, possibly empty). */
-  outcome?: { status: 'resolved' | 'escalate' | 'nothing-to-do'; message: string; require: string[] } | undefined;
-  decide?: { causes: { cause: string; when: string; summary?: string | undefined }[]; default: string } | undefined;
-  bundle?: { name: string; files: { match: string; describe: string }[] } | undefined;
+/** A `properties` edit as written (values are templates rendered per host at run time). */
+export interface PropertiesEdit {
+  file: string;
+  set: Record<string, string>;
+  unset: string[];
+  backup: boolean;
+  owner?: string | undefined;
+  mode?: string | undefined;
 }
 
-export interface PlanStep {
+export interface FetchSpec {
+  src: string;
+  dest?: string | undefined;
+  optional: boolean;
+}
+
+/** `require`: fleet conditions an all-clear must see hold (normalised to a list, possibly empty). */
+export interface OutcomeSpec {
+  status: 'resolved' | 'escalate' | 'nothing-to-do';
+  message: string;
+  require: string[];
+}
+
+export interface DecideSpec {
+  causes: { cause: string; when: string; summary?: string | undefined }[];
+  default: string;
+}
+
+export interface BundleSpec {
+  name: string;
+  files: { match: string; describe: string }[];
+}
+
+/**
+ * What each kind of step carries beyond the fields every step has: everything needed to
+ * (re-)render it for one host at run time. A new kind adds its entry here (and its action).
+ * `include` has none: the planner inlines included runbooks, so no plan step is an include.
+ */
+export interface KindTemplates {
+  /** Shell command template, and the check run after a change. */
+  run: { run: string; verify?: Check | undefined };
+  properties: { properties: PropertiesEdit; verify?: Check | undefined };
+  fetch: { fetch: FetchSpec };
+  /** A check re-run until it passes (`wait.run` is its command template). */
+  wait: { wait: Check };
+  pause: { pauseMs: number; pauseMessage?: string | undefined };
+  decide: { decide: DecideSpec };
+  outcome: { outcome: OutcomeSpec };
+  bundle: { bundle: BundleSpec };
+}
+
+/** The kinds a plan step can be (a runbook's `include` is expanded away by the planner). */
+export type PlanStepKind = keyof KindTemplates;
+
+/** The kind-specific part of a step: its kind and exactly that kind's templates. */
+export type KindPart<K extends PlanStepKind = PlanStepKind> = { [P in K]: { kind: P; templates: KindTemplates[P] } }[K];
+
+/** Any step's templates (the union over kinds); narrow by `kind` to read a kind's own. */
+export type StepTemplates = KindTemplates[PlanStepKind];
+
+/** What every step has, whatever its kind (controller steps have no hosts, commands or diff). */
+export interface StepCommon {
   /** Qualified id: `restart` or, inside an include, `restart_mps.restart`. Unique in the plan. */
   id: string;
   name: string;
-  kind: Exclude<StepKind, 'include'>;
   mutates: boolean;
   /** A mutating step that is not part of the fix (`skippable: true`): declining it leaves the host remediated. */
   skippable: boolean;
@@ -105,9 +140,19 @@ export interface PlanStep {
    * values, secrets included: in memory only, never serialized (the JSON projection omits it).
    */
   scope: { params: Record<string, unknown>; vars: Record<string, unknown> };
-  templates: StepTemplates;
   /** True when a command or condition depends on facts or the cause (rendered at run time). */
   dynamic: boolean;
+}
+
+/** A step of one kind: the common fields plus exactly its kind's templates. */
+export type StepOf<K extends PlanStepKind> = StepCommon & KindPart<K>;
+
+/** A plan step: a union keyed on `kind`; narrow on it to read a kind's templates. */
+export type PlanStep = { [K in PlanStepKind]: StepOf<K> }[PlanStepKind];
+
+/** The check a mutating step runs after its change (run and properties steps have one), if any. */
+export function verifyOf(step: PlanStep): Check | undefined {
+  return step.kind === 'run' || step.kind === 'properties' ? step.templates.verify : undefined;
 }
 
 /** A --limit that left hosts out: the verdict of such a run covers only the hosts it kept. */

@@ -130,7 +130,7 @@ export async function runCase(inputs: CaseInputs, file: LoadedTestFile, index: n
   const memory = new MemorySink();
   // Fetch steps need a run directory for their artifacts (without one they are skipped): a
   // temporary one, removed after. Other plans run without, so nothing touches the disk.
-  const fetches = plan.steps.some((s) => s.templates.fetch !== undefined || s.rollback.some((r) => r.templates.fetch !== undefined));
+  const fetches = plan.steps.some((s) => s.kind === 'fetch' || s.rollback.some((r) => r.kind === 'fetch'));
   const runDir = fetches ? caseRunDir() : null;
   const result = await executePlan({
     plan,

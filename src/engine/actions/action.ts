@@ -3,7 +3,7 @@
 // runHostStep call these and never ask which kind a step is; adding a kind is one file here,
 // one line in registry.ts, and its schema.
 import type { Host } from '../../inventory/types.js';
-import type { PlannedCommand, PlanStep } from '../../plan/types.js';
+import type { PlannedCommand, PlanStepKind, StepOf } from '../../plan/types.js';
 import type { Engine } from '../context.js';
 import type { StepFlow } from '../flow.js';
 import type { ProbeStepPreview } from '../preview.js';
@@ -21,25 +21,28 @@ export interface PreparedChange {
   diffs: Record<string, string>;
 }
 
-/** A step that runs on each of its hosts. */
-export interface HostAction {
+/**
+ * A step that runs on each of its hosts. K is the kind it serves: its methods receive that kind's
+ * steps (the registry pairs each kind with its action, so callers never narrow).
+ */
+export interface HostAction<K extends PlanStepKind = PlanStepKind> {
   readonly on: 'hosts';
   /** What it would do on these hosts (read-only: properties read their files for real diffs). */
-  prepare(e: Engine, step: PlanStep, hosts: string[]): Promise<PreparedChange>;
+  prepare(e: Engine, step: StepOf<K>, hosts: string[]): Promise<PreparedChange>;
   /** Probe: fills in the commands (and diffs) it would run on `hosts`, judged with the facts known now. */
-  preview(e: Engine, step: PlanStep, hosts: string[], p: ProbeStepPreview): Promise<void>;
+  preview(e: Engine, step: StepOf<K>, hosts: string[], p: ProbeStepPreview): Promise<void>;
   /** Runs it on one host: its attempts, retries and verify, each journaled. */
-  execute(e: Engine, step: PlanStep, host: Host): Promise<HostOutcome>;
+  execute(e: Engine, step: StepOf<K>, host: Host): Promise<HostOutcome>;
   /** Why the step need not run on this host although its condition holds; null: it runs. */
-  excuse?(e: Engine, step: PlanStep, host: string): string | null;
+  excuse?(e: Engine, step: StepOf<K>, host: string): string | null;
 }
 
 /** A step that runs once, on the controller. */
-export interface ControllerAction {
+export interface ControllerAction<K extends PlanStepKind = PlanStepKind> {
   readonly on: 'controller';
   /** Probe: what it would do, judged with the facts known now (`first`: the preview starts here). */
-  preview(e: Engine, step: PlanStep, p: ProbeStepPreview, first: boolean): void;
-  execute(e: Engine, step: PlanStep, nextId: string | null): Promise<StepFlow>;
+  preview(e: Engine, step: StepOf<K>, p: ProbeStepPreview, first: boolean): void;
+  execute(e: Engine, step: StepOf<K>, nextId: string | null): Promise<StepFlow>;
 }
 
-export type StepAction = HostAction | ControllerAction;
+export type StepAction<K extends PlanStepKind = PlanStepKind> = HostAction<K> | ControllerAction<K>;

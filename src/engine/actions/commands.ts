@@ -1,6 +1,6 @@
 // What the command-running kinds (run, wait, fetch, pause on hosts) would do, rendered per host:
 // the commands an approval shows, and a probe's preview with the facts known now.
-import type { PlannedCommand, PlanStep } from '../../plan/types.js';
+import { verifyOf, type PlannedCommand, type PlanStep } from '../../plan/types.js';
 import { errorMessage, hostOf, type Engine } from '../context.js';
 import { renderForHost } from '../host-actions.js';
 import type { ProbeStepPreview } from '../preview.js';
@@ -13,7 +13,7 @@ export async function prepareCommands(e: Engine, step: PlanStep, hosts: string[]
   for (const name of hosts) {
     prepared.wouldRun.push(name);
     const host = hostOf(e, name);
-    const templates = [step.templates.run, step.templates.verify ? step.templates.verify.run : undefined];
+    const templates = [step.kind === 'run' ? step.templates.run : undefined, verifyOf(step)?.run];
     templates.forEach((t, i) => {
       if (t === undefined) return;
       let command: string;
@@ -46,8 +46,8 @@ export function previewCommands(
   for (const name of hosts) {
     const host = hostOf(e, name);
     const templates: [string, string | undefined][] = [
-      ['', step.templates.run ?? step.templates.wait?.run],
-      ['verify: ', step.mutates ? step.templates.verify?.run : undefined],
+      ['', step.kind === 'run' ? step.templates.run : step.kind === 'wait' ? step.templates.wait.run : undefined],
+      ['verify: ', step.mutates ? verifyOf(step)?.run : undefined],
     ];
     let fellBack = false;
     for (const [prefix, t] of templates) {

@@ -4,7 +4,7 @@ import { runDecide, runOutcome } from '../controller-steps.js';
 import type { ControllerAction } from './action.js';
 import { conditionNote } from './commands.js';
 
-export const decideAction: ControllerAction = {
+export const decideAction: ControllerAction<'decide'> = {
   on: 'controller',
   preview: (_e, _step, p, first) => {
     p.note = first ? undefined : 'decided at run time, from the facts gathered after the steps above';
@@ -12,22 +12,20 @@ export const decideAction: ControllerAction = {
   execute: runDecide,
 };
 
-export const outcomeAction: ControllerAction = {
+export const outcomeAction: ControllerAction<'outcome'> = {
   on: 'controller',
   preview: (e, step, p) => {
     conditionNote(e, step, p);
-    if (step.templates.outcome)
-      p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`${step.templates.outcome.status}: ${step.templates.outcome.message}`) });
+    p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`${step.templates.outcome.status}: ${step.templates.outcome.message}`) });
   },
   execute: async (e, step) => runOutcome(e, step),
 };
 
-export const bundleAction: ControllerAction = {
+export const bundleAction: ControllerAction<'bundle'> = {
   on: 'controller',
   preview: (e, step, p) => {
     conditionNote(e, step, p);
-    if (step.templates.bundle)
-      p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`bundle artifacts into artifacts/${step.templates.bundle.name}`) });
+    p.commands.push({ host: 'controller', command: e.emitter.redactor.redact(`bundle artifacts into artifacts/${step.templates.bundle.name}`) });
   },
   execute: async (e, step, nextId) => {
     // tar-stream and picomatch load only for runs that pack a bundle (start-up time).

@@ -3,7 +3,7 @@ import { fetchOnHost } from '../fetch-action.js';
 import type { HostAction } from './action.js';
 import { prepareCommands, previewCommands } from './commands.js';
 
-export const fetchAction: HostAction = {
+export const fetchAction: HostAction<'fetch'> = {
   on: 'hosts',
   prepare: prepareCommands,
   preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, (_host, planned) => planned),

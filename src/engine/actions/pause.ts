@@ -4,15 +4,14 @@ import { pauseOnHost } from '../host-actions.js';
 import type { ControllerAction, HostAction } from './action.js';
 import { conditionNote, prepareCommands, previewCommands } from './commands.js';
 
-export const hostPauseAction: HostAction = {
+export const hostPauseAction: HostAction<'pause'> = {
   on: 'hosts',
   prepare: prepareCommands,
-  preview: async (e, step, hosts, p) =>
-    previewCommands(e, step, hosts, p, (host) => (step.templates.pauseMs !== undefined ? [{ host, command: `pause ${step.templates.pauseMs} ms` }] : [])),
+  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, (host) => [{ host, command: `pause ${step.templates.pauseMs} ms` }]),
   execute: pauseOnHost,
 };
 
-export const controllerPauseAction: ControllerAction = {
+export const controllerPauseAction: ControllerAction<'pause'> = {
   on: 'controller',
   preview: (e, step, p) => conditionNote(e, step, p),
   execute: runControllerPause,

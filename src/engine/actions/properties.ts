@@ -5,7 +5,7 @@ import { applyProperties, isPreview, previewProperties } from '../properties-act
 import { mapBounded } from '../timing.js';
 import type { HostAction, PreparedChange } from './action.js';
 
-export const propertiesAction: HostAction = {
+export const propertiesAction: HostAction<'properties'> = {
   on: 'hosts',
   prepare: async (e, step, hosts) => {
     const redact = (s: string): string => e.emitter.redactor.redact(s);

@@ -1,6 +1,6 @@
 // The action registry: the one place that maps a step's kind to what runs it. (`include` never
 // reaches the engine: the planner inlines included runbooks as steps of these kinds.)
-import type { PlanStep } from '../../plan/types.js';
+import type { PlanStep, PlanStepKind, StepOf } from '../../plan/types.js';
 import type { StepAction } from './action.js';
 import { bundleAction, decideAction, outcomeAction } from './controller.js';
 import { fetchAction } from './fetch.js';
@@ -9,7 +9,7 @@ import { propertiesAction } from './properties.js';
 import { runAction } from './run.js';
 import { waitAction } from './wait.js';
 
-const ACTIONS: { readonly [K in PlanStep['kind']]: StepAction | ((step: PlanStep) => StepAction) } = {
+const ACTIONS: { readonly [K in PlanStepKind]: StepAction<K> | ((step: StepOf<K>) => StepAction<K>) } = {
   run: runAction,
   properties: propertiesAction,
   fetch: fetchAction,
@@ -21,7 +21,8 @@ const ACTIONS: { readonly [K in PlanStep['kind']]: StepAction | ((step: PlanStep
   bundle: bundleAction,
 };
 
+/** The step's action. ACTIONS pairs each kind with its own action, which is why the cast holds. */
 export function actionFor(step: PlanStep): StepAction {
-  const entry = ACTIONS[step.kind];
+  const entry = ACTIONS[step.kind] as StepAction | ((step: PlanStep) => StepAction);
   return typeof entry === 'function' ? entry(step) : entry;
 }

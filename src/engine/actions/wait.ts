@@ -3,15 +3,11 @@ import { runCheckOnHost } from '../host-actions.js';
 import type { HostAction } from './action.js';
 import { prepareCommands, previewCommands } from './commands.js';
 
-export const waitAction: HostAction = {
+export const waitAction: HostAction<'wait'> = {
   on: 'hosts',
   prepare: prepareCommands,
   preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p),
-  execute: async (e, step, host) => {
-    const check = step.templates.wait;
-    if (!check) throw new Error(`step ${step.id} has no wait check`);
-    return runCheckOnHost(e, step, host, check);
-  },
+  execute: async (e, step, host) => runCheckOnHost(e, step, host, step.templates.wait),
   // A check that waits for a host to recover (a verify after a fix) has nothing to wait for
   // where the operator declined that host's fix: polling it would only hold the run for the
   // whole retry budget (≈65 s on the 502 runbook's Routers). The host stays not-remediated.
