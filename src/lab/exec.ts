@@ -4,7 +4,6 @@
 // remote shell), and every argument is one quoted word, so nothing in an argument is shell code.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { $ } from 'zx/core';
 import { RemedyError } from '../errors.js';
 
 export interface RunResult {
@@ -22,6 +21,8 @@ const NOT_FOUND = 127;
  * death has no exit code).
  */
 export async function run(file: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
+  // Loaded on first use: `remedy --help` and the commands that run no lab program skip zx.
+  const { $ } = await import('zx/core');
   // No `set -euo pipefail` prefix: this is one program, and its exit code is the answer.
   const sh = $({
     quiet: true,

@@ -4,7 +4,7 @@
 // Ctrl-C at a prompt (inquirer's ExitPromptError) becomes PromptInterrupted; the approval
 // timeout (AbortPromptError from the signal) becomes PromptTimedOut.
 import { Writable } from 'node:stream';
-import { checkbox, expand, select } from '@inquirer/prompts';
+import type { expand } from '@inquirer/prompts';
 import {
   PromptInterrupted,
   PromptTimedOut,
@@ -38,10 +38,13 @@ export interface PromptKit {
   checkbox(config: { message: string; choices: { name: string; value: string }[]; required?: boolean | undefined }, context: PromptContext): Promise<string[]>;
 }
 
+/** Loaded at the first question: `remedy --help` and sessions that never ask do not load inquirer. */
+const inquirer = () => import('@inquirer/prompts');
+
 export const inquirerKit: PromptKit = {
-  expand: (config, context) => expand(config, context),
-  select: (config, context) => select(config, context),
-  checkbox: (config, context) => checkbox(config, context),
+  expand: async (config, context) => (await inquirer()).expand(config, context),
+  select: async (config, context) => (await inquirer()).select(config, context),
+  checkbox: async (config, context) => (await inquirer()).checkbox(config, context),
 };
 
 /** Something drawing live progress that can let go of the terminal (the console sink, the listr view). */
