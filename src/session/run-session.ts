@@ -46,7 +46,7 @@ export async function runSession(req: SessionRequest): Promise<{ result: RunResu
   const { plan, runDir, session } = req;
   const redactor = new Redactor(plan.secrets);
   // Every event resume depends on is fsync'd at once; read-only host events share one fsync
-  // per event-loop turn (a 100-host fan-out would otherwise pay 1000 fsyncs).
+  // per 100 ms (a 100-host fan-out would otherwise pay 1000 fsyncs).
   const journal = new JournalSink(runDir.path, redactor, { durability: 'mutations' });
   const resultSink = new ResultSink(runDir.path, redactor);
   for (const ev of req.previousEvents ?? []) resultSink.write(ev);
