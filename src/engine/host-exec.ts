@@ -3,11 +3,13 @@
 // because only they know whether this attempt is the host's last for the step.
 import { UnreachableError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
+import { renderHostCommand } from '../plan/render-host.js';
 import type { PlanStep } from '../plan/types.js';
 import type { WrappedCommand } from '../shell/become.js';
 import type { ExecResult, KillReport } from '../transport/types.js';
-import { errorMessage, type Engine } from './context.js';
+import { errorMessage, runtimeFor, type Engine } from './context.js';
 import type { HostEvidence, HostStatus } from './events.js';
+import type { HostOutcome } from './strategy.js';
 
 export interface AttemptMeta {
   attempt: number;
@@ -175,4 +177,44 @@ export function endAttempt(e: Engine, step: PlanStep, host: string, attempt: Att
 /** A host-end for a host that did not run the step (its condition, an approval, an earlier failure). */
 export function emitSkipped(e: Engine, step: PlanStep, host: string, reason: string, status: HostStatus = 'skipped'): void {
   e.emitter.emit({ type: 'host-end', step: step.id, host, status, attempt: 0, exitCode: null, signal: null, durationMs: 0, reason, final: true });
+}
+
+export function outcomeOf(host: string, a: Attempt, status: HostStatus = a.status, verification = false): HostOutcome {
+  return { host, status, exitCode: a.result?.exitCode ?? null, error: a.error, outputs: a.outputs, verification };
+}
+
+/** Renders a template for a host at run time (real facts and secrets), wrapped for become. */
+export function renderForHost(e: Engine, step: PlanStep, host: Host, template: string, become?: string | null): WrappedCommand {
+  return renderHostCommand(e.plan, step, host, template, runtimeFor(e, host.name), become);
+}
+
+/**
+ * The final host-end of a host where the step ended before any command ran: a template that
+ * cannot be rendered, a file that cannot be read before approval, a lease lost to another worker.
+ * No exit code, no time spent. `announce` journals the host-start first, for callers that have
+ * not (a host-end never stands without one in the journal's view of who was tried).
+ */
+export function failedBeforeRunning(
+  e: Engine,
+  step: PlanStep,
+  host: string,
+  error: string | undefined,
+  how: { announce?: boolean; status?: HostStatus; exitCode?: number | null; meta?: AttemptMeta } = {},
+): HostOutcome {
+  const status = how.status ?? 'failed';
+  const meta = how.meta ?? { attempt: 1 };
+  if (how.announce) e.emitter.emit({ type: 'host-start', step: step.id, host, attempt: meta.attempt });
+  e.emitter.emit({
+    type: 'host-end',
+    step: step.id,
+    host,
+    status,
+    ...meta,
+    exitCode: how.exitCode ?? null,
+    signal: null,
+    durationMs: 0,
+    error,
+    final: true,
+  });
+  return { host, status, exitCode: how.exitCode ?? null, error, verification: meta.phase === 'verify' };
 }

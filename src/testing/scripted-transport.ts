@@ -198,7 +198,7 @@ export class ScriptedFleet {
     if (command.includes('remedy.lock')) return this.#lock(host, command);
     const step = this.#tracker.step ?? '';
     const phase = this.#tracker.phaseOf(host);
-    // The properties write script (src/engine/properties-action.ts writeScript): it reports the
+    // The properties write script (src/engine/actions/properties.ts writeScript): it reports the
     // sha256 of what it wrote, which the engine checks against the text it sent.
     if (options.stdin !== undefined && command.includes('mktemp "$f.remedy-XXXXXX"') && command.includes('sha256sum -- "$f"')) {
       const text = options.stdin.toString();

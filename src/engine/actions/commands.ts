@@ -2,7 +2,7 @@
 // the commands an approval shows, and a probe's preview with the facts known now.
 import { verifyOf, type PlannedCommand, type PlanStep } from '../../plan/types.js';
 import { errorMessage, hostOf, type Engine } from '../context.js';
-import { renderForHost } from '../host-actions.js';
+import { renderForHost } from '../host-exec.js';
 import type { ProbeStepPreview } from '../preview.js';
 import type { PreparedChange } from './action.js';
 

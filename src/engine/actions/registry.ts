@@ -2,8 +2,10 @@
 // reaches the engine: the planner inlines included runbooks as steps of these kinds.)
 import type { PlanStep, PlanStepKind, StepOf } from '../../plan/types.js';
 import type { StepAction } from './action.js';
-import { bundleAction, decideAction, outcomeAction } from './controller.js';
+import { bundleAction } from './bundle.js';
+import { decideAction } from './decide.js';
 import { fetchAction } from './fetch.js';
+import { outcomeAction } from './outcome.js';
 import { controllerPauseAction, hostPauseAction } from './pause.js';
 import { propertiesAction } from './properties.js';
 import { runAction } from './run.js';

@@ -1,5 +1,5 @@
 // `wait`: a check re-run on each host until it passes (until:, retries, delay, timeout).
-import { runCheckOnHost } from '../host-actions.js';
+import { runCheckOnHost } from '../checks.js';
 import type { HostAction } from './action.js';
 import { prepareCommands, previewCommands } from './commands.js';
 

@@ -1,4 +1,4 @@
-// The support bundle: the artifacts a run fetched (dumps, logs, configuration, status output)
+// The support bundle's archive (the `bundle` step is actions/bundle.ts): the artifacts a run fetched (dumps, logs, configuration, status output)
 // packed into one .tar.gz under artifacts/, with a manifest that says what each file is and its
 // sha256. Streamed from disk through tar-stream and gzip, one file at a time, so a multi-GB heap
 // dump never sits in memory. Runs on the controller and changes no host.
@@ -14,11 +14,6 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import picomatch from 'picomatch';
 import { pack as tarPack } from 'tar-stream';
-import { RUN_FILES } from '../journal/run-dir.js';
-import { renderHostText } from '../plan/render-host.js';
-import type { StepOf } from '../plan/types.js';
-import { errorMessage, runtimeFor, type Engine } from './context.js';
-import { zeroCounts, type StepFlow } from './flow.js';
 
 export interface BundleFile {
   /** Relative to artifacts/ (and to the bundle's top directory). */
@@ -124,57 +119,4 @@ export async function writeBundle(
   renameSync(partial, out);
   const { sha256 } = await sha256Of(out);
   return { file: out, manifest, bytes: statSync(out).size, sha256 };
-}
-
-export async function runBundle(e: Engine, step: StepOf<'bundle'>, nextId: string | null): Promise<StepFlow> {
-  const spec = step.templates.bundle;
-  if (step.when !== null) {
-    let holds = false;
-    try {
-      holds = e.conditions.evaluate(step.when, step, null);
-    } catch (err) {
-      e.emitter.emit({ type: 'warning', step: step.id, message: `when: ${errorMessage(err)}; the step is skipped` });
-    }
-    if (!holds) {
-      e.emitter.emit({ type: 'step-skip', step: step.id, reason: `condition is false: ${step.whenText ?? step.when}` });
-      return { kind: 'next' };
-    }
-  }
-  e.emitter.emit({ type: 'step-start', step: step.id, name: step.name, kind: step.kind, mutates: false, hosts: [] });
-  const started = e.clock.now();
-  const end = (status: 'ok' | 'skipped' | 'failed'): void => {
-    e.emitter.emit({ type: 'step-end', step: step.id, status, durationMs: Math.round(e.clock.now() - started), counts: zeroCounts(), next: nextId });
-  };
-  if (e.runDir === null) {
-    e.emitter.emit({ type: 'warning', step: step.id, message: 'no run directory: nothing to bundle' });
-    end('skipped');
-    return { kind: 'next' };
-  }
-  let name: string;
-  try {
-    name = renderHostText(e.plan, step, null, spec.name, runtimeFor(e, null)).trim();
-  } catch (err) {
-    e.emitter.emit({ type: 'warning', step: step.id, message: `bundle name: ${errorMessage(err)}` });
-    end('failed');
-    return { kind: 'next' };
-  }
-  if (!/^[^/\\]+\.tar\.gz$/.test(name) || name.startsWith('.')) {
-    e.emitter.emit({
-      type: 'warning',
-      step: step.id,
-      message: `bundle name ${JSON.stringify(name)} is not a plain file name ending in .tar.gz; nothing was written`,
-    });
-    end('failed');
-    return { kind: 'next' };
-  }
-  try {
-    const r = await writeBundle(join(e.runDir, RUN_FILES.artifacts), name, spec.files, { runId: e.runId, runbook: e.plan.runbook });
-    e.emitter.emit({ type: 'bundle', step: step.id, path: `${RUN_FILES.artifacts}/${name}`, bytes: r.bytes, sha256: r.sha256, files: r.manifest.files.length });
-    end('ok');
-  } catch (err) {
-    // Evidence gathering never fails the run it documents: say so and go on.
-    e.emitter.emit({ type: 'warning', step: step.id, message: `the bundle could not be written: ${errorMessage(err)}` });
-    end('failed');
-  }
-  return { kind: 'next' };
 }

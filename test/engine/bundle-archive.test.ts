@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { selectFiles, writeBundle, type BundleManifest } from '../../src/engine/bundle-action.js';
+import { selectFiles, writeBundle, type BundleManifest } from '../../src/engine/bundle-archive.js';
 
 const root = mkdtempSync(join(tmpdir(), 'remedy-bundle-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
