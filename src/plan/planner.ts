@@ -1,6 +1,6 @@
 // The planner: runbook × inventory × params → Plan. Pure: it reads the loaded files it is given
 // and nothing else — no connection, no process on any host. Same inputs, byte-identical plan.
-import { ValidationError } from '../errors.js';
+import { UsageError, ValidationError } from '../errors.js';
 import { limitHosts, refuseUnusableHosts } from '../inventory/index.js';
 import { hostSecrets } from '../inventory/secrets.js';
 import type { Host, Inventory } from '../inventory/types.js';
@@ -45,6 +45,7 @@ function levelScope(level: Level): PlanStep['scope'] {
 export function planRunbook(input: PlanInput): Plan {
   const { loaded, inventory } = input;
   const params = resolveParams(loaded, input.overrides ?? {});
+  checkHostVarParams(loaded, inventory, input.overrides ?? {});
   const secretParams = Object.entries(loaded.runbook.params ?? {})
     .filter(([, p]) => p.secret === true)
     .map(([name]) => name)
@@ -89,6 +90,35 @@ export function planRunbook(input: PlanInput): Plan {
   };
   plan.planHash = planHash(plan);
   return plan;
+}
+
+/**
+ * A param with `values_from_host_var: region` given a value no host of the inventory has for that
+ * var: refused before anything runs (exit 64), naming the values the inventory has. Otherwise a
+ * typo (dc-9 for dc-1) plans a run whose steps all skip and ends `unknown` — true, but the
+ * operator asked for something that does not exist, and should hear it as such. Not checked
+ * without an inventory (`remedy graph`, `validate`), nor for the default.
+ */
+function checkHostVarParams(loaded: PlanInput['loaded'], inventory: Inventory, overrides: Record<string, string>): void {
+  if (inventory.hosts.size === 0) return;
+  const problems: string[] = [];
+  for (const [name, param] of Object.entries(loaded.runbook.params ?? {})) {
+    const key = param.values_from_host_var;
+    const given = overrides[name];
+    if (key === undefined || given === undefined || given === String(param.default ?? '')) continue;
+    const values = new Set<string>();
+    for (const host of inventory.hosts.values()) {
+      const v = host.vars[key];
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') values.add(String(v));
+    }
+    if (values.has(given)) continue;
+    const known = [...values].sort();
+    const shown = param.secret ? '********' : JSON.stringify(given);
+    problems.push(
+      `param ${name}: ${shown} is not the ${key} of any host in ${inventory.source} (${known.length > 0 ? `its hosts have ${key}: ${known.join(', ')}` : `no host sets ${key}`}${param.default !== undefined ? `; or the default, ${String(param.default)}` : ''})`,
+    );
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
 }
 
 interface PlanContext {

@@ -58,6 +58,14 @@ export const Param = z
     required: z.boolean().optional().meta({ description: 'Fail when no value is given and there is no default.' }),
     values: z.array(z.string()).min(1).optional().meta({ description: 'Allowed values (type enum).' }),
     pattern: z.string().optional().meta({ description: 'Regular expression a string value must match in full.' }),
+    values_from_host_var: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional()
+      .meta({
+        description:
+          'A value given with -e must be this inventory var of at least one host (e.g. region), or the default: a typo is refused (exit 64) before anything runs, not a run that finds no host. Checked when planning against an inventory.',
+      }),
     min: z.number().optional(),
     max: z.number().optional(),
     secret: z.boolean().optional().meta({ description: 'Redacted in console, journal, plan and reports.' }),

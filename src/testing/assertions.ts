@@ -123,6 +123,31 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * `refused_at_plan`: the case's inputs must be refused while planning (before any command), with
+ * an error containing the texts and, when `exit_code` is given, that exit code. `refusal` is
+ * null when the case planned.
+ */
+export function checkRefusal(refusal: { message: string; exitCode: number } | null, expect: Expect): Failure[] {
+  const want = expect.refused_at_plan;
+  if (want === undefined) return [];
+  if (refusal === null)
+    return [{ path: ['expect', 'refused_at_plan'], message: 'the inputs were not refused: the case planned', expected: want, actual: '(planned)' }];
+  const out: Failure[] = [];
+  list(want.contains).forEach((t, i) => {
+    if (!refusal.message.includes(t))
+      out.push({
+        path: ['expect', 'refused_at_plan', 'contains', ...(Array.isArray(want.contains) ? [i] : [])],
+        message: `the refusal does not contain "${t}"`,
+        expected: t,
+        actual: refusal.message,
+      });
+  });
+  if (expect.exit_code !== undefined && expect.exit_code !== refusal.exitCode)
+    out.push({ path: ['expect', 'exit_code'], message: 'the exit code differs', expected: expect.exit_code, actual: refusal.exitCode });
+  return out;
+}
+
 export function checkExpect(obs: Observation, expect: Expect, inventory: Inventory): Failure[] {
   const out: Failure[] = [];
   const scalar = (key: keyof Expect, expected: unknown, actual: unknown, what: string): void => {

@@ -103,6 +103,21 @@ export const Expect = z
       .record(z.string(), z.record(z.string(), z.unknown()))
       .optional()
       .meta({ description: 'Facts per host, as captured (only the ones named are compared).' }),
+    refused_at_plan: z.strictObject({ contains: Texts }).optional().meta({
+      description:
+        'The inputs are refused before anything runs (a param value, --limit): the error contains these texts. exit_code, when given, is the CLI exit code of that refusal (64). No other assertion may be given.',
+    }),
+  })
+  .superRefine((e, ctx) => {
+    if (e.refused_at_plan === undefined) return;
+    // A refused case runs nothing: any assertion about a run would be about nothing.
+    for (const key of Object.keys(e))
+      if (key !== 'refused_at_plan' && key !== 'exit_code')
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} cannot be checked with refused_at_plan: a refused case runs nothing (only exit_code may be given)`,
+        });
   })
   .meta({ description: 'What the run must show. Only what is written is checked.' });
 export type Expect = z.output<typeof Expect>;

@@ -2,10 +2,10 @@
 // what failed where. Invalid files are reported (exit 64) without stopping the other files.
 import { RemedyError, UsageError, ValidationError, type Diagnostic } from '../errors.js';
 import type { LoadedRunbook } from '../runbook/index.js';
-import { checkExpect } from './assertions.js';
+import { checkExpect, checkRefusal } from './assertions.js';
 import { findTestFiles, type CaseResult, type SuiteResult } from './files.js';
 import { loadTestFile, type LoadedTestFile } from './load.js';
-import { CaseInputs, runCase } from './run-case.js';
+import { CaseInputs, planCase, runCase } from './run-case.js';
 
 export { findTestFiles, suiteExitCode, type CaseResult, type SuiteResult } from './files.js';
 
@@ -31,6 +31,20 @@ export async function runFileCases(
     const base = { file: file.display, index, name: c.name, line: at.line, col: at.col };
     let result: CaseResult;
     try {
+      if (c.expect.refused_at_plan !== undefined) {
+        // Planned only: a case about refused inputs runs nothing, whatever the planner says.
+        let refusal: { message: string; exitCode: number } | null = null;
+        try {
+          planCase(inputs, file, index);
+        } catch (err) {
+          if (!(err instanceof RemedyError)) throw err;
+          refusal = { message: err.message, exitCode: err.exitCode };
+        }
+        const failures = checkRefusal(refusal, c.expect).map((f) => ({ ...f, ...file.position(['cases', index, ...f.path]) }));
+        results.push({ ...base, status: failures.length > 0 ? 'failed' : 'passed', failures, ms: performance.now() - started, fakeMs: 0 });
+        onCase?.(results.at(-1) as CaseResult);
+        continue;
+      }
       const { observation: obs, inventory } = await runCase(inputs, file, index);
       const failures = checkExpect(obs, c.expect, inventory).map((f) => ({ ...f, ...file.position(['cases', index, ...f.path]) }));
       result = { ...base, status: failures.length > 0 ? 'failed' : 'passed', failures, ms: performance.now() - started, fakeMs: obs.durationMs };

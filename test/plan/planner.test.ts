@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { planRunbook, planToJson, renderPlanMarkdown, renderPlanMermaid, renderPlanText } from '../../src/plan/index.js';
 import { loadRunbook } from '../../src/runbook/index.js';
@@ -115,5 +116,42 @@ describe('conditions over params alone', () => {
     const deep = planRunbook({ loaded, inventory, overrides: { deep: 'true' } });
     expect(deep.steps.map((s) => s.id)).toEqual(['a', 'b', 'c']);
     expect(deep.steps[1]!.when).toBeNull();
+  });
+
+  it('values_from_host_var: a value no host has for that var is refused (exit 64) naming the values there are; a real one, the default, or no inventory pass', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { parseInventory } = await import('../../src/inventory/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'remedy-plan-hostvar-'));
+    writeFileSync(
+      join(dir, 'rb.yaml'),
+      [
+        'name: rb',
+        'summary: s',
+        'params:',
+        '  region: { type: string, default: all, values_from_host_var: region }',
+        'steps:',
+        '  - { id: a, name: A, hosts: all, when: params.region == "all" || host.vars.region == params.region, run: "true" }',
+      ].join('\n'),
+    );
+    const inventory = loadInventory(join(FIX, 'inventory.yaml'));
+    const { loaded } = loadRunbook(join(dir, 'rb.yaml'));
+    const refused = (() => {
+      try {
+        planRunbook({ loaded, inventory, overrides: { region: 'dc-9' } });
+        return null;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(UsageError);
+    expect((refused as UsageError).exitCode).toBe(64);
+    expect((refused as Error).message).toBe(
+      `param region: "dc-9" is not the region of any host in ${inventory.source} (its hosts have region: dc-1, dc-2; or the default, all)`,
+    );
+    expect(planRunbook({ loaded, inventory, overrides: { region: 'dc-2' } }).params).toEqual({ region: 'dc-2' });
+    expect(planRunbook({ loaded, inventory, overrides: { region: 'all' } }).params).toEqual({ region: 'all' });
+    // Without an inventory (remedy graph) nothing can be checked.
+    expect(() => planRunbook({ loaded, inventory: parseInventory('all: {}\n', '(none)', { format: 'yaml' }), overrides: { region: 'dc-9' } })).not.toThrow();
   });
 });

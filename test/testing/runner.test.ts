@@ -140,9 +140,50 @@ describe('remedy test cases', { timeout: 60_000 }, () => {
 `);
     expect(results[0]?.failures).toEqual([]);
   });
+
+  it('refused_at_plan: inputs refused before anything runs pass; inputs that plan, or another refusal, fail where written', async () => {
+    const { results, text } = await run(`
+  - name: a port that is no integer
+    params: { port: eighty }
+    expect:
+      refused_at_plan: { contains: 'param port' }
+      exit_code: 64
+  - name: a good port is not refused
+    params: { port: 8081 }
+    expect:
+      refused_at_plan: { contains: 'param port' }
+  - name: refused, but not for what the case says
+    params: { port: eighty }
+    expect:
+      refused_at_plan: { contains: [param port, no such host] }
+      exit_code: 3
+`);
+    expect(results.map((r) => [r.status, r.fakeMs])).toEqual([
+      ['passed', 0],
+      ['failed', 0],
+      ['failed', 0],
+    ]);
+    expect(results[1]?.failures).toMatchObject([{ message: 'the inputs were not refused: the case planned', actual: '(planned)' }]);
+    expect(results[1]?.failures[0]?.line).toBe(lineOf(text, "refused_at_plan: { contains: 'param port' }\n  - name: refused"));
+    expect(results[2]?.failures.map((f) => [f.message, f.expected, f.actual])).toEqual([
+      ['the refusal does not contain "no such host"', 'no such host', expect.stringContaining('param port')],
+      ['the exit code differs', 3, 64],
+    ]);
+  });
 });
 
 describe('invalid test files', { timeout: 60_000 }, () => {
+  it('refused_at_plan beside an assertion about a run is invalid: a refused case runs nothing', async () => {
+    const dir = miniProject({
+      'r.test.yaml': `runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: both\n    params: { port: x }\n    expect:\n      refused_at_plan: { contains: port }\n      cause: down\n`,
+    });
+    const suite = await runSuite([dir]);
+    expect(suite.invalid.map((d) => `${d.line}:${d.col} ${d.message}`)).toContainEqual(
+      expect.stringMatching(/^8:14 cases\.0\.expect\.cause: cause cannot be checked with refused_at_plan/),
+    );
+    expect(suiteExitCode(suite)).toBe(64);
+  });
+
   it('are reported at file:line:col and make the suite exit 64', async () => {
     const dir = miniProject({
       'bad.test.yaml': `runbook: mini.yaml\ninventory: inventory.yaml\ncases:\n  - name: typo\n    expect:\n      cuase: down\n  - name: bad reply\n    returns:\n      check: { w1: { exit_code: "x" } }\n    expect: {}\n`,
