@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 
 const FORMAT = 1;
 const MAX_ENTRIES = 5_000;
@@ -102,7 +103,7 @@ export class ContextCache {
       const entries = merged.size > MAX_ENTRIES ? this.#added : merged;
       const data: CacheFile = { format: FORMAT, version: this.#versionId, entries: Object.fromEntries(entries) };
       const file = this.#file;
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${process.pid}-${threadId}.tmp`; // threads of one process (remedy test workers) flush too
       writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 });
       renameSync(tmp, file);
       this.#entries = merged;

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ValidationError, type Diagnostic } from '../errors.js';
 import { displayPath } from '../runbook/load.js';
-import { parseSource, positionAt, type Path, type Position } from '../runbook/source.js';
+import { parseSource, positionAt, type Path, type Position, type SourceFile } from '../runbook/source.js';
+import { loadCache } from './load-cache.js';
 import { ReplySequence, TestFile } from './schema.js';
 
 export interface LoadedTestFile {
@@ -66,11 +67,21 @@ export function loadTestFile(file: string): LoadedTestFile {
       { file: display, line: 1, col: 1, message: code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(err)})`, severity: 'error' },
     ]);
   }
-  return parseTestFile(file, text);
+  // The same text loaded before (load-cache.ts): its data, without parsing or validating again.
+  const cache = loadCache();
+  const cached = cache.testFile(file, display, text);
+  if (cached) return { file, display, ...cached };
+  const loaded = parseWithSource(file, text);
+  return { file, display, data: loaded.data, position: cache.putTestFile(file, text, loaded.data, loaded.source) };
 }
 
 /** The same from text already in memory (`--from-run` builds its case without writing a file). */
 export function parseTestFile(file: string, text: string): LoadedTestFile {
+  const { data, source } = parseWithSource(file, text);
+  return { file, display: source.file, data, position: (path) => positionAt(source, path) };
+}
+
+function parseWithSource(file: string, text: string): { data: TestFile; source: SourceFile } {
   const display = displayPath(file);
   const { source, diagnostics } = parseSource(display, text);
   if (diagnostics.length > 0) throw new ValidationError(diagnostics);
@@ -91,6 +102,5 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
     }
     throw new ValidationError(out);
   }
-  const data = parsed.data;
-  return { file, display, data, position: (path) => positionAt(source, path) };
+  return { data: parsed.data, source };
 }

@@ -16,6 +16,7 @@ import { planRunbook } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import { loadRunbook, type LoadedRunbook } from '../runbook/index.js';
 import { resolveRunbookRef } from '../runbook/resolve.js';
+import { loadCache } from './load-cache.js';
 import type { LoadedTestFile } from './load.js';
 import type { TestCase } from './schema.js';
 import { FakeClock, ReplyBook, ScriptedFleet, StepTracker, type SentCommand } from './scripted-transport.js';
@@ -73,7 +74,9 @@ export class CaseInputs {
       const ref = resolveRunbookRef(this.#file.data.runbook, this.#file.file);
       let loaded = this.#loaded.get(ref);
       if (!loaded) {
-        loaded = loadRunbook(ref).loaded;
+        // Loaded and validated before, with the same files (load-cache.ts), or now.
+        const cache = loadCache();
+        loaded = cache.runbook(ref) ?? cache.putRunbook(loadRunbook(ref).loaded);
         const remember = (r: LoadedRunbook): void => {
           if (this.#loaded.has(r.file)) return;
           this.#loaded.set(r.file, r);
@@ -108,6 +111,13 @@ export class CaseInputs {
     }
     return inv;
   }
+}
+
+/** What decides a case's plan, as text: cases with the same key share one plan (CaseInputs.plan). */
+export function planKey(file: LoadedTestFile, index: number): string {
+  const c = file.data.cases[index] as TestCase;
+  const params = Object.entries({ ...(file.data.params ?? {}), ...(c.params ?? {}) }).map(([k, v]) => [k, String(v)]);
+  return JSON.stringify([c.inventory !== undefined ? `case ${index}` : file.data.inventory, params.sort(), c.limit ?? file.data.limit ?? null]);
 }
 
 export function planCase(inputs: CaseInputs, file: LoadedTestFile, index: number): { plan: Plan; inventory: Inventory } {

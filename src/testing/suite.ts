@@ -5,7 +5,7 @@ import type { LoadedRunbook } from '../runbook/index.js';
 import { checkExpect, checkRefusal } from './assertions.js';
 import { findTestFiles, type CaseResult, type SuiteResult } from './files.js';
 import { loadTestFile, type LoadedTestFile } from './load.js';
-import { CaseInputs, planCase, runCase } from './run-case.js';
+import { CaseInputs, planCase, planKey, runCase } from './run-case.js';
 
 export { findTestFiles, suiteExitCode, type CaseResult, type SuiteResult } from './files.js';
 
@@ -13,6 +13,43 @@ export { findTestFiles, suiteExitCode, type CaseResult, type SuiteResult } from 
 export interface Shard {
   index: number;
   count: number;
+}
+
+/**
+ * The case indices of a shard. Cases that share a plan (same inventory, params and --limit) stay
+ * in one shard where the shares allow, so each plan is made by one worker rather than by each;
+ * a group bigger than a share (the 502 file's default inputs) is dealt out case by case.
+ * Every worker computes the same split from the same file.
+ */
+export function shardCases(file: LoadedTestFile, shard: Shard): number[] {
+  const all = file.data.cases.map((_, i) => i);
+  if (shard.count <= 1) return all;
+  const groups = new Map<string, number[]>();
+  for (const i of all) {
+    const key = planKey(file, i);
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  }
+  const share = Math.ceil(all.length / shard.count);
+  const load = new Array<number>(shard.count).fill(0);
+  const mine: number[] = [];
+  const ordered = [...groups.values()].sort((a, b) => b.length - a.length || (a[0] as number) - (b[0] as number));
+  for (const g of ordered) {
+    if (g.length > share) {
+      g.forEach((index, k) => {
+        const s = k % shard.count;
+        load[s] = (load[s] as number) + 1;
+        if (s === shard.index) mine.push(index);
+      });
+      continue;
+    }
+    let least = 0;
+    for (let s = 1; s < shard.count; s++) if ((load[s] as number) < (load[least] as number)) least = s;
+    load[least] = (load[least] as number) + g.length;
+    if (least === shard.index) mine.push(...g);
+  }
+  return mine.sort((a, b) => a - b);
 }
 
 export async function runFileCases(
@@ -23,7 +60,7 @@ export async function runFileCases(
 ): Promise<CaseResult[]> {
   const inputs = new CaseInputs(file, loaded);
   const results: CaseResult[] = [];
-  for (let index = shard.index; index < file.data.cases.length; index += shard.count) {
+  for (const index of shardCases(file, shard)) {
     const c = file.data.cases[index];
     if (c === undefined) continue;
     const at = file.position(['cases', index]);
