@@ -2,12 +2,12 @@
 // `remedy resume` itself decides (from the journal, through resumePointFromEvents), so the line
 // printed is one that works as printed: with --retry-failed when the run stopped at a failed
 // step, --yes when unattended mutations lie ahead, and secret params passed from the environment.
-import { relative } from 'node:path';
 import type { RunEvent } from '../engine/events.js';
 import { resumePointFromEvents } from '../engine/resume-point.js';
 import { readJournal } from '../journal/journal.js';
 import { readRunInputs, type RunDir } from '../journal/run-dir.js';
 import type { Plan } from '../plan/types.js';
+import { displayPath } from '../runbook/index.js';
 import { shellQuote } from '../shell/quote.js';
 
 /** The resume command for a run directory, or null when the run cannot be resumed (it ended). */
@@ -36,6 +36,7 @@ export function resumeHint(plan: Plan, runDir: RunDir, events?: readonly RunEven
   // Unattended runs apply mutations only with --yes; a guided run asks its operator again.
   if (inputs.options.mode !== 'guided') flags.push('--yes');
   for (const p of inputs.withheldParams) flags.push(`-e "${p}=$${p.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}"`);
-  const dir = relative(process.cwd(), runDir.path) || '.';
+  // Relative inside the current directory, absolute outside it (never ../../tmp/…).
+  const dir = displayPath(runDir.path);
   return ['remedy resume', shellQuote(dir), ...flags].join(' ');
 }

@@ -1,10 +1,10 @@
 // What the CLI prints after a run (the console view already printed the recap): why it ended,
 // what a refusal would have done, where the record is, how to continue.
-import { relative } from 'node:path';
 import type { RunEvent } from '../engine/events.js';
 import type { RunResult } from '../engine/executor.js';
 import type { RunDir } from '../journal/run-dir.js';
 import type { Plan } from '../plan/types.js';
+import { displayPath } from '../runbook/index.js';
 import type { OutputFormat } from '../session/options.js';
 import { colorEnabled, colors } from '../ui/format.js';
 import { resumeHint } from './resume-hint.js';
@@ -25,7 +25,7 @@ export function printSummary(result: RunResult, events: RunEvent[], runDir: RunD
     for (const [host, diff] of Object.entries(refusal.diffs ?? {})) err.write(`  ${host}:\n${diff.replace(/^/gm, '    ')}\n`);
     err.write(`Review, then apply with --yes (and --plan-hash ${result.planHash} to apply exactly this plan)${hint ? `, or \`${hint}\`` : ''}.\n`);
   } else if (result.message) err.write(`${result.message}\n`);
-  err.write(`${c.dim(`run directory: ${relative(process.cwd(), runDir.path) || '.'}`)}\n`);
+  err.write(`${c.dim(`run directory: ${displayPath(runDir.path)}`)}\n`);
   if (!refusal && hint && result.outcome !== 'resolved' && result.outcome !== 'nothing-to-do' && result.outcome !== 'escalated')
     err.write(`${c.dim(`continue it with: ${hint}`)}\n`);
 }
@@ -35,7 +35,7 @@ export function printGuidedSummary(result: RunResult, runDir: RunDir, plan: Plan
   const err = process.stderr;
   const c = colors(colorEnabled(err));
   if (result.message) err.write(`${result.message}\n`);
-  const dir = relative(process.cwd(), runDir.path) || '.';
+  const dir = displayPath(runDir.path);
   err.write(`${c.dim(`run directory: ${dir} (journal, outputs, report.md)`)}\n`);
   const hint = result.outcome === 'resolved' || result.outcome === 'nothing-to-do' || result.outcome === 'escalated' ? null : resumeHint(plan, runDir);
   if (hint) err.write(`${c.dim(`continue it with: ${hint}`)}\n`);
