@@ -14,7 +14,7 @@ import {
   type ReportSummary,
   type StepCommands,
 } from './report-handover.js';
-import { buildResult, type ResultArtifact, type ResultDecision, type RunResultJson } from './result.js';
+import { buildResult, resultDecision, type ResultArtifact, type ResultDecision, type RunResultJson } from './result.js';
 
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
@@ -280,15 +280,7 @@ export function buildReportModel(
         break;
       }
       case 'decision':
-        model.diagnosis = {
-          time: ev.time,
-          step: ev.step,
-          cause: ev.cause,
-          evidence: ev.evidence,
-          candidates: ev.candidates,
-          override: ev.override,
-          ...(ev.confirmedBy !== undefined ? { confirmedBy: ev.confirmedBy } : {}),
-        };
+        model.diagnosis = { time: ev.time, ...resultDecision(ev) };
         entryFor(ev.step, ev.time).decided = ev.cause;
         break;
       case 'approval':

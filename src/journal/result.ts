@@ -44,6 +44,18 @@ export interface ResultDecision {
   confirmedBy?: string | undefined;
 }
 
+/** A decision event as result.json and the report keep it. */
+export function resultDecision(ev: Ev<'decision'>): ResultDecision {
+  return {
+    step: ev.step,
+    cause: ev.cause,
+    evidence: ev.evidence,
+    candidates: ev.candidates,
+    override: ev.override,
+    ...(ev.confirmedBy !== undefined ? { confirmedBy: ev.confirmedBy } : {}),
+  };
+}
+
 export interface ResultArtifact {
   host: string;
   step: string;
@@ -132,14 +144,7 @@ export class ResultBuilder {
         this.#artifacts.push({ host: 'controller', step: ev.step, path: ev.path, bytes: ev.bytes, sha256: ev.sha256 });
         break;
       case 'decision':
-        this.#decision = {
-          step: ev.step,
-          cause: ev.cause,
-          evidence: ev.evidence,
-          candidates: ev.candidates,
-          override: ev.override,
-          ...(ev.confirmedBy !== undefined ? { confirmedBy: ev.confirmedBy } : {}),
-        };
+        this.#decision = resultDecision(ev);
         break;
       case 'run-end':
         this.#runEnd = ev;
