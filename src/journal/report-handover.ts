@@ -3,6 +3,7 @@
 // evidence inlined, and the commands run per host. Pure: built from the events (already redacted
 // as the journal is) and plan.json.
 import type { HostEvidence, RunEvent } from '../engine/events.js';
+import { kindChecksHosts } from '../plan/describe.js';
 import type { ReportApproval, ReportChange } from './report-model.js';
 import type { ResultArtifact, RunResultJson } from './result.js';
 
@@ -111,13 +112,7 @@ export function buildPhases(events: readonly RunEvent[], result: RunResultJson):
     if (i <= fixIdx) continue;
     const started = starts.get((e as { step?: string }).step ?? '');
     // A check is a read-only command or wait on hosts (a fetch collects, it does not check).
-    if (
-      e.type === 'step-end' &&
-      e.status === 'ok' &&
-      started?.mutates === false &&
-      (started.kind === 'run' || started.kind === 'wait') &&
-      started.hosts.length > 0
-    )
+    if (e.type === 'step-end' && e.status === 'ok' && started?.mutates === false && kindChecksHosts(started.kind) && started.hosts.length > 0)
       verified = e.time;
   }
   if (verified === null) {

@@ -1,5 +1,6 @@
 // The plan as Markdown, for a change ticket: a reviewer sees every command per host and the
 // hash that `remedy run --plan-hash` will hold the run to.
+import { describeStep } from './describe.js';
 import { groupCommands } from './render-text.js';
 import type { Plan, PlanStep } from './types.js';
 
@@ -32,11 +33,10 @@ function stepSection(s: PlanStep, number: string): string[] {
   if (s.hostPattern !== null) out.push(`- **Hosts:** \`${s.hostPattern}\` → ${s.hosts.join(', ') || 'none'}`);
   if (s.confirm) out.push(`- **Confirm:** ${s.confirm}`);
   if (s.batches) out.push(`- **Batches:** ${s.batches.map((b) => `[${b.join(', ')}]`).join(' → ')}`);
-  if (s.kind === 'decide') {
-    for (const c of s.templates.decide.causes) out.push(`- **→ ${c.cause}** if \`${c.when}\``);
-    out.push(`- **→ ${s.templates.decide.default}** otherwise`);
+  for (const d of describeStep(s).details) {
+    if (d.kind === 'ends') out.push(`- **Ends the run:** ${d.status} — ${d.message}`);
+    else out.push(d.when === null ? `- **→ ${d.cause}** otherwise` : `- **→ ${d.cause}** if \`${d.when}\``);
   }
-  if (s.kind === 'outcome') out.push(`- **Ends the run:** ${s.templates.outcome.status} — ${s.templates.outcome.message.trim()}`);
   for (const g of groupCommands(s)) out.push('', `${g.hosts.join(', ')}:`, '', '```sh', g.command, '```');
   if (s.diff) out.push('', '```diff', s.diff, '```');
   s.rollback.forEach((r, i) => out.push('', ...stepSection(r, `${number}.rollback.${i + 1}`)));

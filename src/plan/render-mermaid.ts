@@ -3,6 +3,7 @@
 // arrow is a transition the executor can take. An arrow is labelled with the causes it holds for
 // when it does not hold for every cause its step runs under; dotted arrows are failure paths
 // (rollback, on_failure), and an all-clear outcome whose `require` does not hold escalates.
+import { describeStep } from './describe.js';
 import { GRAPH_ENDS, GRAPH_START, stepGraph, type GraphEdge, type GraphNode } from './step-graph.js';
 import type { Plan } from './types.js';
 
@@ -41,8 +42,9 @@ function shape(plan: Plan, n: GraphNode, end: string | undefined): string {
   const step = n.step;
   if (!step) return `[${label(n.id)}]`;
   const text = `${n.rollbackOf ? 'rollback ' : ''}${step.id}: ${step.name}`;
-  if (step.kind === 'decide') return `{${label(text)}}`;
-  if (step.kind === 'outcome') return `([${label(`${step.templates.outcome?.status ?? ''}: ${step.name}`)}])`;
+  const described = describeStep(step);
+  if (described.shape === 'decision') return `{${label(described.label ?? text)}}`;
+  if (described.shape === 'end') return `([${label(described.label ?? text)}])`;
   return step.mutates ? `[/${label(text)}/]` : `[${label(text)}]`;
 }
 

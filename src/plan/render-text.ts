@@ -1,6 +1,7 @@
 // `remedy plan` for people: every step in order with its hosts, the exact commands (hosts with
 // identical commands grouped), conditions in words, approvals, batches; mutating steps stand out.
 import pc from 'picocolors';
+import { describeStep } from './describe.js';
 import type { Plan, PlanStep } from './types.js';
 
 export interface TextOptions {
@@ -51,12 +52,11 @@ function renderStep(step: PlanStep, number: string, indent: string, c: Palette):
   }
   if (step.diff)
     for (const line of step.diff.split('\n')) out.push(`${pad}  ${line.startsWith('+') ? c.green(line) : line.startsWith('-') ? c.red(line) : line}`);
-  if (step.kind === 'decide') {
-    const d = step.templates.decide;
-    for (const cause of d.causes) out.push(`${pad}  ${c.magenta(`→ ${cause.cause}`)} if ${cause.when}${cause.summary ? c.dim(`  (${cause.summary})`) : ''}`);
-    out.push(`${pad}  ${c.magenta(`→ ${d.default}`)} otherwise`);
+  for (const d of describeStep(step).details) {
+    if (d.kind === 'ends') out.push(`${pad}  ${c.bold(`ends the run: ${d.status}`)} — ${d.message}`);
+    else if (d.when === null) out.push(`${pad}  ${c.magenta(`→ ${d.cause}`)} otherwise`);
+    else out.push(`${pad}  ${c.magenta(`→ ${d.cause}`)} if ${d.when}${d.summary ? c.dim(`  (${d.summary})`) : ''}`);
   }
-  if (step.kind === 'outcome') out.push(`${pad}  ${c.bold(`ends the run: ${step.templates.outcome.status}`)} — ${step.templates.outcome.message.trim()}`);
   if (step.rollback.length > 0) {
     out.push(`${pad}${c.cyan('on failure, roll back:')}`);
     step.rollback.forEach((r, i) => out.push(...renderStep(r, `${number}r${i + 1}`, `${pad}  `, c)));
