@@ -1,5 +1,6 @@
 // What the command-running kinds (run, wait, fetch, pause on hosts) would do, rendered per host:
-// the commands an approval shows, and a probe's preview with the facts known now.
+// the commands an approval shows, and a probe's preview with the facts known now. Each action
+// says which command template is its own (`command`), so nothing here asks a step's kind.
 import { verifyOf, type PlannedCommand, type PlanStep } from '../../plan/types.js';
 import { errorMessage, hostOf, type Engine } from '../context.js';
 import { renderForHost } from '../host-exec.js';
@@ -7,13 +8,13 @@ import type { ProbeStepPreview } from '../preview.js';
 import type { PreparedChange } from './action.js';
 
 /** The step's command and its verify, rendered for each host (a render failure is shown, not thrown). */
-export async function prepareCommands(e: Engine, step: PlanStep, hosts: string[]): Promise<PreparedChange> {
+export async function prepareCommands(e: Engine, step: PlanStep, hosts: string[], command: string | undefined): Promise<PreparedChange> {
   const redact = (s: string): string => e.emitter.redactor.redact(s);
   const prepared: PreparedChange = { wouldRun: [], unchanged: [], failedEarly: [], commands: [], diffs: {} };
   for (const name of hosts) {
     prepared.wouldRun.push(name);
     const host = hostOf(e, name);
-    const templates = [step.kind === 'run' ? step.templates.run : undefined, verifyOf(step)?.run];
+    const templates = [command, verifyOf(step)?.run];
     templates.forEach((t, i) => {
       if (t === undefined) return;
       let command: string;
@@ -38,6 +39,7 @@ export function previewCommands(
   step: PlanStep,
   hosts: string[],
   p: ProbeStepPreview,
+  command: string | undefined,
   extra?: (host: string, planned: PlannedCommand[]) => PlannedCommand[],
 ): void {
   const redact = (s: string): string => e.emitter.redactor.redact(s);
@@ -46,7 +48,7 @@ export function previewCommands(
   for (const name of hosts) {
     const host = hostOf(e, name);
     const templates: [string, string | undefined][] = [
-      ['', step.kind === 'run' ? step.templates.run : step.kind === 'wait' ? step.templates.wait.run : undefined],
+      ['', command],
       ['verify: ', step.mutates ? verifyOf(step)?.run : undefined],
     ];
     let fellBack = false;

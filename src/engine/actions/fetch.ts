@@ -20,8 +20,9 @@ import { prepareCommands, previewCommands } from './commands.js';
 
 export const fetchAction: HostAction<'fetch'> = {
   on: 'hosts',
-  prepare: prepareCommands,
-  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, (_host, planned) => planned),
+  // The copy is not a shell command: the preview shows the plan's `fetch … → artifacts/…` line.
+  prepare: async (e, step, hosts) => prepareCommands(e, step, hosts, undefined),
+  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, undefined, (_host, planned) => planned),
   execute: fetchOnHost,
 };
 

@@ -10,8 +10,8 @@ import { conditionNote, prepareCommands, previewCommands } from './commands.js';
 
 export const hostPauseAction: HostAction<'pause'> = {
   on: 'hosts',
-  prepare: prepareCommands,
-  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, (host) => [{ host, command: `pause ${step.templates.pauseMs} ms` }]),
+  prepare: async (e, step, hosts) => prepareCommands(e, step, hosts, undefined),
+  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, undefined, (host) => [{ host, command: `pause ${step.templates.pauseMs} ms` }]),
   execute: pauseOnHost,
 };
 

@@ -13,8 +13,8 @@ import { prepareCommands, previewCommands } from './commands.js';
 
 export const runAction: HostAction<'run'> = {
   on: 'hosts',
-  prepare: prepareCommands,
-  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p),
+  prepare: async (e, step, hosts) => prepareCommands(e, step, hosts, step.templates.run),
+  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, step.templates.run),
   execute: runShellOnHost,
 };
 

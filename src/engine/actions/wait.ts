@@ -5,8 +5,9 @@ import { prepareCommands, previewCommands } from './commands.js';
 
 export const waitAction: HostAction<'wait'> = {
   on: 'hosts',
-  prepare: prepareCommands,
-  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p),
+  // A wait never mutates, so nothing asks for approval of its check: prepare renders no command.
+  prepare: async (e, step, hosts) => prepareCommands(e, step, hosts, undefined),
+  preview: async (e, step, hosts, p) => previewCommands(e, step, hosts, p, step.templates.wait.run),
   execute: async (e, step, host) => runCheckOnHost(e, step, host, step.templates.wait),
   // A check that waits for a host to recover (a verify after a fix) has nothing to wait for
   // where the operator declined that host's fix: polling it would only hold the run for the
