@@ -12,7 +12,7 @@
 // is trusted like the shell-context cache (owned by the user, writable by no one else);
 // REMEDY_CACHE_DIR moves it, REMEDY_CACHE_DIR=off turns it off.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -25,6 +25,8 @@ import { contextCacheDir } from '../shell/context-cache.js';
 import type { TestFile } from './schema.js';
 
 const FORMAT = 1;
+/** Test files or runbooks kept per build, at most. */
+const MAX_ENTRIES = 500;
 
 interface TestFileEntry {
   sha256: string;
@@ -140,12 +142,12 @@ export class LoadCache {
     this.#root = root;
   }
 
-  get #code_(): string {
+  get #codeId(): string {
     return (this.#code ??= codeDigest(this.#root));
   }
 
   get #path(): string {
-    return join(this.#dir as string, `test-loads-${this.#code_}.json`);
+    return join(this.#dir as string, `test-loads-${this.#codeId}.json`);
   }
 
   #read(): CacheFile | null {
@@ -156,7 +158,7 @@ export class LoadCache {
       const path = this.#path;
       if (!trusted(this.#dir) || !trusted(path)) return null;
       const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<CacheFile>;
-      if (data.format === FORMAT && data.code === this.#code_ && typeof data.testFiles === 'object' && typeof data.runbooks === 'object')
+      if (data.format === FORMAT && data.code === this.#codeId && typeof data.testFiles === 'object' && typeof data.runbooks === 'object')
         this.#file = data as CacheFile;
     } catch {
       // Absent, foreign or corrupt: load afresh.
@@ -208,11 +210,16 @@ export class LoadCache {
       mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
       this.#file = undefined;
       const now = this.#read();
+      // Files that are gone (a test's temporary project) leave; past MAX_ENTRIES only this run's stay.
+      const keep = <T>(earlier: Record<string, T> | undefined, added: Record<string, T>): Record<string, T> => {
+        const merged = Object.fromEntries(Object.entries({ ...(earlier ?? {}), ...added }).filter(([file]) => existsSync(file)));
+        return Object.keys(merged).length > MAX_ENTRIES ? added : merged;
+      };
       const data: CacheFile = {
         format: FORMAT,
-        code: this.#code_,
-        testFiles: { ...(now?.testFiles ?? {}), ...this.#added.testFiles },
-        runbooks: { ...(now?.runbooks ?? {}), ...this.#added.runbooks },
+        code: this.#codeId,
+        testFiles: keep(now?.testFiles, this.#added.testFiles),
+        runbooks: keep(now?.runbooks, this.#added.runbooks),
       };
       const path = this.#path;
       const tmp = `${path}.${process.pid}-${threadId}.tmp`;

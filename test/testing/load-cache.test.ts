@@ -128,6 +128,27 @@ describe('remedy test load cache', () => {
     expect(new LoadCache(dir, CODE).runbook(file)).toBeUndefined();
   });
 
+  it('entries of files that are gone (a temporary project of a test) are dropped when the cache is written', () => {
+    const dir = scratch();
+    const gone = join(scratch(), 'gone.test.yaml');
+    const kept = join(ROOT, TEST_FILE);
+    const text = readFileSync(kept, 'utf8');
+    writeFileSync(gone, text);
+    const data = parseTestFile(kept, text).data;
+    const source = parseSource(TEST_FILE, text).source;
+    const a = new LoadCache(dir, CODE);
+    a.putTestFile(gone, text, data, source);
+    a.flush();
+    expect(new LoadCache(dir, CODE).testFile(gone, 'gone.test.yaml', text)).toBeDefined();
+    rmSync(gone);
+    const b = new LoadCache(dir, CODE);
+    b.putTestFile(kept, text, data, source);
+    b.flush();
+    const file = readFileSync(join(dir, readdirSync(dir).find((n) => n.startsWith('test-loads-')) as string), 'utf8');
+    expect(file).toContain(JSON.stringify(kept));
+    expect(file).not.toContain(JSON.stringify(gone));
+  });
+
   it('turned off (no directory): nothing is kept, loads still work', () => {
     const c = new LoadCache(null, CODE);
     const file = join(ROOT, TEST_FILE);
