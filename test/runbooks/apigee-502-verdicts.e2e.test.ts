@@ -233,7 +233,9 @@ describe('verdicts on the lab (issue 9)', () => {
       await labBreak(lab.dir, 'mps-down', ['mp-1', 'mp-3']);
       const runDir = join(work, 'resume-summary');
       const env = { ...process.env, NO_COLOR: '1', HOME: work };
-      // Ctrl-C once the first MP's restart has changed it: nothing new starts (the second MP waits).
+      // Ctrl-C while the first MP's restart runs: a first Ctrl-C lets running commands finish (the
+      // restart and its verify), and nothing new starts — the second MP waits. Waiting for the first
+      // restart to have *ended* would race the next batch: in the lab it starts ~50 ms later.
       const first = spawn(process.execPath, [CLI, 'run', RUNBOOK, '-i', lab.inventory, '--run-dir', runDir, '--yes', '--operator', 'alice', ...FAST], {
         cwd: ROOT,
         env,
@@ -243,15 +245,15 @@ describe('verdicts on the lab (issue 9)', () => {
       first.stderr.on('data', (d: Buffer) => (firstOut += d.toString()));
       const firstExit = new Promise<number | null>((resolve) => first.on('close', (c) => resolve(c)));
       const journal = join(runDir, 'journal.jsonl');
-      const changedOne = (): boolean =>
+      const restarting = (): boolean =>
         existsSync(journal) &&
         readFileSync(journal, 'utf8')
           .split('\n')
-          .some((l) => l.includes('"type":"host-end"') && l.includes('"step":"restart_down_mps.restart"') && l.includes('"status":"changed"'));
+          .some((l) => l.includes('"type":"host-start"') && l.includes('"step":"restart_down_mps.restart"') && !l.includes('"phase":"verify"'));
       const deadline = Date.now() + 300_000;
-      while (!changedOne()) {
+      while (!restarting()) {
         if (Date.now() > deadline || first.exitCode !== null) throw new Error(`no MP restart seen before the run ended or timed out:\n${firstOut}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 20));
       }
       first.kill('SIGINT');
       expect(await firstExit, firstOut).toBe(130);
