@@ -27,6 +27,13 @@ export type FromWorker =
 /** Workers by default: one per CPU, at most this many (each costs its own code and runbook loading). */
 export const MAX_DEFAULT_WORKERS = 4;
 /**
+ * Below this many CPUs a suite runs in one thread by default. Measured on a 2-CPU machine at load
+ * ≈ 2 (`remedy test runbooks/`, warm caches): two workers 2.3–2.6 s wall and 4.0 s of CPU, one
+ * thread 2.05–2.4 s and 2.9 s — the workers' own loading and the main thread's share of the two
+ * CPUs cost more than the second CPU saves.
+ */
+export const MIN_DEFAULT_PARALLEL_CPUS = 3;
+/**
  * Below this many bytes of test files a suite runs in one thread by default: a worker's start
  * (its own module and runbook loading, some hundreds of ms of CPU) costs more than it saves.
  */
@@ -43,7 +50,7 @@ function sizeOf(file: string): number {
 /** How many worker threads to run `files` on (1: in this process). `jobs` is --jobs, if given. */
 export function suiteWorkers(files: readonly string[], jobs: number | undefined, cpus: number = availableParallelism()): number {
   if (jobs !== undefined) return jobs;
-  if (cpus < 2 || files.reduce((a, f) => a + sizeOf(f), 0) < MIN_PARALLEL_BYTES) return 1;
+  if (cpus < MIN_DEFAULT_PARALLEL_CPUS || files.reduce((a, f) => a + sizeOf(f), 0) < MIN_PARALLEL_BYTES) return 1;
   return Math.min(cpus, MAX_DEFAULT_WORKERS);
 }
 

@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('-v, --verbose', 'text output: also list passing cases (default: failures and the summary)')
     .option(
       '-j, --jobs <n>',
-      'worker threads running the cases (default: one per CPU, at most 4, for a suite big enough to gain from them; 1: all in this process). Output order and verdicts do not depend on it',
+      'worker threads running the cases (default: one per CPU, at most 4, with 3 CPUs or more and a suite big enough to gain from them; 1: all in this process). Output order and verdicts do not depend on it',
       parseJobs,
     )
     .addHelpText(
