@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runSuite } from '../dist/testing/suite.js';
+import { suiteWorkers } from '../dist/testing/parallel.js';
+import { findTestFiles, runSuite } from '../dist/testing/suite.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -56,12 +57,14 @@ const freshDir = () => {
   return d;
 };
 
+const defaultThreads = suiteWorkers(findTestFiles([join(ROOT, 'runbooks')]), undefined);
 const rows = [];
 const loadBefore = load();
 try {
   for (const [label, args] of [
-    [`default threads (${availableParallelism()} CPUs)`, []],
-    ['-j 1 (one thread)', ['-j', '1']],
+    [`default: ${defaultThreads === 1 ? 'one thread' : `${defaultThreads} worker threads`} on ${availableParallelism()} CPUs`, []],
+    // Whichever the default is not: threads against one thread, side by side.
+    ...(defaultThreads === 1 ? [['-j 2 (two worker threads)', ['-j', '2']]] : [['-j 1 (one thread)', ['-j', '1']]]),
   ]) {
     const cold = [];
     for (let rep = 0; rep < REPS; rep++) cold.push(once(args, freshDir()));
