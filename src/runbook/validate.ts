@@ -6,7 +6,7 @@ import { parseDocument, isMap, isScalar } from 'yaml';
 import { RemedyError, ValidationError, type Diagnostic } from '../errors.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import { orderDiagnostics } from './diagnostics.js';
-import { displayPath, Loader } from './load.js';
+import { displayPath, Loader, type LoadedRunbook } from './load.js';
 import { expandRunbookPaths, isVarsFile } from './resolve.js';
 import { checkYamlLimits, MAX_RUNBOOK_BYTES } from './source.js';
 
@@ -19,6 +19,8 @@ export interface CheckedFile {
 export interface ValidationReport {
   files: CheckedFile[];
   diagnostics: Diagnostic[];
+  /** Each runbook the loader could load, by its displayed file: for checks that plan it (validate's flow check). */
+  runbooks: Map<string, LoadedRunbook>;
 }
 
 /**
@@ -69,6 +71,7 @@ export function validatePaths(
   const loader = new Loader(options);
   const files: CheckedFile[] = [];
   const diagnostics: Diagnostic[] = [];
+  const runbooks = new Map<string, LoadedRunbook>();
   for (const p of paths) {
     // A directory that holds no runbook was most likely a typo: nothing checked is not "valid".
     if (isDirectory(p) && expandRunbookPaths([p]).length === 0) {
@@ -90,10 +93,11 @@ export function validatePaths(
       for (const d of checkInventory(f)) diagnostics.push(d);
     } else {
       files.push({ file: displayPath(f), kind: 'runbook' });
-      loader.load(f, []);
+      const loaded = loader.load(f, []);
+      if (loaded) runbooks.set(displayPath(f), loaded);
     }
   }
-  return { files, diagnostics: orderDiagnostics([...diagnostics, ...loader.diagnostics], [...files.map((f) => f.file), ...loader.files]) };
+  return { files, runbooks, diagnostics: orderDiagnostics([...diagnostics, ...loader.diagnostics], [...files.map((f) => f.file), ...loader.files]) };
 }
 
 /** For `remedy validate`: all diagnostics (errors and warnings) of several files, optionally checking host patterns against an inventory. */

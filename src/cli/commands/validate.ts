@@ -6,7 +6,7 @@ import { EXIT, formatDiagnostic, type Diagnostic } from '../../errors.js';
 import { loadInventory, parseInventory } from '../../inventory/index.js';
 import type { Inventory } from '../../inventory/types.js';
 import { flowDiagnostics } from '../../plan/index.js';
-import { loadRunbook, validatePaths, type CheckedFile } from '../../runbook/index.js';
+import { displayPath, validatePaths, type CheckedFile, type LoadedRunbook, type ValidationReport } from '../../runbook/index.js';
 import { action } from '../exit.js';
 
 const FORMATS = ['text', 'json'] as const;
@@ -42,17 +42,20 @@ export function summaryLine(files: readonly CheckedFile[], diagnostics: readonly
  * The step graph's warnings (plan/flow-check.ts) for each runbook that has no error: planned as
  * `remedy graph` plans it, against the inventory given or none.
  */
-function flowWarnings(files: readonly CheckedFile[], diagnostics: readonly Diagnostic[], inventory: Inventory | undefined): Diagnostic[] {
+/** A runbook's file and its includes' files, absolute. */
+function filesOf(loaded: LoadedRunbook): string[] {
+  return [loaded.file, ...[...loaded.includes.values()].flatMap(filesOf)];
+}
+
+function flowWarnings({ files, runbooks, diagnostics }: ValidationReport, inventory: Inventory | undefined): Diagnostic[] {
   const fleet = inventory ?? parseInventory('all: {}\n', '(no inventory)', { format: 'yaml' });
   const broken = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.file));
   const out: Diagnostic[] = [];
   for (const f of files) {
-    if (f.kind !== 'runbook' || broken.has(f.file)) continue;
-    try {
-      out.push(...flowDiagnostics(loadRunbook(f.file).loaded, fleet));
-    } catch {
-      // An include that fails to load is already reported above, at its position.
-    }
+    // Planned from what validatePaths loaded: a runbook with an error (its own or an include's) is not planned.
+    const loaded = runbooks.get(f.file);
+    if (f.kind === 'runbook' && loaded !== undefined && !filesOf(loaded).some((file) => broken.has(displayPath(file))))
+      out.push(...flowDiagnostics(loaded, fleet));
   }
   // A decide step in a shared include is warned about once.
   return out.filter((d, i) => out.findIndex((o) => o.file === d.file && o.line === d.line && o.message === d.message) === i);
@@ -71,8 +74,9 @@ export function register(program: Command): void {
     .action(
       action(async (paths: string[], opts: { inventory?: string; format: Format }) => {
         const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
-        const { files, diagnostics } = validatePaths(paths, { inventory });
-        diagnostics.push(...flowWarnings(files, diagnostics, inventory));
+        const report = validatePaths(paths, { inventory });
+        const { files, diagnostics } = report;
+        diagnostics.push(...flowWarnings(report, inventory));
         const errors = diagnostics.filter((d) => d.severity === 'error').length;
         if (opts.format === 'json') {
           const out = { valid: errors === 0, files, errors, warnings: diagnostics.length - errors, diagnostics };
