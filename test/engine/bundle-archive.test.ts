@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectFiles, writeBundle, type BundleManifest } from '../../src/engine/bundle-archive.js';
 
-const root = mkdtempSync(join(tmpdir(), 'remedy-bundle-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const scratch = mkdtempSync(join(tmpdir(), 'remedy-bundle-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let root = scratch;
 
 const PATTERNS = [
   { match: '*/heap-*.hprof', describe: 'heap dump' },
@@ -31,8 +32,13 @@ describe('support bundle', () => {
     ]);
   });
 
-  it('writes NAME/manifest.json, NAME/SHA256SUMS and NAME/<host>/<file>; sha256s match after unpacking', async () => {
-    const heap = Buffer.alloc(3 * 1024 * 1024 + 17, 7); // bigger than one stream chunk
+  // Over 1 MiB in all, files are streamed from disk one at a time; up to it, packed in memory.
+  it.each([
+    ['streamed (a 3 MiB heap dump)', 3 * 1024 * 1024 + 17],
+    ['packed in memory (small files)', 4099],
+  ])('writes NAME/manifest.json, NAME/SHA256SUMS and NAME/<host>/<file>; sha256s match after unpacking: %s', async (_how, heapBytes) => {
+    root = mkdtempSync(join(scratch, 'case-'));
+    const heap = Buffer.alloc(heapBytes, 7);
     put('mp-1/heap-mp-1-42-20260101T000000Z.hprof', heap);
     put('mp-1/system.log', '2026-01-01 00:00:00,000 org:o env:e main INFO KERNEL - up\n');
     put('mp-1/empty.txt', '');
