@@ -105,12 +105,35 @@ export class CaseInputs {
     if (!inv) {
       inv =
         typeof ref === 'string'
-          ? loadInventory(resolve(dirname(this.#file.file), ref))
+          ? sharedInventory(resolve(dirname(this.#file.file), ref))
           : parseInventory(stringify(ref), `${this.#file.display} (${label})`, { format: 'yaml' });
       this.#inventories.set(key, inv);
     }
     return inv;
   }
+}
+
+/**
+ * Inventory files read in this process, by path: the shipped suites all name one inventory, and
+ * reading it (YAML, Ansible's merging) cost more than some of the cases. Reused only while the
+ * file has the same size, mtime and inode, and only while pristine: a plan that asked for
+ * Ansible's implicit localhost adds it to the inventory, and another test file must not see that.
+ */
+const inventories = new Map<string, { stamp: string; inventory: Inventory; hosts: number }>();
+function sharedInventory(path: string): Inventory {
+  let stamp: string;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return loadInventory(path);
+    stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return loadInventory(path); // says what is wrong with the path
+  }
+  const known = inventories.get(path);
+  if (known && known.stamp === stamp && known.inventory.hosts.size === known.hosts) return known.inventory;
+  const inventory = loadInventory(path);
+  inventories.set(path, { stamp, inventory, hosts: inventory.hosts.size });
+  return inventory;
 }
 
 /** What decides a case's plan, as text: cases with the same key share one plan (CaseInputs.plan). */

@@ -1,5 +1,6 @@
 // The tester on a tiny runbook: replies by step and host pattern, sequences, the fake clock,
 // assertions placed at file:line:col, invalid test files (exit 64).
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
@@ -9,7 +10,7 @@ import { loadTestFile } from '../../src/testing/load.js';
 import { renderCaseText } from '../../src/testing/report.js';
 import { runFileCases, runSuite, suiteExitCode } from '../../src/testing/suite.js';
 import { colors } from '../../src/ui/format.js';
-import { miniProject, removeMiniProjects } from './helpers.js';
+import { MINI_INVENTORY, miniProject, removeMiniProjects } from './helpers.js';
 
 afterAll(removeMiniProjects);
 
@@ -168,6 +169,27 @@ describe('remedy test cases', { timeout: 60_000 }, () => {
     expect(results[2]?.failures.map((f) => [f.message, f.expected, f.actual])).toEqual([
       ['the refusal does not contain "no such host"', 'no such host', expect.stringContaining('param port')],
       ['the exit code differs', 3, 64],
+    ]);
+  });
+});
+
+describe('an inventory file several test files name', { timeout: 60_000 }, () => {
+  it('is read once per suite, and read again once it changes', async () => {
+    const expectW4 = `${HEAD}
+  - name: w4 is checked too
+    expect: { steps: { check: { w4: ok, w1: ok } } }
+`;
+    const dir = miniProject({ 'a.test.yaml': expectW4, 'b.test.yaml': expectW4 });
+    const before = await runSuite([dir]);
+    expect(before.cases.map((c) => [c.file.split('/').pop(), c.status])).toEqual([
+      ['a.test.yaml', 'failed'],
+      ['b.test.yaml', 'failed'],
+    ]);
+    writeFileSync(join(dir, 'inventory.yaml'), MINI_INVENTORY.replace('            w3:\n', '            w3:\n            w4:\n'));
+    const after = await runSuite([dir]);
+    expect(after.cases.map((c) => [c.file.split('/').pop(), c.status, c.failures])).toEqual([
+      ['a.test.yaml', 'passed', []],
+      ['b.test.yaml', 'passed', []],
     ]);
   });
 });
