@@ -1,7 +1,7 @@
 // The Ansible YAML inventory format, as remedy reads it, declared once in zod. It validates YAML
 // inventories (each problem mapped back to file:line:col) and `remedy schema inventory` derives
 // schema/inventory.schema.json from it for editors.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { VarValue } from './types.js';
 
 /** Any YAML value a var can hold. */

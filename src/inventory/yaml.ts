@@ -3,7 +3,7 @@
 // schema first, so every problem is reported at its file:line:col, all at once.
 import { isMap, isScalar } from 'yaml';
 import type { YAMLMap } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import type { Diagnostic } from '../errors.js';
 import { InventoryBuilder } from './builder.js';

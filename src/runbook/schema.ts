@@ -1,6 +1,6 @@
 // The runbook language, declared once. TypeScript types and schema/runbook.schema.json are both
 // derived from these zod schemas, so the editor, the validator and the code cannot drift apart.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN } from '../duration.js';
 
 export { DURATION_PATTERN };

@@ -1,7 +1,7 @@
 // Schema validation with messages an operator can act on. A step is recognised by its one
 // action key and checked against that kind's schema alone, so a typo in a `run` step reports
 // the typo, not "Invalid input" from every other kind of the union.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatPath, type Diagnostics } from './diagnostics.js';
 import { Runbook, STEP_KINDS, STEP_SCHEMAS, VarsFile, type Runbook as RunbookData, type StepKind, type VarsFile as VarsFileData } from './schema.js';
 import type { Path } from './source.js';

@@ -2,7 +2,7 @@
 // webhooks and a generic JSON body. Bodies come from the network: zod checks every field, and a
 // body that does not fit is a 400 with the reason, never an exception further in.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AlertSource } from './policy-schema.js';
 
 export interface Alert {

@@ -1,7 +1,7 @@
 // The policy file of `remedy serve` (remedy.policy.yaml), declared once in zod: the loader
 // validates with it and `remedy schema policy` derives schema/policy.schema.json from it.
 // Keys are snake_case like the runbook language's.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN } from '../runbook/schema.js';
 
 const Duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 30s, 5m, 1h or 1h30m');

@@ -3,7 +3,7 @@
 // Every problem comes back as file:line:col, all at once.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError, type Diagnostic } from '../errors.js';
 import { parseSource, positionAt, type Path, type SourceFile } from '../runbook/source.js';
 import { compile } from '../template/engine.js';

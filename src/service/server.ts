@@ -3,7 +3,7 @@
 // here, so any malformed or hostile body is a 4xx with a reason and never reaches further in.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunEvent } from '../engine/events.js';
 import { buildReportModel } from '../journal/report-model.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from '../journal/report.js';

@@ -1,7 +1,7 @@
 // Loading a `*.test.yaml`: YAML with positions → zod schema. Every problem is reported as
 // file:line:col (exit 64); a loaded file keeps a way to place any assertion at its line.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type Diagnostic } from '../errors.js';
 import { displayPath } from '../runbook/load.js';
 import { parseSource, positionAt, type Path, type Position, type SourceFile } from '../runbook/source.js';

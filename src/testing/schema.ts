@@ -1,6 +1,6 @@
 // The runbook test language (`*.test.yaml`), declared once: the loader validates with these zod
 // schemas and schema/runbook-test.schema.json is derived from them (`remedy schema runbook-test`).
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINAL_HOST_STATUSES } from '../engine/events.js';
 import { DURATION_PATTERN } from '../runbook/schema.js';
 

@@ -1,7 +1,7 @@
 // remedy schema runbook|inventory: the JSON Schema (draft-07, for yaml-language-server and other
 // editors) derived from the same zod schemas the validator uses. schema/*.schema.json are its output.
 import { Argument, type Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InventoryFile } from '../../inventory/index.js';
 import { Runbook, VarsFile } from '../../runbook/schema.js';
 import { PolicyFile } from '../../service/policy-schema.js';
