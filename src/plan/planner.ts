@@ -37,9 +37,32 @@ interface Level {
   scope?: PlanStep['scope'];
 }
 
-function levelScope(level: Level): PlanStep['scope'] {
-  level.scope ??= { params: level.params, vars: (level.loaded.runbook.vars ?? {}) as Record<string, unknown> };
+function levelScope(ctx: PlanContext, level: Level): PlanStep['scope'] {
+  level.scope ??= internedScope(ctx.inventory, level.loaded, level.params);
   return level.scope;
+}
+
+/**
+ * One scope object per (inventory, runbook level, params): the caches keyed on a scope (rendered
+ * vars and scopes per host, commands that read no run-time value) then serve every plan with
+ * the same inputs at that level. An included runbook often gets the same params whatever the
+ * top-level ones are, and `remedy test` plans one runbook dozens of times. Scopes are never
+ * written to; the caches are per inventory because they are keyed by host name.
+ */
+const scopes = new WeakMap<Inventory, WeakMap<PlanInput['loaded'], Map<string, PlanStep['scope']>>>();
+function internedScope(inventory: Inventory, loaded: PlanInput['loaded'], params: Record<string, unknown>): PlanStep['scope'] {
+  let byRunbook = scopes.get(inventory);
+  if (!byRunbook) scopes.set(inventory, (byRunbook = new WeakMap()));
+  let byParams = byRunbook.get(loaded);
+  if (!byParams) byRunbook.set(loaded, (byParams = new Map()));
+  const key = JSON.stringify(params);
+  let scope = byParams.get(key);
+  if (!scope) {
+    // A long-lived process (remedy serve) plans with ever new params: keep the most recent ones.
+    if (byParams.size >= 256) byParams.clear();
+    byParams.set(key, (scope = { params, vars: (loaded.runbook.vars ?? {}) as Record<string, unknown> }));
+  }
+  return scope;
 }
 
 export function planRunbook(input: PlanInput): Plan {
@@ -154,7 +177,7 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
   if (kind === 'include' && 'include' in step) {
     const child = level.loaded.includes.get(step.id);
     if (!child) throw new ValidationError([{ ...pos(level, path), message: `include ${step.include.runbook} was not loaded`, severity: 'error' }]);
-    const scope = levelScope(level);
+    const scope = levelScope(ctx, level);
     const overrides: Record<string, string> = {};
     for (const [k, v] of Object.entries(step.include.params ?? {})) {
       overrides[k] = typeof v === 'string' ? renderText(v, { ...scope.params, params: scope.params }) : String(v);
@@ -175,7 +198,7 @@ function expandStep(ctx: PlanContext, level: Level, step: Step, path: (string | 
 }
 
 function buildStep(ctx: PlanContext, level: Level, step: Step, when: string | null, hostPattern: string | null, path: (string | number)[]): PlanStep {
-  const scope = levelScope(level);
+  const scope = levelScope(ctx, level);
   const renderedPattern = hostPattern === null ? null : renderText(hostPattern, { ...scope.params, params: scope.params });
   let hosts: string[] = [];
   if (renderedPattern !== null) {

@@ -2,8 +2,8 @@
 // the executor (facts known, real secrets), so `plan` shows exactly what `run` sends.
 import type { Host } from '../inventory/types.js';
 import { wrapBecome, type WrappedCommand } from '../shell/become.js';
-import { renderCommand, renderText } from '../template/index.js';
-import { DEFERRED_ROOTS, stepScope, type HostRuntime } from './scope.js';
+import { analyzeTemplate, renderCommand, renderText } from '../template/index.js';
+import { DEFERRED_ROOTS, readsRuntime, stepScope, type HostRuntime } from './scope.js';
 import type { Plan, PlanStep } from './types.js';
 
 export type { HostRuntime } from './scope.js';
@@ -21,6 +21,12 @@ export function becomeUser(step: PlanStep, host: Host): string | null {
 /**
  * Renders a command template of the step for a host, quoted, and wraps it for become.
  * `runtime` null means plan time: facts and cause render as ⟨markers⟩.
+ *
+ * A command that reads no run-time value (no facts, cause, run, steps or fleet, in it or in the
+ * vars of its level) renders the same at plan time as at run time, for every run of the same
+ * plan inputs: it is rendered once per (level scope, host, become) and the result shared by the
+ * planner and the executor. The planner interns level scopes per inventory and params, so plans
+ * that differ only elsewhere (`remedy test` makes dozens from one runbook) share these too.
  */
 export function renderHostCommand(
   _plan: Plan | null,
@@ -30,6 +36,34 @@ export function renderHostCommand(
   runtime: HostRuntime | null,
   become: string | null = becomeUser(step, host),
 ): WrappedCommand {
+  if (runtime !== null && !rendersAsPlanned(step, template)) return renderWrapped(step, host, template, runtime, become);
+  let perScope = staticRenders.get(step.scope);
+  if (!perScope) staticRenders.set(step.scope, (perScope = new Map()));
+  const key = `${host.name}\u0000${become ?? ''}\u0000${template}`;
+  let wrapped = perScope.get(key);
+  if (!wrapped) perScope.set(key, (wrapped = Object.freeze(renderWrapped(step, host, template, null, become))));
+  return wrapped;
+}
+
+const staticRenders = new WeakMap<PlanStep['scope'], Map<string, WrappedCommand>>();
+
+/** Whether the run-time render of a template equals its plan-time render (see renderHostCommand). */
+function rendersAsPlanned(step: PlanStep, template: string): boolean {
+  if (isPlainText(template)) return true;
+  if (readsRuntime(step.scope)) return false;
+  let known = staticTemplates.get(template);
+  if (known === undefined) {
+    // A computed root (`{{ [name].x }}`) could name any root: never taken as static.
+    const computed = [...template.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)].some((m) => m[0].includes('['));
+    known = !computed && analyzeTemplate(template).references.every((r) => !DEFERRED_ROOTS.has(r.segments[0] ?? ''));
+    if (staticTemplates.size >= 10_000) staticTemplates.clear();
+    staticTemplates.set(template, known);
+  }
+  return known;
+}
+const staticTemplates = new Map<string, boolean>();
+
+function renderWrapped(step: PlanStep, host: Host, template: string, runtime: HostRuntime | null, become: string | null): WrappedCommand {
   // A YAML block scalar (`run: |`) ends in a newline; the shell does not need it and plans read better without.
   // A command with no Liquid in it renders as itself: no scope is built for it (once per host and step).
   const rendered = isPlainText(template)

@@ -64,7 +64,7 @@ export function renderVars(scope: PlanStep['scope'], host: Host | null, deferred
 
 const runtimeReaders = new WeakMap<object, boolean>();
 /** Whether any var of the level mentions facts, cause or run (then each run-time render is fresh). */
-function readsRuntime(scope: PlanStep['scope']): boolean {
+export function readsRuntime(scope: PlanStep['scope']): boolean {
   let reads = runtimeReaders.get(scope);
   if (reads === undefined) {
     // Only names inside {{ }} / {% %} count: a literal path such as /var/run/… reads nothing.
