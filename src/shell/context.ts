@@ -128,8 +128,15 @@ function parseContexts(skeleton: string, count: number): ShellContext[] {
       stack.pop();
       return true;
     }
-    stack.push(node);
     const type = s.NodeType(node);
+    if (CONTIGUOUS.has(type)) {
+      // Every call into the GopherJS build costs (most of a parse's time was this walk): a word
+      // or simple command with no slot in its text has none below it, so it is not entered.
+      const start = node.Pos().Offset();
+      const end = node.End().Offset();
+      if (!slots.some((slot) => slot.offset >= start && slot.offset < end)) return false;
+    }
+    stack.push(node);
     if (type !== 'Lit' && type !== 'SglQuoted' && type !== 'Comment') return true;
     const start = node.Pos().Offset();
     const end = node.End().Offset();
@@ -145,9 +152,33 @@ function parseContexts(skeleton: string, count: number): ShellContext[] {
   return out;
 }
 
+/**
+ * Nodes whose descendants all lie inside their own text: words and their parts, a simple
+ * command, and the constructs closed by their own token (`)`, `}`, `fi`, `done`, `esac`, `]]`),
+ * inside which any here-document must end. Not a statement, a pipeline or `&&` list, `time`, or
+ * a redirection: a here-document's body and a trailing comment belong to those but come after
+ * their end. Only these are skipped when no slot is inside.
+ */
+const CONTIGUOUS = new Set([
+  'Word',
+  'CallExpr',
+  'DblQuoted',
+  'ParamExp',
+  'CmdSubst',
+  'ProcSubst',
+  'ArithmExp',
+  'Subshell',
+  'Block',
+  'IfClause',
+  'WhileClause',
+  'ForClause',
+  'CaseClause',
+  'TestClause',
+  'ArithmCmd',
+]);
+
 const PLAIN_WORD_PARENTS = new Set([
   'CallExpr',
-  'Stmt',
   'CmdSubst',
   'File',
   'Redirect',
@@ -165,7 +196,6 @@ const PLAIN_WORD_PARENTS = new Set([
   'Subshell',
   'IfClause',
   'WhileClause',
-  'BinaryCmd',
   'FuncDecl',
   'TimeClause',
   'CoprocClause',

@@ -36,6 +36,12 @@ const CONTEXTS: { name: string; template: string; expected: (v: string) => strin
   { name: 'an unquoted here-document', template: 'cat <<EOF\nvalue: {{ v }}.\nEOF', expected: (v) => `value: ${v}.\n` },
   { name: 'a quoted here-document', template: "cat <<'EOF'\nvalue: {{ v }}.\nEOF", expected: (v) => `value: ${v}.\n` },
   { name: 'a <<- here-document', template: 'cat <<-EOF\n\tvalue: {{ v }}.\n\tEOF', expected: (v) => `value: ${v}.\n` },
+  // Here-documents whose body comes after the end of the command that opens them (a pipeline,
+  // an && list) or inside a closed construct: the parse is walked past all of these.
+  { name: 'a here-document opened in a pipeline', template: 'cat <<EOF | cat\nvalue: {{ v }}.\nEOF', expected: (v) => `value: ${v}.\n` },
+  { name: 'a here-document opened after &&', template: 'true && cat <<EOF\nvalue: {{ v }}.\nEOF', expected: (v) => `value: ${v}.\n` },
+  { name: 'a here-document inside if … fi', template: 'if true; then cat <<EOF\nvalue: {{ v }}.\nEOF\nfi', expected: (v) => `value: ${v}.\n` },
+  { name: 'a here-document inside "$(…)"', template: 'printf \'%s|\' "$(cat <<EOF\nvalue: {{ v }}.\nEOF\n)"', expected: (v) => `value: ${v}.|` },
   { name: 'through | quote in "…"', template: 'printf \'%s|\' "{{ v | quote }}"', expected: (v) => `${v}|` },
   { name: 'in a {% if %} inside "…"', template: 'printf \'%s|\' {% if v %}"{{ v }}"{% else %}""{% endif %}', expected: (v) => `${v}|` },
 ];
@@ -60,6 +66,7 @@ describe('values are escaped for the shell context they land in', () => {
 
   it('a value in a comment stays in the comment, and one with a line break is refused', () => {
     expect(run('dash', renderCommand('echo ok # {{ v }}', { v: '$(id)' }))).toBe('ok\n');
+    expect(run('dash', renderCommand('true && echo ok | cat # {{ v }}', { v: '$(id)' }))).toBe('ok\n');
     expect(() => renderCommand('echo ok # {{ v }}', { v: 'x\nid' })).toThrow(/line break cannot be placed in a comment/);
   });
 
