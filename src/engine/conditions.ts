@@ -2,7 +2,7 @@
 // the sandboxed CEL evaluator, over a live view of the fleet (every host's facts and status).
 import { selectHosts } from '../inventory/index.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { renderVars, type HostRuntime } from '../plan/scope.js';
+import { DEFERRED_ROOTS, readsRuntime, renderVars, type HostRuntime } from '../plan/scope.js';
 import type { PlanStep } from '../plan/types.js';
 import { evaluateCondition, type ExpressionContext, type HostView } from '../template/expression.js';
 import type { RunState } from './state.js';
@@ -39,7 +39,11 @@ export class Conditions {
   context(step: PlanStep, host: Host | null, result?: CheckResult, expression?: string): ExpressionContext {
     const ctx: ExpressionContext = {
       params: step.scope.params,
-      vars: renderVars(step.scope, host, undefined, this.#runtime(host?.name ?? null)),
+      // Vars that read no run-time value render as planned: no runtime view is built for them
+      // (a decide step's fleet view per condition evaluation was most of its cost).
+      vars: readsRuntime(step.scope)
+        ? renderVars(step.scope, host, undefined, this.#runtime(host?.name ?? null))
+        : renderVars(step.scope, host, DEFERRED_ROOTS),
       cause: this.#state.cause,
       selectHosts: (pattern: string) => this.select(pattern),
     };

@@ -61,13 +61,16 @@ export { resolveGoto } from '../plan/step-graph.js';
  */
 export function runtimeFor(e: RunRecordView, host: string | null, step?: PlanStep | undefined): HostRuntime {
   const runtime: HostRuntime = { facts: host === null ? {} : e.state.factsOf(host), cause: e.state.cause, run: { id: e.runId, dir: e.runDir ?? '' } };
-  if (step !== undefined)
-    runtime.steps = e.state.steps.scopeFor(
-      e.plan.steps.map((s) => s.id),
-      step.id,
-    );
+  if (step !== undefined) runtime.steps = e.state.steps.scopeFor(stepIds(e.plan), step.id);
   if (host === null) runtime.fleet = fleetView(e);
   return runtime;
+}
+
+const planStepIds = new WeakMap<Plan, string[]>();
+function stepIds(plan: Plan): string[] {
+  let ids = planStepIds.get(plan);
+  if (!ids) planStepIds.set(plan, (ids = plan.steps.map((s) => s.id)));
+  return ids;
 }
 
 /**

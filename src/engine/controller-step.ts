@@ -2,7 +2,7 @@
 // names no hosts): their condition, their step-start/step-end, their text templates, and the
 // evidence a decision or an unproven all-clear shows.
 import { renderHostText } from '../plan/render-host.js';
-import type { PlanStep } from '../plan/types.js';
+import type { Plan, PlanStep } from '../plan/types.js';
 import { factsMentioned, varsMentioned } from './conditions.js';
 import { errorMessage, runtimeFor, type Engine } from './context.js';
 import { zeroCounts } from './flow.js';
@@ -42,7 +42,7 @@ export function text(e: Engine, step: PlanStep, template: string): string {
  */
 export function evidenceFacts(e: Engine, conditions: string[]): Record<string, Record<string, unknown>> {
   const names = new Set(conditions.flatMap(factsMentioned));
-  const marked = new Set(allSteps(e.plan.steps).flatMap((s) => s.evidenceFacts));
+  const marked = evidenceMarked(e.plan);
   const vars = new Set(conditions.flatMap(varsMentioned));
   const out: Record<string, Record<string, unknown>> = {};
   for (const [host, h] of e.inventory.hosts) {
@@ -53,6 +53,14 @@ export function evidenceFacts(e: Engine, conditions: string[]): Record<string, R
     out[host] = read;
   }
   return out;
+}
+
+/** Facts the runbook marks as evidence (`capture: {x: {evidence: true}}`), once per plan. */
+const marked = new WeakMap<Plan, Set<string>>();
+function evidenceMarked(plan: Plan): Set<string> {
+  let names = marked.get(plan);
+  if (!names) marked.set(plan, (names = new Set(allSteps(plan.steps).flatMap((s) => s.evidenceFacts))));
+  return names;
 }
 
 export function allSteps(steps: readonly PlanStep[]): PlanStep[] {

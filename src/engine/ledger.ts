@@ -182,7 +182,8 @@ export class StepLedger {
     };
     for (const id of stepIds) define(id, id);
     if (prefix !== '') for (const id of stepIds) if (id.startsWith(prefix)) define(id.slice(prefix.length), id);
-    this.#scopes.set(prefix, { ids: [...stepIds], scope });
+    // The caller's list is kept, not copied: the executor passes one list per plan (never changed).
+    this.#scopes.set(prefix, { ids: stepIds, scope });
     return scope;
   }
 
@@ -215,6 +216,7 @@ export class StepLedger {
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -109,6 +109,18 @@ export function toCel(value: unknown): unknown {
   return value;
 }
 
+/**
+ * toCel of a value that is never changed once made (params, a level's rendered vars, inventory
+ * vars): converted once per object. Facts, results and step views change, and are converted
+ * each time they are read.
+ */
+const settled = new WeakMap<object, unknown>();
+function settledToCel(value: Record<string, unknown>): unknown {
+  let cel = settled.get(value);
+  if (cel === undefined) settled.set(value, (cel = toCel(value)));
+  return cel;
+}
+
 /** CEL → JS: BigInt back to number, maps to objects. */
 export function fromCel(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -122,7 +134,7 @@ export function fromCel(value: unknown): unknown {
 
 function hostToCel(h: HostView): unknown {
   const out: Record<string, unknown> = { name: h.name, groups: h.groups, status: h.status };
-  lazy(out, 'vars', () => toCel(h.vars));
+  lazy(out, 'vars', () => settledToCel(h.vars));
   lazy(out, 'facts', () => toCel(h.facts));
   return out;
 }
@@ -243,13 +255,13 @@ class CelRoots {
   }
   get host(): unknown {
     const h = this.#ctx.host;
-    return (this.#host ??= h ? { name: h.name, groups: h.groups, vars: toCel(h.vars) } : {});
+    return (this.#host ??= h ? { name: h.name, groups: h.groups, vars: settledToCel(h.vars) } : {});
   }
   get params(): unknown {
-    return (this.#params ??= toCel(this.#ctx.params));
+    return (this.#params ??= settledToCel(this.#ctx.params));
   }
   get vars(): unknown {
-    return (this.#vars ??= toCel(this.#ctx.vars));
+    return (this.#vars ??= settledToCel(this.#ctx.vars));
   }
   get result(): unknown {
     return (this.#result ??= this.#ctx.result ? toCel(this.#ctx.result) : {});
