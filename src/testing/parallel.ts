@@ -27,10 +27,10 @@ export type FromWorker =
 /** Workers by default: one per CPU, at most this many (each costs its own code and runbook loading). */
 export const MAX_DEFAULT_WORKERS = 4;
 /**
- * Below this many CPUs a suite runs in one thread by default. Measured on a 2-CPU machine at load
- * ≈ 2 (`remedy test runbooks/`, warm caches): two workers 2.3–2.6 s wall and 4.0 s of CPU, one
- * thread 2.05–2.4 s and 2.9 s — the workers' own loading and the main thread's share of the two
- * CPUs cost more than the second CPU saves.
+ * Below this many CPUs a suite runs in one thread by default. Measured on a 2-CPU machine
+ * (`remedy test runbooks/`, warm caches, median of 5): two workers 1.64 s wall and 2.9 s of CPU, one
+ * thread 1.10 s and 1.6 s — the workers' own loading and the main thread's share of the two CPUs
+ * cost more than the second CPU saves.
  */
 export const MIN_DEFAULT_PARALLEL_CPUS = 3;
 /**
