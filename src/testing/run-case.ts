@@ -2,7 +2,7 @@
 // loads them, an unattended strategy (--yes unless the case says otherwise), the scripted fleet
 // instead of SSH and a fake clock instead of time. What the run shows is gathered into an
 // Observation the assertions read.
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -185,6 +185,41 @@ let scratch: string | null = null;
 let cases = 0;
 
 /**
+ * Scratch directories of earlier `remedy test` processes that no longer run: one killed by a
+ * signal never reached its exit handler, and /dev/shm is memory. Only ours (same user), only
+ * named with the pid of a process that is gone.
+ */
+function sweepLeftovers(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const m = /^remedy-test-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid || running(Number(m[1]))) continue;
+    const path = join(root, name);
+    try {
+      if (uid !== undefined && statSync(path).uid !== uid) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
  * Where case run directories go: RAM (/dev/shm) where there is one, else the temporary
  * directory. What a case writes (a few fetched files, a bundle) is thrown away, and a disk
  * shared with other work made each directory made and removed cost milliseconds.
@@ -208,7 +243,9 @@ const SHM = '/dev/shm';
  */
 function caseRunDir(): string {
   if (scratch === null) {
-    const dir = mkdtempSync(join(scratchRoot(), 'remedy-test-'));
+    const root = scratchRoot();
+    sweepLeftovers(root);
+    const dir = mkdtempSync(join(root, `remedy-test-${process.pid}-`));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     scratch = dir;
   }

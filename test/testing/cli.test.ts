@@ -1,7 +1,8 @@
 // `remedy test` through the built CLI: the shipped suite passes (this is how `npm test` runs
 // every runbooks/**/*.test.yaml), failures exit 1 with file:line:col and a diff, invalid files 64.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { miniProject, removeMiniProjects } from './helpers.js';
@@ -94,6 +95,27 @@ describe('remedy test', { timeout: 120_000 }, () => {
     const text = remedy('test', dir, '--jobs', '2');
     expect(text.out).toMatch(/b\.test\.yaml:6:24: expect\.outcome: the outcome differs/);
     expect(text.out).toMatch(/7 passed, 1 failed, 1 invalid test file\(s\) — 8 cases in 3 files/);
+  });
+
+  it('scratch directories of a remedy test that was killed are removed by the next run; a running one keeps its own', () => {
+    const root = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    const gone = spawnSync('true').pid as number; // a pid that has exited
+    const leftover = join(root, `remedy-test-${gone}-Ab12Cd`);
+    const live = join(root, `remedy-test-${process.pid}-Ef34Gh`);
+    mkdirSync(join(leftover, 'case-1', 'artifacts', 'mp-1'), { recursive: true });
+    writeFileSync(join(leftover, 'case-1', 'artifacts', 'mp-1', 'system.log'), 'left behind\n');
+    mkdirSync(live, { recursive: true });
+    try {
+      // The diagnostics suite fetches files, so its cases need run directories.
+      const r = spawnSync(process.execPath, [CLI, 'test', 'runbooks/apigee/tests/apigee-gather-diagnostics.test.yaml'], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(existsSync(leftover)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(readdirSync(root).filter((n) => n.startsWith(`remedy-test-${r.pid}-`))).toEqual([]);
+    } finally {
+      rmSync(leftover, { recursive: true, force: true });
+      rmSync(live, { recursive: true, force: true });
+    }
   });
 
   it('--jobs takes a whole number from 1 up (64 otherwise)', () => {
