@@ -179,6 +179,7 @@ const CONTIGUOUS = new Set([
 
 const PLAIN_WORD_PARENTS = new Set([
   'CallExpr',
+  'Stmt',
   'CmdSubst',
   'File',
   'Redirect',
@@ -196,6 +197,7 @@ const PLAIN_WORD_PARENTS = new Set([
   'Subshell',
   'IfClause',
   'WhileClause',
+  'BinaryCmd',
   'FuncDecl',
   'TimeClause',
   'CoprocClause',
