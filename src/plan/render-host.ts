@@ -38,14 +38,18 @@ export function renderHostCommand(
 ): WrappedCommand {
   if (runtime !== null && !rendersAsPlanned(step, template)) return renderWrapped(step, host, template, runtime, become);
   let perScope = staticRenders.get(step.scope);
-  if (!perScope) staticRenders.set(step.scope, (perScope = new Map()));
-  const key = `${host.name}\u0000${become ?? ''}\u0000${template}`;
-  let wrapped = perScope.get(key);
-  if (!wrapped) perScope.set(key, (wrapped = Object.freeze(renderWrapped(step, host, template, null, become))));
+  if (!perScope) staticRenders.set(step.scope, (perScope = new WeakMap()));
+  let perHost = perScope.get(host);
+  if (!perHost) perScope.set(host, (perHost = new Map()));
+  // No become (null) is kept apart from any user name, the empty one included.
+  const key = `${become === null ? '\u0001' : `=${become}`}\u0000${template}`;
+  let wrapped = perHost.get(key);
+  if (!wrapped) perHost.set(key, (wrapped = Object.freeze(renderWrapped(step, host, template, null, become))));
   return wrapped;
 }
 
-const staticRenders = new WeakMap<PlanStep['scope'], Map<string, WrappedCommand>>();
+/** By scope (interned per inventory by the planner, as scope.ts's per-host caches assume), then host. */
+const staticRenders = new WeakMap<PlanStep['scope'], WeakMap<Host, Map<string, WrappedCommand>>>();
 
 /** Whether the run-time render of a template equals its plan-time render (see renderHostCommand). */
 function rendersAsPlanned(step: PlanStep, template: string): boolean {
